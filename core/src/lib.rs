@@ -1,0 +1,9 @@
+//! authcore: the whole logic of an authenticator app, written once for Android, iOS and the
+//! desktop CLI. See ARCHITECTURE.md at the repository root for the map.
+//!
+//! No FFI types and no platform code live here: `authcore-ffi` translates, the shells draw.
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod otp;
+pub mod secret;

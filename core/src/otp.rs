@@ -1,0 +1,460 @@
+//! `otp`: one-time codes from (parameters, secret, time or counter): TOTP (RFC 6238), HOTP
+//! (RFC 4226) and Steam Guard. Pure: time and counters are arguments, nothing is read or stored.
+//!
+//! A [`Generator`] keys its HMAC once (the inner and outer pad states) and clones that state per
+//! code, so producing a code costs two hash compressions plus the clone, with no allocation.
+
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
+
+use crate::secret::Secret;
+
+/// The HMAC hash of a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Algorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    /// The spelling otpauth URIs use: `SHA1`, `SHA256`, `SHA512`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "SHA1",
+            Algorithm::Sha256 => "SHA256",
+            Algorithm::Sha512 => "SHA512",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which kind of code, with the moving factor it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum OtpKind {
+    /// Time-based: the counter is `floor(unix_time / period)`.
+    Totp { period: u32 },
+    /// Counter-based: `counter` is the value the *next* code will use.
+    Hotp { counter: u64 },
+    /// Steam Guard: TOTP written as 5 characters of Steam's alphabet.
+    Steam { period: u32 },
+}
+
+impl OtpKind {
+    /// `totp`, `hotp` or `steam`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OtpKind::Totp { .. } => "totp",
+            OtpKind::Hotp { .. } => "hotp",
+            OtpKind::Steam { .. } => "steam",
+        }
+    }
+
+    pub fn period(&self) -> Option<u32> {
+        match *self {
+            OtpKind::Totp { period } | OtpKind::Steam { period } => Some(period),
+            OtpKind::Hotp { .. } => None,
+        }
+    }
+
+    pub fn counter(&self) -> Option<u64> {
+        match *self {
+            OtpKind::Hotp { counter } => Some(counter),
+            _ => None,
+        }
+    }
+}
+
+/// Everything but the secret that decides a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OtpParams {
+    pub kind: OtpKind,
+    pub algorithm: Algorithm,
+    pub digits: u8,
+}
+
+/// Fewest and most digits for TOTP/HOTP. Truncation yields 31 bits, so more than 10 digits would
+/// only add leading zeros; fewer than 6 is not something any issuer uses.
+pub const MIN_DIGITS: u8 = 6;
+pub const MAX_DIGITS: u8 = 10;
+/// Steam codes are always this long.
+pub const STEAM_DIGITS: u8 = 5;
+pub const DEFAULT_PERIOD: u32 = 30;
+
+impl OtpParams {
+    /// TOTP with the given parameters (not yet validated).
+    pub fn totp(algorithm: Algorithm, digits: u8, period: u32) -> Self {
+        OtpParams {
+            kind: OtpKind::Totp { period },
+            algorithm,
+            digits,
+        }
+    }
+
+    pub fn hotp(algorithm: Algorithm, digits: u8, counter: u64) -> Self {
+        OtpParams {
+            kind: OtpKind::Hotp { counter },
+            algorithm,
+            digits,
+        }
+    }
+
+    /// Steam Guard: SHA-1, 5 characters, 30 s.
+    pub fn steam() -> Self {
+        OtpParams {
+            kind: OtpKind::Steam {
+                period: DEFAULT_PERIOD,
+            },
+            algorithm: Algorithm::Sha1,
+            digits: STEAM_DIGITS,
+        }
+    }
+
+    /// Refuses any combination that would produce a wrong or meaningless code.
+    pub fn validate(&self) -> Result<(), OtpError> {
+        match self.kind {
+            OtpKind::Steam { period } => {
+                if self.digits != STEAM_DIGITS {
+                    return Err(OtpError::Digits {
+                        digits: self.digits,
+                        reason: "Steam codes have exactly 5 characters",
+                    });
+                }
+                check_period(period)
+            }
+            OtpKind::Totp { period } => {
+                check_digits(self.digits)?;
+                check_period(period)
+            }
+            OtpKind::Hotp { .. } => check_digits(self.digits),
+        }
+    }
+}
+
+fn check_digits(digits: u8) -> Result<(), OtpError> {
+    if (MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
+        Ok(())
+    } else {
+        Err(OtpError::Digits {
+            digits,
+            reason: "must be between 6 and 10",
+        })
+    }
+}
+
+fn check_period(period: u32) -> Result<(), OtpError> {
+    if period == 0 {
+        Err(OtpError::Period { period })
+    } else {
+        Ok(())
+    }
+}
+
+/// Why parameters cannot make codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OtpError {
+    #[error("digits={digits}: {reason}")]
+    Digits { digits: u8, reason: &'static str },
+    #[error("period={period}: must be at least 1 second")]
+    Period { period: u32 },
+    #[error("secret: is empty")]
+    EmptySecret,
+    #[error("this is a HOTP credential: it has no time-based code (advance its counter instead)")]
+    NotTimeBased,
+}
+
+/// A code as shown to the user: up to 10 ASCII characters, stored inline (no allocation).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code {
+    chars: [u8; MAX_DIGITS as usize],
+    len: u8,
+}
+
+impl Code {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits or Steam's ASCII alphabet are ever written.
+        std::str::from_utf8(&self.chars[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Code({})", self.as_str())
+    }
+}
+
+/// A time-based code with what the user reads beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TotpCode {
+    pub code: Code,
+    /// Seconds until `code` expires (1..=period).
+    pub valid_for: u32,
+    /// The code of the following period, shown so the user need not wait out the countdown.
+    pub next_code: Code,
+    /// The time step `code` belongs to.
+    pub time_step: u64,
+}
+
+const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
+
+#[derive(Clone)]
+enum KeyedMac {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+/// Makes codes for one credential. Cheap to keep per account; the keyed HMAC state it holds is
+/// derived from the secret, so it is zeroized on drop (hmac's `zeroize` feature) and never printed.
+#[derive(Clone)]
+pub struct Generator {
+    params: OtpParams,
+    mac: KeyedMac,
+}
+
+impl fmt::Debug for Generator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generator")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Generator {
+    pub fn new(params: OtpParams, secret: &Secret) -> Result<Self, OtpError> {
+        params.validate()?;
+        if secret.is_empty() {
+            return Err(OtpError::EmptySecret);
+        }
+        // HMAC accepts keys of any length, so keying cannot fail; map it anyway rather than panic.
+        let key = secret.expose();
+        let mac = match params.algorithm {
+            Algorithm::Sha1 => KeyedMac::Sha1(
+                <Hmac<Sha1> as KeyInit>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
+            ),
+            Algorithm::Sha256 => KeyedMac::Sha256(
+                <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+                    .map_err(|_| OtpError::EmptySecret)?,
+            ),
+            Algorithm::Sha512 => KeyedMac::Sha512(
+                <Hmac<Sha512> as KeyInit>::new_from_slice(key)
+                    .map_err(|_| OtpError::EmptySecret)?,
+            ),
+        };
+        Ok(Generator { params, mac })
+    }
+
+    pub fn params(&self) -> &OtpParams {
+        &self.params
+    }
+
+    /// The 31-bit dynamically truncated value of HMAC(secret, counter) (RFC 4226 §5.3).
+    fn truncated(&self, counter: u64) -> u32 {
+        let msg = counter.to_be_bytes();
+        match &self.mac {
+            KeyedMac::Sha1(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+            KeyedMac::Sha256(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+            KeyedMac::Sha512(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+        }
+    }
+
+    /// The code for an explicit counter (HOTP, or a TOTP time step).
+    pub fn code_for_counter(&self, counter: u64) -> Code {
+        let value = self.truncated(counter);
+        match self.params.kind {
+            OtpKind::Steam { .. } => steam_code(value),
+            _ => decimal_code(value, self.params.digits),
+        }
+    }
+
+    /// The time step that `unix_time` falls in, for TOTP and Steam.
+    pub fn time_step(&self, unix_time: u64) -> Result<u64, OtpError> {
+        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
+        Ok(unix_time / u64::from(period))
+    }
+
+    /// The current and next code at `unix_time` (seconds since the epoch, already corrected for
+    /// clock offset), and how long the current one stays valid.
+    pub fn totp(&self, unix_time: u64) -> Result<TotpCode, OtpError> {
+        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
+        let period = u64::from(period);
+        let step = unix_time / period;
+        let valid_for = (period - unix_time % period) as u32;
+        Ok(TotpCode {
+            code: self.code_for_counter(step),
+            valid_for,
+            next_code: self.code_for_counter(step.wrapping_add(1)),
+            time_step: step,
+        })
+    }
+}
+
+fn truncate(digest: &[u8]) -> u32 {
+    // Digests are 20, 32 or 64 bytes, so the 4-byte window at offset <= 15 always exists.
+    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+    let window = [
+        digest[offset],
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ];
+    u32::from_be_bytes(window) & 0x7fff_ffff
+}
+
+fn decimal_code(value: u32, digits: u8) -> Code {
+    let mut chars = [b'0'; MAX_DIGITS as usize];
+    let len = digits.min(MAX_DIGITS);
+    let mut rest = u64::from(value) % 10u64.pow(u32::from(len));
+    for slot in chars[..usize::from(len)].iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    Code { chars, len }
+}
+
+fn steam_code(value: u32) -> Code {
+    let mut chars = [b'0'; MAX_DIGITS as usize];
+    let mut rest = value as usize;
+    for slot in chars[..usize::from(STEAM_DIGITS)].iter_mut() {
+        *slot = STEAM_ALPHABET[rest % STEAM_ALPHABET.len()];
+        rest /= STEAM_ALPHABET.len();
+    }
+    Code {
+        chars,
+        len: STEAM_DIGITS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generator(params: OtpParams, secret: &[u8]) -> Generator {
+        Generator::new(params, &Secret::from_slice(secret)).unwrap()
+    }
+
+    #[test]
+    fn rfc4226_appendix_d() {
+        let g = generator(
+            OtpParams::hotp(Algorithm::Sha1, 6, 0),
+            b"12345678901234567890",
+        );
+        let want = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
+        ];
+        for (counter, want) in want.iter().enumerate() {
+            assert_eq!(g.code_for_counter(counter as u64).as_str(), *want);
+        }
+    }
+
+    #[test]
+    fn rfc6238_appendix_b_all_hashes() {
+        let sha1 = generator(
+            OtpParams::totp(Algorithm::Sha1, 8, 30),
+            b"12345678901234567890",
+        );
+        let sha256 = generator(
+            OtpParams::totp(Algorithm::Sha256, 8, 30),
+            b"12345678901234567890123456789012",
+        );
+        let sha512 = generator(
+            OtpParams::totp(Algorithm::Sha512, 8, 30),
+            &b"1234567890".repeat(7)[..64],
+        );
+        let table: [(u64, &str, &str, &str); 6] = [
+            (59, "94287082", "46119246", "90693936"),
+            (1111111109, "07081804", "68084774", "25091201"),
+            (1111111111, "14050471", "67062674", "99943326"),
+            (1234567890, "89005924", "91819424", "93441116"),
+            (2000000000, "69279037", "90698825", "38618901"),
+            (20000000000, "65353130", "77737706", "47863826"),
+        ];
+        for (t, a, b, c) in table {
+            assert_eq!(sha1.totp(t).unwrap().code.as_str(), a, "SHA1 at {t}");
+            assert_eq!(sha256.totp(t).unwrap().code.as_str(), b, "SHA256 at {t}");
+            assert_eq!(sha512.totp(t).unwrap().code.as_str(), c, "SHA512 at {t}");
+        }
+    }
+
+    #[test]
+    fn steam_vectors() {
+        let secret = Secret::from_base32("63BEDWCQZKTQWPESARIERL5DTTQFCJTK").unwrap();
+        let g = Generator::new(OtpParams::steam(), &secret).unwrap();
+        assert_eq!(g.totp(1511200518).unwrap().code.as_str(), "FR8RV");
+        assert_eq!(g.totp(1511200714).unwrap().code.as_str(), "9P3VP");
+    }
+
+    #[test]
+    fn google_key_uri_example() {
+        let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let g = Generator::new(OtpParams::totp(Algorithm::Sha1, 6, 30), &secret).unwrap();
+        assert_eq!(g.totp(1257894000).unwrap().code.as_str(), "528064");
+    }
+
+    #[test]
+    fn valid_for_and_next_code() {
+        let g = generator(
+            OtpParams::totp(Algorithm::Sha1, 8, 30),
+            b"12345678901234567890",
+        );
+        let at = g.totp(1111111109).unwrap();
+        assert_eq!(at.valid_for, 1);
+        assert_eq!(at.next_code.as_str(), "14050471");
+        assert_eq!(g.totp(1111111110).unwrap().valid_for, 30);
+        assert_eq!(g.totp(1111111110).unwrap().code.as_str(), "14050471");
+    }
+
+    #[test]
+    fn ten_digits_and_one_second_periods() {
+        let g = generator(
+            OtpParams::totp(Algorithm::Sha1, 10, 1),
+            b"12345678901234567890",
+        );
+        let code = g.totp(59).unwrap();
+        assert_eq!(code.code.as_str().len(), 10);
+        assert_eq!(code.valid_for, 1);
+        assert_eq!(code.time_step, 59);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let s = Secret::from_slice(b"k");
+        let e = Generator::new(OtpParams::totp(Algorithm::Sha1, 11, 30), &s).unwrap_err();
+        assert_eq!(e.to_string(), "digits=11: must be between 6 and 10");
+        let e = Generator::new(OtpParams::totp(Algorithm::Sha1, 6, 0), &s).unwrap_err();
+        assert_eq!(e.to_string(), "period=0: must be at least 1 second");
+        let e = Generator::new(
+            OtpParams::totp(Algorithm::Sha1, 6, 30),
+            &Secret::new(vec![]),
+        )
+        .unwrap_err();
+        assert_eq!(e, OtpError::EmptySecret);
+        let hotp = generator(OtpParams::hotp(Algorithm::Sha1, 6, 0), b"k");
+        assert_eq!(hotp.totp(0).unwrap_err(), OtpError::NotTimeBased);
+    }
+
+    #[test]
+    fn debug_hides_the_keyed_state() {
+        let g = generator(OtpParams::totp(Algorithm::Sha1, 6, 30), b"topsecretkey");
+        let shown = format!("{g:?}");
+        assert!(shown.starts_with("Generator { params:"), "{shown}");
+    }
+}
