@@ -5,5 +5,6 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod clock;
 pub mod otp;
 pub mod secret;
