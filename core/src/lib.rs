@@ -8,3 +8,4 @@ pub mod account;
 pub mod clock;
 pub mod otp;
 pub mod secret;
+pub mod vault;

@@ -1,0 +1,417 @@
+use std::path::PathBuf;
+
+use super::*;
+use crate::otp::Algorithm;
+
+const NOW: i64 = 1_700_000_000;
+
+fn cheap() -> KdfParams {
+    KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: FileKeyStore,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.sqlite");
+    let store = FileKeyStore::create(&dir.path().join("key")).unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+    }
+}
+
+fn new_account(issuer: &str, secret: &[u8], params: OtpParams) -> NewAccount {
+    NewAccount {
+        issuer: issuer.into(),
+        label: "alice@example.com".into(),
+        otp: OtpCredential::new(params, Secret::from_slice(secret)).unwrap(),
+        group: None,
+        note: None,
+        extra_params: vec![("image".into(), "https://example.com/i.png".into())],
+    }
+}
+
+fn totp(issuer: &str) -> NewAccount {
+    new_account(
+        issuer,
+        b"12345678901234567890",
+        OtpParams::totp(Algorithm::Sha1, 6, 30),
+    )
+}
+
+#[test]
+fn create_add_reopen_and_read_back() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let a = v.add(totp("GitHub"), NOW).unwrap();
+    let b = v
+        .add(
+            new_account(
+                "Bank",
+                b"abcdefghij",
+                OtpParams::hotp(Algorithm::Sha512, 8, 7),
+            ),
+            NOW + 1,
+        )
+        .unwrap();
+    drop(v);
+    let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    let all = v.accounts().unwrap();
+    assert_eq!(all, vec![a.clone(), b.clone()]);
+    assert_eq!(
+        v.get(&b.id).unwrap().otp.params.kind,
+        OtpKind::Hotp { counter: 7 }
+    );
+    assert_eq!(all[0].extra_params[0].0, "image");
+}
+
+#[test]
+fn create_refuses_an_existing_file() {
+    let f = fixture();
+    std::fs::write(&f.path, b"precious").unwrap();
+    assert!(matches!(
+        Vault::create(&f.path, &f.store, None, NOW),
+        Err(VaultError::AlreadyExists { .. })
+    ));
+    assert_eq!(std::fs::read(&f.path).unwrap(), b"precious");
+}
+
+#[test]
+fn wrong_key_store_changes_nothing() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    v.add(totp("GitHub"), NOW).unwrap();
+    drop(v);
+    let before = std::fs::read(&f.path).unwrap();
+    let other = FileKeyStore::create(&f._dir.path().join("other")).unwrap();
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::KeyStore(&other)),
+        Err(VaultError::WrongKey)
+    ));
+    assert_eq!(std::fs::read(&f.path).unwrap(), before);
+}
+
+#[test]
+fn password_slot_unlocks_and_wrong_password_is_refused() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, Some(("hunter2", cheap())), NOW).unwrap();
+    let a = v.add(totp("GitHub"), NOW).unwrap();
+    assert!(v.has_password().unwrap());
+    drop(v);
+    let v = Vault::open(&f.path, Unlock::Password("hunter2")).unwrap();
+    assert_eq!(v.accounts().unwrap(), vec![a]);
+    drop(v);
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::Password("hunter3")),
+        Err(VaultError::WrongPassword)
+    ));
+}
+
+#[test]
+fn password_can_be_added_changed_and_removed() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    assert!(!v.has_password().unwrap());
+    assert!(matches!(v.remove_password(), Err(VaultError::NoPassword)));
+    assert!(matches!(
+        v.set_password("", cheap()),
+        Err(VaultError::BadPassword { .. })
+    ));
+    v.set_password("one", cheap()).unwrap();
+    v.set_password("two", cheap()).unwrap();
+    drop(v);
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::Password("one")),
+        Err(VaultError::WrongPassword)
+    ));
+    let mut v = Vault::open(&f.path, Unlock::Password("two")).unwrap();
+    v.remove_password().unwrap();
+    drop(v);
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::Password("two")),
+        Err(VaultError::NoPassword)
+    ));
+    Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+}
+
+#[test]
+fn replacing_the_key_store_moves_the_vault_to_a_new_device_key() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, Some(("pw", cheap())), NOW).unwrap();
+    v.add(totp("GitHub"), NOW).unwrap();
+    drop(v);
+    let mut v = Vault::open(&f.path, Unlock::Password("pw")).unwrap();
+    let new_store = FileKeyStore::create(&f._dir.path().join("new")).unwrap();
+    v.replace_key_store(&new_store, NOW).unwrap();
+    drop(v);
+    assert_eq!(
+        Vault::open(&f.path, Unlock::KeyStore(&new_store))
+            .unwrap()
+            .accounts()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::KeyStore(&f.store)),
+        Err(VaultError::WrongKey)
+    ));
+}
+
+#[test]
+fn not_a_vault_and_garbage_are_named() {
+    let f = fixture();
+    std::fs::write(&f.path, vec![0x42; 8192]).unwrap();
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::KeyStore(&f.store)),
+        Err(VaultError::NotAVault { .. })
+    ));
+    let other = f._dir.path().join("other.sqlite");
+    Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    assert!(matches!(
+        Vault::open(&other, Unlock::KeyStore(&f.store)),
+        Err(VaultError::NotAVault { .. })
+    ));
+    assert!(matches!(
+        Vault::open(&f._dir.path().join("none"), Unlock::KeyStore(&f.store)),
+        Err(VaultError::Missing { .. })
+    ));
+}
+
+#[test]
+fn truncated_file_is_an_error_not_a_panic() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    for i in 0..20 {
+        v.add(totp(&format!("Issuer {i}")), NOW).unwrap();
+    }
+    drop(v);
+    let bytes = std::fs::read(&f.path).unwrap();
+    for cut in [10, 100, 1000, bytes.len() / 2] {
+        std::fs::write(&f.path, &bytes[..cut]).unwrap();
+        let _ = std::fs::remove_file(f.path.with_extension("sqlite-wal"));
+        let result = Vault::open(&f.path, Unlock::KeyStore(&f.store)).and_then(|v| v.accounts());
+        assert!(result.is_err(), "cut at {cut} must not look healthy");
+    }
+}
+
+#[test]
+fn tampered_or_swapped_secrets_are_detected() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let a = v.add(totp("A"), NOW).unwrap();
+    let b = v
+        .add(
+            new_account(
+                "B",
+                b"bbbbbbbbbbbbbbbbbbbb",
+                OtpParams::totp(Algorithm::Sha1, 6, 30),
+            ),
+            NOW,
+        )
+        .unwrap();
+    drop(v);
+    let raw = Connection::open(&f.path).unwrap();
+    let secret = |id: &AccountId| -> Vec<u8> {
+        raw.query_row(
+            "SELECT secret FROM accounts WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (sa, sb) = (secret(&a.id), secret(&b.id));
+    raw.execute(
+        "UPDATE accounts SET secret = ?2 WHERE id = ?1",
+        params![a.id.as_str(), sb],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE accounts SET secret = ?2 WHERE id = ?1",
+        params![b.id.as_str(), sa],
+    )
+    .unwrap();
+    let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    let err = v.accounts().unwrap_err();
+    assert!(matches!(err, VaultError::Damaged { .. }), "{err}");
+    assert!(err.to_string().contains("does not decrypt"));
+    drop(v);
+    // Swap back, then change the digits on disk: the parameters are bound too.
+    raw.execute(
+        "UPDATE accounts SET secret = ?2 WHERE id = ?1",
+        params![a.id.as_str(), sa],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE accounts SET secret = ?2 WHERE id = ?1",
+        params![b.id.as_str(), sb],
+    )
+    .unwrap();
+    raw.execute(
+        "UPDATE accounts SET digits = 8 WHERE id = ?1",
+        [a.id.as_str()],
+    )
+    .unwrap();
+    let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    assert!(matches!(v.get(&a.id), Err(VaultError::Damaged { .. })));
+    assert!(v.get(&b.id).is_ok());
+}
+
+#[test]
+fn newer_format_is_refused() {
+    let f = fixture();
+    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
+    Connection::open(&f.path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    assert!(matches!(
+        Vault::open(&f.path, Unlock::KeyStore(&f.store)),
+        Err(VaultError::NewerFormat { found: 99, .. })
+    ));
+}
+
+#[test]
+fn invalid_accounts_change_nothing() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut bad = totp("ok");
+    bad.issuer = "bad\u{0}issuer".into();
+    let err = v.add_many(vec![totp("first"), bad], NOW).unwrap_err();
+    assert!(matches!(err, VaultError::Invalid(_)));
+    assert!(v.accounts().unwrap().is_empty(), "all or nothing");
+    let a = v.add(totp("GitHub"), NOW).unwrap();
+    assert!(matches!(
+        v.rename(&a.id, Some(String::new()), Some(" ".into()), NOW),
+        Err(VaultError::Invalid(AccountError::Unnamed))
+    ));
+    assert_eq!(v.get(&a.id).unwrap(), a);
+}
+
+#[test]
+fn rename_group_note_move_delete() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let ids: Vec<AccountId> = ["A", "B", "C"]
+        .iter()
+        .map(|n| v.add(totp(n), NOW).unwrap().id)
+        .collect();
+    let renamed = v
+        .rename(&ids[0], Some("Acme".into()), None, NOW + 5)
+        .unwrap();
+    assert_eq!(
+        (renamed.issuer.as_str(), renamed.updated_at),
+        ("Acme", NOW + 5)
+    );
+    assert_eq!(renamed.label, "alice@example.com");
+    v.set_group(&ids[1], Some("Work".into()), NOW).unwrap();
+    v.set_note(&ids[1], Some("two lines\nof note".into()), NOW)
+        .unwrap();
+    v.move_to(&ids[2], 0, NOW).unwrap();
+    let order: Vec<_> = v.accounts().unwrap().into_iter().map(|a| a.id).collect();
+    assert_eq!(order, vec![ids[2].clone(), ids[0].clone(), ids[1].clone()]);
+    v.move_to(&ids[2], 99, NOW).unwrap();
+    let last = v.accounts().unwrap().pop().unwrap();
+    assert_eq!(last.id, ids[2]);
+    let b = v.get(&ids[1]).unwrap();
+    assert_eq!(b.group.as_deref(), Some("Work"));
+    assert_eq!(b.note.as_deref(), Some("two lines\nof note"));
+    v.delete(&ids[1]).unwrap();
+    assert!(matches!(v.get(&ids[1]), Err(VaultError::NotFound { .. })));
+    assert!(matches!(
+        v.delete(&ids[1]),
+        Err(VaultError::NotFound { .. })
+    ));
+    assert!(matches!(
+        v.move_to(&ids[1], 0, NOW),
+        Err(VaultError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn hotp_counter_is_reserved_before_use() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let h = v
+        .add(
+            new_account(
+                "H",
+                b"12345678901234567890",
+                OtpParams::hotp(Algorithm::Sha1, 6, 0),
+            ),
+            NOW,
+        )
+        .unwrap();
+    let t = v.add(totp("T"), NOW).unwrap();
+    for want in 0..3 {
+        let (used, stored) = v.advance_hotp(&h.id, NOW).unwrap();
+        assert_eq!(used, want);
+        assert_eq!(stored.otp.params.kind, OtpKind::Hotp { counter: want + 1 });
+    }
+    drop(v);
+    let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    assert_eq!(
+        v.get(&h.id).unwrap().otp.params.kind,
+        OtpKind::Hotp { counter: 3 }
+    );
+    assert!(matches!(
+        v.advance_hotp(&t.id, NOW),
+        Err(VaultError::NotHotp { .. })
+    ));
+}
+
+#[test]
+fn hotp_counters_beyond_i64_survive() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let h = v
+        .add(
+            new_account("H", b"k", OtpParams::hotp(Algorithm::Sha1, 6, u64::MAX - 1)),
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(v.advance_hotp(&h.id, NOW).unwrap().0, u64::MAX - 1);
+    assert!(matches!(
+        v.advance_hotp(&h.id, NOW),
+        Err(VaultError::CounterExhausted { .. })
+    ));
+}
+
+#[test]
+fn settings_round_trip() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    assert_eq!(v.setting("clock.offset_seconds").unwrap(), None);
+    v.set_setting("clock.offset_seconds", "-12").unwrap();
+    v.set_setting("clock.offset_seconds", "7").unwrap();
+    drop(v);
+    let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    assert_eq!(
+        v.setting("clock.offset_seconds").unwrap().as_deref(),
+        Some("7")
+    );
+}
+
+#[test]
+fn debug_output_has_no_key_material() {
+    let f = fixture();
+    let v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let shown = format!("{v:?} {:?}", f.store);
+    assert!(
+        shown.contains("Vault") && !shown.contains("master"),
+        "{shown}"
+    );
+}
