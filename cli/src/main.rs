@@ -1,1 +1,183 @@
-fn main() {}
+//! `authcore`: the desktop command-line face of the core, and its stable scripting interface.
+//!
+//! Exit status: 0 on success, 2 when the input was wrong (a URI, an id, an argument), 1 when
+//! something else failed (the vault, the disk). Errors are one line on stderr.
+
+mod commands;
+mod home;
+mod render;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "authcore",
+    version,
+    about = "Two-factor codes from an encrypted local vault.",
+    long_about = "Two-factor codes (TOTP, HOTP, Steam) from an encrypted local vault.\n\n\
+        The first call creates the vault in your data directory, unlocked by a key file that only \
+        you can read. Use --home or AUTHCORE_HOME to keep it elsewhere."
+)]
+pub struct Cli {
+    /// Directory holding the vault and its key file.
+    #[arg(long, global = true, env = "AUTHCORE_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// Unlock with the vault password read from the first line of standard input, instead of the
+    /// key file (for a copied vault, or when the key file is lost).
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Add accounts from an otpauth:// URI or a Google Authenticator transfer URI
+    /// (otpauth-migration://). `-` reads URIs from standard input, one per line.
+    Add {
+        /// The URI, or `-` for standard input.
+        uri: String,
+        /// Print the added accounts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts in the vault's order.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show current codes of time-based accounts, with seconds left and the next code.
+    Codes {
+        /// Only accounts whose issuer or label contains this (any case), or whose id starts with it.
+        query: Option<String>,
+        /// Compute codes at this Unix time instead of now (no clock offset applied).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Advance a HOTP account's counter and print the code.
+    Next {
+        /// Account id (or a unique prefix of it).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an account.
+    Rename {
+        /// Account id (or a unique prefix of it).
+        id: String,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put an account in a group, or take it out (no NAME).
+    Group { id: String, name: Option<String> },
+    /// Set an account's note, or clear it (no TEXT).
+    Note { id: String, text: Option<String> },
+    /// Move an account to a position in the list (0 is the top).
+    Move { id: String, position: usize },
+    /// Delete an account. Its secret is gone for good: export first if unsure.
+    Rm {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every account with its secret, for another app or a backup.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Required: confirms that you accept secrets printed in the clear.
+        #[arg(long)]
+        plaintext: bool,
+    },
+    /// A live view of all codes with a countdown, refreshed every second (Ctrl-C ends it).
+    Watch {
+        query: Option<String>,
+        /// Stop after this many refreshes (for scripts and tests).
+        #[arg(long, hide = true)]
+        frames: Option<u32>,
+    },
+    /// Show or correct the clock the codes use.
+    Time {
+        #[command(subcommand)]
+        command: TimeCommand,
+    },
+    /// Manage the vault's optional password slot.
+    Password {
+        #[command(subcommand)]
+        command: PasswordCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TimeCommand {
+    /// Print the system time, the stored offset and the corrected time.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store an offset in seconds added to the system clock (e.g. -12 or 30; 0 clears it).
+    SetOffset {
+        #[arg(allow_hyphen_values = true)]
+        seconds: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PasswordCommand {
+    /// Add or change the password (read from the first line of standard input).
+    Set,
+    /// Remove the password slot; the key file alone will unlock the vault.
+    Remove,
+    /// Say whether a password slot exists.
+    Status,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    /// otpauth:// URIs, one per line.
+    Otpauth,
+    /// Google Authenticator transfer URIs (otpauth-migration://), one per QR.
+    Migration,
+}
+
+/// A failure with the exit status it deserves.
+#[derive(Debug)]
+pub enum CliError {
+    BadInput(String),
+    Failed(String),
+}
+
+impl From<authcore::authenticator::AuthError> for CliError {
+    fn from(e: authcore::authenticator::AuthError) -> Self {
+        if e.is_bad_input() {
+            CliError::BadInput(e.to_string())
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BadInput(msg)) => {
+            eprintln!("authcore: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(msg)) => {
+            eprintln!("authcore: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -73,11 +73,9 @@ pub fn check_offset(offset: i64) -> Result<i64, ClockError> {
 pub fn parse_offset(text: &str) -> Result<i64, ClockError> {
     let trimmed = text.trim();
     let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    let offset = digits
-        .parse::<i64>()
-        .map_err(|_| ClockError::NotANumber {
-            text: trimmed.chars().take(32).collect(),
-        })?;
+    let offset = digits.parse::<i64>().map_err(|_| ClockError::NotANumber {
+        text: trimmed.chars().take(32).collect(),
+    })?;
     check_offset(offset)
 }
 
@@ -88,7 +86,9 @@ pub fn corrected_unix(now: i64, offset: i64) -> u64 {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
-    #[error("offset={offset}: more than a day ({MAX_OFFSET_SECONDS} s); set the device's date instead")]
+    #[error(
+        "offset={offset}: more than a day ({MAX_OFFSET_SECONDS} s); set the device's date instead"
+    )]
     OffsetTooLarge { offset: i64 },
     #[error("offset '{text}': not a whole number of seconds")]
     NotANumber { text: String },

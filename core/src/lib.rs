@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod authenticator;
 pub mod clock;
 pub mod otp;
 pub mod secret;
+pub mod uri;
 pub mod vault;

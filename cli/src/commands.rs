@@ -1,0 +1,301 @@
+//! What each subcommand does: open the vault, call the core, render.
+
+use std::io::{self, BufRead, Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use authcore::authenticator::Authenticator;
+use authcore::clock::{self, Clock, SystemClock};
+use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::home::Home;
+use crate::render;
+use crate::{Cli, CliError, Command, ExportFormat, PasswordCommand, TimeCommand};
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
+    let auth = open(&home, cli.password_stdin)?;
+    match cli.command {
+        Command::Add { uri, json } => add(&auth, &uri, json),
+        Command::List { json } => {
+            let accounts = auth.accounts()?;
+            if json {
+                render::print_json(&json!(
+                    accounts
+                        .iter()
+                        .map(render::account_json)
+                        .collect::<Vec<_>>()
+                ));
+            } else {
+                print!("{}", render::accounts_table(&accounts));
+            }
+            Ok(())
+        }
+        Command::Codes { query, at, json } => {
+            let codes = auth.codes(query.as_deref(), at)?;
+            if let Some(q) = query.as_deref()
+                && codes.is_empty()
+                && auth.search(q)?.is_empty()
+            {
+                return Err(CliError::BadInput(format!("no account matches '{q}'")));
+            }
+            if json {
+                render::print_json(&json!(
+                    codes.iter().map(render::code_json).collect::<Vec<_>>()
+                ));
+            } else if codes.is_empty() {
+                println!("No time-based accounts. Add one with `authcore add <otpauth URI>`.");
+            } else {
+                print!("{}", render::codes_table(&codes));
+            }
+            Ok(())
+        }
+        Command::Next { id, json } => {
+            let code = auth.next_hotp(&id)?;
+            if json {
+                render::print_json(&render::hotp_json(&code));
+            } else {
+                println!(
+                    "{}  (counter {})",
+                    render::grouped(&code.code),
+                    code.counter
+                );
+            }
+            Ok(())
+        }
+        Command::Rename {
+            id,
+            issuer,
+            label,
+            json,
+        } => {
+            if issuer.is_none() && label.is_none() {
+                return Err(CliError::BadInput(
+                    "rename: give --issuer and/or --label".into(),
+                ));
+            }
+            let info = auth.rename(&id, issuer, label)?;
+            if json {
+                render::print_json(&render::account_json(&info));
+            } else {
+                println!("Renamed to {}", render::name(&info.issuer, &info.label));
+            }
+            Ok(())
+        }
+        Command::Group { id, name } => {
+            let info = auth.set_group(&id, name)?;
+            match &info.group {
+                Some(g) => println!(
+                    "{} is in group {g}",
+                    render::name(&info.issuer, &info.label)
+                ),
+                None => println!("{} is in no group", render::name(&info.issuer, &info.label)),
+            }
+            Ok(())
+        }
+        Command::Note { id, text } => {
+            let info = auth.set_note(&id, text)?;
+            println!(
+                "{} note {}",
+                render::name(&info.issuer, &info.label),
+                if info.note.is_some() {
+                    "saved"
+                } else {
+                    "cleared"
+                }
+            );
+            Ok(())
+        }
+        Command::Move { id, position } => {
+            let info = auth.move_to(&id, position)?;
+            println!(
+                "{} is now at position {position}",
+                render::name(&info.issuer, &info.label)
+            );
+            Ok(())
+        }
+        Command::Rm { id, json } => {
+            let info = auth.delete(&id)?;
+            if json {
+                render::print_json(&render::account_json(&info));
+            } else {
+                println!("Deleted {}", render::name(&info.issuer, &info.label));
+            }
+            Ok(())
+        }
+        Command::Export { format, plaintext } => {
+            if !plaintext {
+                return Err(CliError::BadInput(
+                    "export prints every secret in the clear: add --plaintext to confirm".into(),
+                ));
+            }
+            let lines = match format {
+                ExportFormat::Otpauth => auth.export_otpauth()?,
+                ExportFormat::Migration => auth.export_migration()?,
+            };
+            let mut out = io::stdout().lock();
+            for line in lines {
+                writeln!(out, "{}", line.as_str()).map_err(|e| CliError::Failed(e.to_string()))?;
+            }
+            Ok(())
+        }
+        Command::Watch { query, frames } => watch(&auth, query.as_deref(), frames),
+        Command::Time { command } => time(&auth, command),
+        Command::Password { command } => password(&auth, command),
+    }
+}
+
+fn open(home: &Home, password_stdin: bool) -> Result<Authenticator, CliError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let vault = home.vault();
+    if password_stdin {
+        let password = read_secret_line()?;
+        return Ok(Authenticator::open(
+            &vault,
+            Unlock::Password(&password),
+            clock,
+        )?);
+    }
+    home.ensure().map_err(CliError::Failed)?;
+    let key_file = home.key_file();
+    if Vault::exists(&vault) {
+        if !key_file.exists() {
+            return Err(CliError::Failed(format!(
+                "the key file {} is missing: restore it, or unlock with --password-stdin",
+                key_file.display()
+            )));
+        }
+        let key_store =
+            FileKeyStore::open(&key_file).map_err(|e| CliError::Failed(e.to_string()))?;
+        Ok(Authenticator::open(
+            &vault,
+            Unlock::KeyStore(&key_store),
+            clock,
+        )?)
+    } else {
+        let key_store =
+            FileKeyStore::open_or_create(&key_file).map_err(|e| CliError::Failed(e.to_string()))?;
+        Ok(Authenticator::create(&vault, &key_store, None, clock)?)
+    }
+}
+
+fn read_secret_line() -> Result<Zeroizing<String>, CliError> {
+    let mut line = Zeroizing::new(String::new());
+    io::stdin().lock().read_line(&mut line).map_err(|e| {
+        CliError::Failed(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    if trimmed.is_empty() {
+        return Err(CliError::BadInput(
+            "password: the first line of standard input is empty".into(),
+        ));
+    }
+    Ok(trimmed)
+}
+
+fn add(auth: &Authenticator, uri: &str, json: bool) -> Result<(), CliError> {
+    let added = if uri == "-" {
+        let mut text = Zeroizing::new(String::new());
+        io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
+        auth.add_uri_lines(&text)?
+    } else {
+        auth.add_uri(uri)?
+    };
+    if json {
+        render::print_json(&render::added_json(&added));
+    } else {
+        let codes = auth.codes(None, None)?;
+        print!("{}", render::added_text(&added, &codes));
+    }
+    Ok(())
+}
+
+fn watch(auth: &Authenticator, query: Option<&str>, frames: Option<u32>) -> Result<(), CliError> {
+    let mut shown = 0u32;
+    let mut out = io::stdout();
+    loop {
+        let codes = auth.codes(query, None)?;
+        let width = codes
+            .iter()
+            .map(|c| render::name(&c.issuer, &c.label).chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut screen = String::from("\x1b[H\x1b[2J");
+        screen.push_str("authcore watch: Ctrl-C to quit\n\n");
+        if codes.is_empty() {
+            screen.push_str("No time-based accounts.\n");
+        }
+        for c in &codes {
+            screen.push_str(&render::watch_row(c, width));
+            screen.push('\n');
+        }
+        out.write_all(screen.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        shown += 1;
+        if frames.is_some_and(|f| shown >= f) {
+            return Ok(());
+        }
+        // Wake just after the next whole second so the countdown ticks in step with the codes.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let to_next = 1_000 - u64::from(now.subsec_millis());
+        std::thread::sleep(Duration::from_millis(to_next + 5));
+    }
+}
+
+fn time(auth: &Authenticator, command: TimeCommand) -> Result<(), CliError> {
+    match command {
+        TimeCommand::Show { json } => {
+            let system = SystemClock.now_unix_seconds();
+            let offset = auth.clock_offset()?;
+            let corrected = clock::corrected_unix(system, offset);
+            if json {
+                render::print_json(&json!({
+                    "system_time": system,
+                    "offset_seconds": offset,
+                    "corrected_time": corrected,
+                }));
+            } else {
+                println!("system time     {system}");
+                println!("offset          {offset:+} s");
+                println!("codes use       {corrected}");
+            }
+            Ok(())
+        }
+        TimeCommand::SetOffset { seconds } => {
+            let offset =
+                clock::parse_offset(&seconds).map_err(|e| CliError::BadInput(e.to_string()))?;
+            auth.set_clock_offset(offset)?;
+            println!("Codes now use the system time {offset:+} s");
+            Ok(())
+        }
+    }
+}
+
+fn password(auth: &Authenticator, command: PasswordCommand) -> Result<(), CliError> {
+    match command {
+        PasswordCommand::Set => {
+            let password = read_secret_line()?;
+            auth.set_password(&password, KdfParams::default())?;
+            println!("Password set: it can now unlock this vault (--password-stdin)");
+        }
+        PasswordCommand::Remove => {
+            auth.remove_password()?;
+            println!("Password removed: only the key file unlocks this vault now");
+        }
+        PasswordCommand::Status => {
+            if auth.has_password()? {
+                println!("A password can unlock this vault");
+            } else {
+                println!("No password: only the key file unlocks this vault");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,362 @@
+//! The `authcore` binary driven as a script would drive it: exit codes, stderr, JSON fields.
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const EXAMPLE: &str =
+    "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
+const RFC_HOTP: &str = "otpauth://hotp/RFC:4226?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0";
+
+fn authcore(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
+        .args(args)
+        .env("AUTHCORE_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn authcore");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.unwrap_or("").as_bytes())
+        .expect("write stdin");
+    drop(pipe);
+    child.wait_with_output().expect("run authcore")
+}
+
+fn ok(home: &Path, args: &[&str]) -> String {
+    let out = authcore(home, args, None);
+    assert!(
+        out.status.success(),
+        "authcore {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(home: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(home, args)).expect("JSON output")
+}
+
+/// Exit status 2 and exactly one line on stderr that contains `needle`.
+fn bad_input(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "'{needle}' in: {err}");
+}
+
+#[test]
+fn first_call_creates_a_private_vault_and_shows_the_code() {
+    let home = tempfile::tempdir().unwrap();
+    let out = ok(home.path(), &["add", EXAMPLE]);
+    assert!(out.contains("Added Example (alice@google.com)"), "{out}");
+    assert!(home.path().join("vault.sqlite").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.path().join("desktop.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let codes = json(home.path(), &["codes", "--at", "1257894000", "--json"]);
+    let row = &codes[0];
+    assert_eq!(row["code"], "528064");
+    assert_eq!(row["issuer"], "Example");
+    assert_eq!(row["label"], "alice@google.com");
+    assert_eq!(row["type"], "totp");
+    assert_eq!(row["valid_for"], 30);
+    assert!(row["next_code"].as_str().unwrap().len() == 6);
+    assert!(row["id"].as_str().unwrap().len() == 36);
+}
+
+#[test]
+fn list_json_has_the_documented_fields() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    ok(home.path(), &["add", RFC_HOTP]);
+    let list = json(home.path(), &["list", "--json"]);
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for key in [
+        "id",
+        "issuer",
+        "label",
+        "type",
+        "algorithm",
+        "digits",
+        "period",
+        "counter",
+    ] {
+        assert!(rows[0].get(key).is_some(), "{key} in {}", rows[0]);
+    }
+    assert_eq!(rows[0]["algorithm"], "SHA1");
+    assert_eq!(rows[0]["period"], 30);
+    assert_eq!(rows[0]["counter"], Value::Null);
+    assert_eq!(rows[1]["type"], "hotp");
+    assert_eq!(rows[1]["period"], Value::Null);
+    assert_eq!(rows[1]["counter"], 0);
+}
+
+#[test]
+fn adding_the_same_account_twice_keeps_one() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    let again = json(home.path(), &["add", EXAMPLE, "--json"]);
+    assert_eq!(again[0]["status"], "already_present");
+    assert_eq!(
+        json(home.path(), &["list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn stdin_adds_all_lines_or_none() {
+    let home = tempfile::tempdir().unwrap();
+    let good = format!(
+        "{EXAMPLE}\n\n# a comment\n{RFC_HOTP}\notpauth://steam/Steam:me?secret=63BEDWCQZKTQWPESARIERL5DTTQFCJTK\n"
+    );
+    let out = authcore(home.path(), &["add", "-", "--json"], Some(&good));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added.as_array().unwrap().len(), 3);
+    let steam = json(
+        home.path(),
+        &["codes", "me", "--at", "1511200518", "--json"],
+    );
+    assert_eq!(steam[0]["code"], "FR8RV");
+    assert_eq!(steam[0]["type"], "steam");
+
+    let other = tempfile::tempdir().unwrap();
+    let bad = format!("{EXAMPLE}\notpauth://totp/X?secret=JBSWY3DPEHPK3PXP&digits=11\n");
+    let out = authcore(other.path(), &["add", "-"], Some(&bad));
+    bad_input(&out, "line 2");
+    bad_input(&out, "digits=11");
+    assert_eq!(
+        json(other.path(), &["list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn hotp_counter_advances_and_persists() {
+    let home = tempfile::tempdir().unwrap();
+    let added = json(home.path(), &["add", RFC_HOTP, "--json"]);
+    let id = added[0]["id"].as_str().unwrap().to_owned();
+    let want = ["755224", "287082", "359152"];
+    for (counter, code) in want.iter().enumerate() {
+        let next = json(home.path(), &["next", &id[..8], "--json"]);
+        assert_eq!(next["code"], *code);
+        assert_eq!(next["counter"], counter as u64);
+        assert_eq!(next["id"], id.as_str());
+    }
+    assert_eq!(json(home.path(), &["list", "--json"])[0]["counter"], 3);
+}
+
+#[test]
+fn bad_input_exits_2_with_one_clear_line() {
+    let home = tempfile::tempdir().unwrap();
+    bad_input(
+        &authcore(
+            home.path(),
+            &["add", "otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&digits=11"],
+            None,
+        ),
+        "digits=11: must be between 6 and 10",
+    );
+    bad_input(
+        &authcore(home.path(), &["add", "otpauth://totp/X?secret=Q1"], None),
+        "secret",
+    );
+    bad_input(
+        &authcore(home.path(), &["next", "nope"], None),
+        "no account matches 'nope'",
+    );
+    bad_input(&authcore(home.path(), &["rm", "nope"], None), "nope");
+    bad_input(
+        &authcore(home.path(), &["time", "set-offset", "soon"], None),
+        "soon",
+    );
+    ok(home.path(), &["add", EXAMPLE]);
+    let id = json(home.path(), &["list", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    bad_input(
+        &authcore(home.path(), &["next", &id], None),
+        "not a HOTP account",
+    );
+    bad_input(
+        &authcore(home.path(), &["export", "--format", "otpauth"], None),
+        "--plaintext",
+    );
+    // Unknown flags and commands are clap's usage errors, also status 2.
+    assert_eq!(
+        authcore(home.path(), &["frobnicate"], None).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn rename_move_group_note_and_rm() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    ok(home.path(), &["add", RFC_HOTP]);
+    let list = json(home.path(), &["list", "--json"]);
+    let first = list[0]["id"].as_str().unwrap().to_owned();
+    let second = list[1]["id"].as_str().unwrap().to_owned();
+    let renamed = json(
+        home.path(),
+        &["rename", &first, "--issuer", "Acme", "--json"],
+    );
+    assert_eq!(renamed["issuer"], "Acme");
+    assert_eq!(renamed["label"], "alice@google.com");
+    ok(home.path(), &["move", &second, "0"]);
+    ok(home.path(), &["group", &first, "Work"]);
+    ok(home.path(), &["note", &first, "recovery codes in the safe"]);
+    let list = json(home.path(), &["list", "--json"]);
+    assert_eq!(list[0]["id"], second.as_str());
+    assert_eq!(list[1]["group"], "Work");
+    assert_eq!(list[1]["note"], "recovery codes in the safe");
+    ok(home.path(), &["rm", &second]);
+    assert_eq!(
+        json(home.path(), &["list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn export_reimports_to_the_same_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let input = format!(
+        "{EXAMPLE}\notpauth://totp/ACME%20Co:john?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&algorithm=SHA256&digits=8&period=60&image=https%3A%2F%2Fexample.com%2Fa.png\n"
+    );
+    assert!(
+        authcore(home.path(), &["add", "-"], Some(&input))
+            .status
+            .success()
+    );
+    let exported = ok(
+        home.path(),
+        &["export", "--format", "otpauth", "--plaintext"],
+    );
+    assert_eq!(exported.lines().count(), 2);
+    assert!(
+        exported.contains("image="),
+        "unknown parameters survive: {exported}"
+    );
+    let copy = tempfile::tempdir().unwrap();
+    assert!(
+        authcore(copy.path(), &["add", "-"], Some(&exported))
+            .status
+            .success()
+    );
+    let codes = |h: &Path| {
+        json(h, &["codes", "--at", "1700000000", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["issuer"].clone(),
+                    c["code"].clone(),
+                    c["next_code"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(home.path()), codes(copy.path()));
+}
+
+#[test]
+fn time_offset_is_stored_and_shown() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["time", "set-offset", "-30"]);
+    let shown = json(home.path(), &["time", "show", "--json"]);
+    assert_eq!(shown["offset_seconds"], -30);
+    assert_eq!(
+        shown["corrected_time"].as_i64().unwrap(),
+        shown["system_time"].as_i64().unwrap() - 30
+    );
+}
+
+#[test]
+fn a_missing_key_file_is_a_clear_failure() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    std::fs::remove_file(home.path().join("desktop.key")).unwrap();
+    let out = authcore(home.path(), &["list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key file"));
+}
+
+#[test]
+fn a_password_unlocks_a_vault_whose_key_file_is_gone() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    let set = authcore(home.path(), &["password", "set"], Some("correct horse\n"));
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    std::fs::remove_file(home.path().join("desktop.key")).unwrap();
+    let out = authcore(
+        home.path(),
+        &["--password-stdin", "list", "--json"],
+        Some("correct horse\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wrong = authcore(
+        home.path(),
+        &["--password-stdin", "list"],
+        Some("wrong horse\n"),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr)
+            .to_lowercase()
+            .contains("password")
+    );
+}
+
+#[test]
+fn watch_draws_a_countdown() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    let out = ok(home.path(), &["watch", "--frames", "1"]);
+    assert!(out.contains("Example (alice@google.com)"), "{out}");
+    assert!(out.contains('[') && out.contains("next"), "{out}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let home = tempfile::tempdir().unwrap();
+    for cmd in [
+        "add", "list", "codes", "next", "rename", "group", "note", "move", "rm", "export", "watch",
+        "time", "password",
+    ] {
+        let out = ok(home.path(), &["help", cmd]);
+        assert!(out.contains("Usage: authcore"), "{cmd}: {out}");
+    }
+}

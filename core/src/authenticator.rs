@@ -1,0 +1,536 @@
+//! `authenticator`: the one object an app (or the CLI) opens and calls from any thread.
+//!
+//! It ties the vault, URI parsing, the clock and code generation together and keeps every
+//! account's keyed generator in memory, so listing codes never touches the disk or re-keys an
+//! HMAC. Everything it returns is free of secrets except the explicit `export_*` calls.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use crate::account::{Account, AccountError, AccountId, NewAccount};
+use crate::clock::{self, Clock, ClockError};
+use crate::otp::{Algorithm, Generator, OtpError, OtpKind};
+use crate::uri::{self, UriError};
+use crate::vault::{KdfParams, KeyStore, Unlock, Vault, VaultError};
+
+/// What an app shows in an account list: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountInfo {
+    pub id: AccountId,
+    pub issuer: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub otp_type: &'static str,
+    pub algorithm: Algorithm,
+    pub digits: u8,
+    pub period: Option<u32>,
+    pub counter: Option<u64>,
+    pub group: Option<String>,
+    pub note: Option<String>,
+    pub sort_order: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&Account> for AccountInfo {
+    fn from(a: &Account) -> Self {
+        let kind = a.otp.params.kind;
+        AccountInfo {
+            id: a.id.clone(),
+            issuer: a.issuer.clone(),
+            label: a.label.clone(),
+            otp_type: kind.type_name(),
+            algorithm: a.otp.params.algorithm,
+            digits: a.otp.params.digits,
+            period: kind.period(),
+            counter: kind.counter(),
+            group: a.group.clone(),
+            note: a.note.clone(),
+            sort_order: a.sort_order,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// A time-based account's current code, as a list row shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInfo {
+    pub id: AccountId,
+    pub issuer: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub otp_type: &'static str,
+    pub code: String,
+    /// Seconds until `code` expires.
+    pub valid_for: u32,
+    pub next_code: String,
+    pub period: u32,
+}
+
+/// A HOTP code produced by advancing the counter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HotpCode {
+    pub id: AccountId,
+    pub code: String,
+    /// The counter value this code was made with; the stored counter is now one more.
+    pub counter: u64,
+}
+
+/// The outcome of adding one account from a URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    New(AccountInfo),
+    /// The vault already held an account with the same names, parameters and secret.
+    AlreadyPresent(AccountInfo),
+}
+
+impl Added {
+    pub fn info(&self) -> &AccountInfo {
+        match self {
+            Added::New(i) | Added::AlreadyPresent(i) => i,
+        }
+    }
+}
+
+/// Why a facade call failed. `is_bad_input` separates the caller's mistakes from failures.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    #[error("line {line}: {source}")]
+    UriLine { line: usize, source: UriError },
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Otp(#[from] OtpError),
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    #[error("no account matches '{query}'")]
+    NoMatch { query: String },
+    #[error("'{query}' matches {count} accounts; give more of the id")]
+    Ambiguous { query: String, count: usize },
+    #[error("{name} is a HOTP account: use `next` to advance its counter")]
+    NotTimeBased { name: String },
+    #[error("{name} is not a HOTP account: its code changes with time")]
+    NotCounterBased { name: String },
+    #[error("the vault is in use by a call that failed mid-way; reopen it")]
+    Poisoned,
+}
+
+impl AuthError {
+    /// True when the caller supplied something invalid (a URI, an id, a name), as opposed to a
+    /// failure of the vault or the machine.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            AuthError::Vault(v) => v.is_bad_input(),
+            AuthError::Uri(_)
+            | AuthError::UriLine { .. }
+            | AuthError::Account(_)
+            | AuthError::Otp(_)
+            | AuthError::Clock(_)
+            | AuthError::NoMatch { .. }
+            | AuthError::Ambiguous { .. }
+            | AuthError::NotTimeBased { .. }
+            | AuthError::NotCounterBased { .. } => true,
+            AuthError::Poisoned => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AuthError>;
+
+struct Loaded {
+    account: Account,
+    generator: Generator,
+}
+
+struct State {
+    vault: Vault,
+    /// Every account in display order with its keyed generator, reloaded after each change.
+    accounts: Vec<Loaded>,
+    offset: i64,
+}
+
+impl State {
+    fn load(vault: Vault) -> Result<Self> {
+        let offset = match vault.setting(clock::OFFSET_SETTING)? {
+            Some(text) => clock::parse_offset(&text)?,
+            None => 0,
+        };
+        let mut state = State {
+            vault,
+            accounts: Vec::new(),
+            offset,
+        };
+        state.reload()?;
+        Ok(state)
+    }
+
+    fn reload(&mut self) -> Result<()> {
+        let accounts = self.vault.accounts()?;
+        let mut loaded = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let generator = account.otp.generator()?;
+            loaded.push(Loaded { account, generator });
+        }
+        self.accounts = loaded;
+        Ok(())
+    }
+
+    /// An exact id, or a unique id prefix (what users type from `list`).
+    fn resolve(&self, id_or_prefix: &str) -> Result<usize> {
+        let wanted = id_or_prefix.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Err(AuthError::NoMatch {
+                query: id_or_prefix.to_owned(),
+            });
+        }
+        let mut hits = self
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.account.id.as_str().starts_with(&wanted));
+        match (hits.next(), hits.count()) {
+            (Some((index, _)), 0) => Ok(index),
+            (None, _) => Err(AuthError::NoMatch {
+                query: id_or_prefix.to_owned(),
+            }),
+            (Some(_), more) => Err(AuthError::Ambiguous {
+                query: id_or_prefix.to_owned(),
+                count: more + 1,
+            }),
+        }
+    }
+}
+
+/// The app's handle on one vault. Cheap to share (`Arc<Authenticator>`); calls serialize on an
+/// internal lock, each vault change being one transaction.
+pub struct Authenticator {
+    state: Mutex<State>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// Opens an existing vault.
+    pub fn open(path: &Path, unlock: Unlock<'_>, clock: Arc<dyn Clock>) -> Result<Self> {
+        let vault = Vault::open(path, unlock)?;
+        Self::with_vault(vault, clock)
+    }
+
+    /// Creates a new vault whose master key `key_store` wraps, with an optional password slot.
+    pub fn create(
+        path: &Path,
+        key_store: &dyn KeyStore,
+        password: Option<(&str, KdfParams)>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let vault = Vault::create(path, key_store, password, clock.now_unix_seconds())?;
+        Self::with_vault(vault, clock)
+    }
+
+    /// Opens the vault at `path` with `key_store`, creating it first if there is none: the
+    /// no-set-up path of the CLI and of an app's first launch.
+    pub fn open_or_create(
+        path: &Path,
+        key_store: &dyn KeyStore,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        if Vault::exists(path) {
+            Self::open(path, Unlock::KeyStore(key_store), clock)
+        } else {
+            Self::create(path, key_store, None, clock)
+        }
+    }
+
+    fn with_vault(vault: Vault, clock: Arc<dyn Clock>) -> Result<Self> {
+        Ok(Authenticator {
+            state: Mutex::new(State::load(vault)?),
+            clock,
+        })
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>> {
+        self.state.lock().map_err(|_| AuthError::Poisoned)
+    }
+
+    /// Unix time as codes see it: the clock plus the user's stored offset.
+    pub fn now(&self) -> Result<u64> {
+        let offset = self.state()?.offset;
+        Ok(clock::corrected_unix(self.clock.now_unix_seconds(), offset))
+    }
+
+    pub fn clock_offset(&self) -> Result<i64> {
+        Ok(self.state()?.offset)
+    }
+
+    /// Stores the correction (seconds added to the device clock) used for every code.
+    pub fn set_clock_offset(&self, offset: i64) -> Result<()> {
+        let offset = clock::check_offset(offset)?;
+        let mut state = self.state()?;
+        state
+            .vault
+            .set_setting(clock::OFFSET_SETTING, &offset.to_string())?;
+        state.offset = offset;
+        Ok(())
+    }
+
+    /// Adds the accounts one URI carries (an `otpauth://` URI, or a Google Authenticator
+    /// transfer QR with several). Accounts identical to stored ones are reported, not duplicated.
+    pub fn add_uri(&self, uri: &str) -> Result<Vec<Added>> {
+        let accounts = uri::parse(uri)?;
+        self.add_accounts(accounts)
+    }
+
+    /// Adds every URI of a list (one per line: blank lines and `#` comments are skipped) in one
+    /// transaction: either all are added or, on the first bad line, none.
+    pub fn add_uri_lines(&self, text: &str) -> Result<Vec<Added>> {
+        let mut accounts = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let parsed = uri::parse(line).map_err(|source| AuthError::UriLine {
+                line: index + 1,
+                source,
+            })?;
+            accounts.extend(parsed);
+        }
+        self.add_accounts(accounts)
+    }
+
+    /// Adds already-built accounts (from an importer, or an app's manual-entry form).
+    pub fn add_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Added>> {
+        let mut state = self.state()?;
+        let now = self.clock.now_unix_seconds();
+        let mut results: Vec<Option<Added>> = Vec::with_capacity(accounts.len());
+        let mut fresh = Vec::new();
+        for new in accounts {
+            let new = new.validated()?;
+            let existing = state
+                .accounts
+                .iter()
+                .map(|l| &l.account)
+                .find(|a| same_account(a, &new));
+            match existing {
+                Some(a) => results.push(Some(Added::AlreadyPresent(a.into()))),
+                // The same account twice in one batch is stored (and reported) once.
+                None if fresh.contains(&new) => {}
+                None => {
+                    fresh.push(new);
+                    results.push(None);
+                }
+            }
+        }
+        let stored = state.vault.add_many(fresh, now)?;
+        state.reload()?;
+        let mut stored = stored.into_iter();
+        Ok(results
+            .into_iter()
+            .filter_map(|r| match r {
+                Some(known) => Some(known),
+                None => stored.next().map(|a| Added::New((&a).into())),
+            })
+            .collect())
+    }
+
+    /// Every account in the user's order.
+    pub fn accounts(&self) -> Result<Vec<AccountInfo>> {
+        Ok(self
+            .state()?
+            .accounts
+            .iter()
+            .map(|l| (&l.account).into())
+            .collect())
+    }
+
+    /// The accounts whose issuer or label contains `query` (case-insensitive) or whose id starts
+    /// with it.
+    pub fn search(&self, query: &str) -> Result<Vec<AccountInfo>> {
+        Ok(self
+            .state()?
+            .accounts
+            .iter()
+            .filter(|l| l.account.matches(query))
+            .map(|l| (&l.account).into())
+            .collect())
+    }
+
+    pub fn account(&self, id_or_prefix: &str) -> Result<AccountInfo> {
+        let state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        Ok((&state.accounts[index].account).into())
+    }
+
+    /// Current codes of the time-based accounts matching `query` (all when `None`), at the
+    /// corrected time or at `at` (Unix seconds, no offset applied) when given.
+    pub fn codes(&self, query: Option<&str>, at: Option<u64>) -> Result<Vec<CodeInfo>> {
+        let state = self.state()?;
+        let t = match at {
+            Some(t) => t,
+            None => clock::corrected_unix(self.clock.now_unix_seconds(), state.offset),
+        };
+        let mut out = Vec::with_capacity(state.accounts.len());
+        for l in &state.accounts {
+            if query.is_some_and(|q| !l.account.matches(q)) {
+                continue;
+            }
+            let Some(period) = l.account.otp.params.kind.period() else {
+                continue;
+            };
+            let code = l.generator.totp(t)?;
+            out.push(CodeInfo {
+                id: l.account.id.clone(),
+                issuer: l.account.issuer.clone(),
+                label: l.account.label.clone(),
+                otp_type: l.account.otp.params.kind.type_name(),
+                code: code.code.to_string(),
+                valid_for: code.valid_for,
+                next_code: code.next_code.to_string(),
+                period,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Advances a HOTP account's counter (persisted first, so a crash never reuses a code) and
+    /// returns the code for the counter value it had.
+    pub fn next_hotp(&self, id_or_prefix: &str) -> Result<HotpCode> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let account = &state.accounts[index].account;
+        if !matches!(account.otp.params.kind, OtpKind::Hotp { .. }) {
+            return Err(AuthError::NotCounterBased {
+                name: account.display_name(),
+            });
+        }
+        let id = account.id.clone();
+        let now = self.clock.now_unix_seconds();
+        let (counter, updated) = state.vault.advance_hotp(&id, now)?;
+        let code = state.accounts[index].generator.code_for_counter(counter);
+        state.accounts[index].account = updated;
+        Ok(HotpCode {
+            id,
+            code: code.to_string(),
+            counter,
+        })
+    }
+
+    /// Renames an account; `None` keeps that part.
+    pub fn rename(
+        &self,
+        id_or_prefix: &str,
+        issuer: Option<String>,
+        label: Option<String>,
+    ) -> Result<AccountInfo> {
+        self.change(id_or_prefix, |vault, id, now| {
+            vault.rename(id, issuer, label, now)
+        })
+    }
+
+    pub fn set_group(&self, id_or_prefix: &str, group: Option<String>) -> Result<AccountInfo> {
+        self.change(id_or_prefix, |vault, id, now| {
+            vault.set_group(id, group, now)
+        })
+    }
+
+    pub fn set_note(&self, id_or_prefix: &str, note: Option<String>) -> Result<AccountInfo> {
+        self.change(id_or_prefix, |vault, id, now| vault.set_note(id, note, now))
+    }
+
+    /// Moves an account to `position` (0-based) in the user's order.
+    pub fn move_to(&self, id_or_prefix: &str, position: usize) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let id = state.accounts[index].account.id.clone();
+        state
+            .vault
+            .move_to(&id, position, self.clock.now_unix_seconds())?;
+        state.reload()?;
+        let index = state.resolve(id.as_str())?;
+        Ok((&state.accounts[index].account).into())
+    }
+
+    pub fn delete(&self, id_or_prefix: &str) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let info: AccountInfo = (&state.accounts[index].account).into();
+        state.vault.delete(&info.id)?;
+        state.accounts.remove(index);
+        Ok(info)
+    }
+
+    fn change(
+        &self,
+        id_or_prefix: &str,
+        apply: impl FnOnce(&mut Vault, &AccountId, i64) -> std::result::Result<Account, VaultError>,
+    ) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let id = state.accounts[index].account.id.clone();
+        let updated = apply(&mut state.vault, &id, self.clock.now_unix_seconds())?;
+        let info = (&updated).into();
+        state.accounts[index].account = updated;
+        Ok(info)
+    }
+
+    /// Every account as an otpauth URI, in the user's order. Plaintext secrets: the caller must
+    /// have the user's explicit consent.
+    pub fn export_otpauth(&self) -> Result<Vec<Zeroizing<String>>> {
+        Ok(self
+            .state()?
+            .accounts
+            .iter()
+            .map(|l| {
+                let a = &l.account;
+                uri::to_otpauth(&a.issuer, &a.label, &a.otp, &a.extra_params)
+            })
+            .collect())
+    }
+
+    /// Every account as Google Authenticator transfer QR payloads (refused, naming the account,
+    /// when one cannot be carried by that format).
+    pub fn export_migration(&self) -> Result<Vec<Zeroizing<String>>> {
+        let state = self.state()?;
+        let entries: Vec<_> = state
+            .accounts
+            .iter()
+            .map(|l| {
+                (
+                    l.account.issuer.clone(),
+                    l.account.label.clone(),
+                    l.account.otp.clone(),
+                )
+            })
+            .collect();
+        Ok(uri::to_migration(&entries)?)
+    }
+
+    pub fn has_password(&self) -> Result<bool> {
+        Ok(self.state()?.vault.has_password()?)
+    }
+
+    /// Adds or replaces the password slot.
+    pub fn set_password(&self, password: &str, params: KdfParams) -> Result<()> {
+        Ok(self.state()?.vault.set_password(password, params)?)
+    }
+
+    pub fn remove_password(&self) -> Result<()> {
+        Ok(self.state()?.vault.remove_password()?)
+    }
+}
+
+fn same_account(a: &Account, n: &NewAccount) -> bool {
+    a.issuer == n.issuer && a.label == n.label && a.otp == n.otp
+}
