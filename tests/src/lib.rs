@@ -1,1 +1,29 @@
-//! Shared harness for the cross-crate tests.
+//! Shared pieces of the cross-crate tests: the deterministic accounts the crash-test writer
+//! stores, so the test can check every one it reads back.
+
+use authcore::account::{NewAccount, OtpCredential};
+use authcore::otp::{Algorithm, OtpParams};
+use authcore::secret::Secret;
+
+/// The secret the writer stores for the account labelled `label`: derivable, so a reader can
+/// tell a correct secret from a half-written or mixed-up one.
+pub fn secret_for(label: &str) -> Vec<u8> {
+    let mut bytes = format!("s3cr3t|{label}|").into_bytes();
+    bytes.resize(32, b'#');
+    bytes
+}
+
+pub fn account_for(label: &str) -> NewAccount {
+    NewAccount {
+        issuer: "CrashTest".into(),
+        label: label.into(),
+        otp: OtpCredential::new(
+            OtpParams::totp(Algorithm::Sha256, 8, 30),
+            Secret::new(secret_for(label)),
+        )
+        .unwrap_or_else(|e| panic!("fixed parameters are valid: {e}")),
+        group: None,
+        note: None,
+        extra_params: Vec::new(),
+    }
+}

@@ -1,0 +1,67 @@
+//! Opening a 1,000-account vault (key supplied by the desktop key store) and producing every
+//! account's code: what an app does on launch.
+use std::hint::black_box;
+use std::sync::Arc;
+
+use authcore::account::{NewAccount, OtpCredential};
+use authcore::authenticator::Authenticator;
+use authcore::clock::FixedClock;
+use authcore::otp::{Algorithm, OtpParams};
+use authcore::secret::Secret;
+use authcore::vault::{FileKeyStore, Unlock, Vault};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const T: u64 = 1_700_000_000;
+
+fn thousand_account_vault(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("vault.sqlite");
+    let store = FileKeyStore::create(&dir.path().join("key")).expect("key file");
+    let mut vault = Vault::create(&path, &store, None, 0).expect("create");
+    let accounts = (0..1000)
+        .map(|i| NewAccount {
+            issuer: format!("Issuer {i}"),
+            label: format!("user{i}@example.com"),
+            otp: OtpCredential::new(
+                OtpParams::totp(Algorithm::Sha1, 6, 30),
+                Secret::random(20).expect("randomness"),
+            )
+            .expect("valid"),
+            group: None,
+            note: None,
+            extra_params: Vec::new(),
+        })
+        .collect();
+    vault.add_many(accounts, 0).expect("add");
+    drop(vault);
+
+    c.bench_function("vault_open_and_read_1000", |b| {
+        b.iter(|| {
+            let v = Vault::open(&path, Unlock::KeyStore(&store)).expect("open");
+            black_box(v.accounts().expect("read").len())
+        })
+    });
+    c.bench_function("vault_open_and_code_1000", |b| {
+        b.iter(|| {
+            let auth = Authenticator::open(
+                &path,
+                Unlock::KeyStore(&store),
+                Arc::new(FixedClock::new(T as i64)),
+            )
+            .expect("open");
+            black_box(auth.codes(None, None).expect("codes").len())
+        })
+    });
+    let auth = Authenticator::open(
+        &path,
+        Unlock::KeyStore(&store),
+        Arc::new(FixedClock::new(T as i64)),
+    )
+    .expect("open");
+    c.bench_function("facade_codes_1000_open_vault", |b| {
+        b.iter(|| black_box(auth.codes(None, None).expect("codes").len()))
+    });
+}
+
+criterion_group!(benches, thousand_account_vault);
+criterion_main!(benches);
