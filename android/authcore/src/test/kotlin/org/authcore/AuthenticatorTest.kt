@@ -1,0 +1,219 @@
+package org.authcore
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.atomic.AtomicLong
+import javax.crypto.AEADBadTagException
+import javax.crypto.Cipher
+import javax.crypto.KeyGenerator
+import javax.crypto.SecretKey
+import javax.crypto.spec.GCMParameterSpec
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/** A Kotlin key store: AES-256-GCM with a key held in this object, as the Keystore one is. */
+class SoftwareKeyStore(private val key: SecretKey = newKey()) : VaultKeyStore {
+    companion object {
+        fun newKey(): SecretKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+    }
+
+    val wraps = AtomicLong()
+
+    override fun wrap(masterKey: ByteArray): ByteArray {
+        wraps.incrementAndGet()
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(Cipher.ENCRYPT_MODE, key)
+        return cipher.iv + cipher.doFinal(masterKey)
+    }
+
+    override fun unwrap(wrapped: ByteArray): ByteArray = try {
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, wrapped, 0, 12))
+        cipher.doFinal(wrapped, 12, wrapped.size - 12)
+    } catch (e: AEADBadTagException) {
+        throw KeyStoreException.WrongKey()
+    }
+}
+
+/** A key store that is locked, as the Keystore is before the user authenticates. */
+class LockedKeyStore : VaultKeyStore {
+    override fun wrap(masterKey: ByteArray): ByteArray = throw KeyStoreException.Unavailable("device locked")
+    override fun unwrap(wrapped: ByteArray): ByteArray = throw KeyStoreException.Unavailable("device locked")
+}
+
+class FixedTime(var now: Long) : TimeSource {
+    override fun nowUnixSeconds(): Long = now
+}
+
+const val SHA1_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // "12345678901234567890"
+const val SHA256_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA"
+const val SHA512_SEED =
+    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA"
+
+class AuthenticatorTest {
+    private val dir: Path = Files.createTempDirectory("authcore-kotlin")
+    private val vault = dir.resolve("vault.sqlite").toString()
+
+    @AfterEach
+    fun cleanUp() {
+        dir.toFile().deleteRecursively()
+    }
+
+    private fun rfcVault(store: VaultKeyStore = SoftwareKeyStore(), time: TimeSource = FixedTime(59)): Authenticator {
+        val auth = Authenticator.openOrCreate(vault, store, time)
+        auth.addUri("otpauth://totp/RFC:sha1?secret=$SHA1_SEED&digits=8&algorithm=SHA1")
+        auth.addUri("otpauth://totp/RFC:sha256?secret=$SHA256_SEED&digits=8&algorithm=SHA256")
+        auth.addUri("otpauth://totp/RFC:sha512?secret=$SHA512_SEED&digits=8&algorithm=SHA512")
+        return auth
+    }
+
+    @Test
+    fun `codes at fixed times equal the RFC 6238 vectors`() {
+        rfcVault().use { auth ->
+            val table = mapOf(
+                59UL to listOf("94287082", "46119246", "90693936"),
+                1111111109UL to listOf("07081804", "68084774", "25091201"),
+                1111111111UL to listOf("14050471", "67062674", "99943326"),
+                1234567890UL to listOf("89005924", "91819424", "93441116"),
+                2000000000UL to listOf("69279037", "90698825", "38618901"),
+                20000000000UL to listOf("65353130", "77737706", "47863826"),
+            )
+            for ((t, want) in table) {
+                assertEquals(want, auth.codesAt(t, null).map { it.code }, "at $t")
+            }
+            // The injected Kotlin time source drives codes() too.
+            assertEquals(listOf("94287082", "46119246", "90693936"), auth.codes(null).map { it.code })
+            val first = auth.codes("sha1").single()
+            assertEquals(1u, first.validFor)
+            assertEquals(OtpType.TOTP, first.otpType)
+        }
+    }
+
+    @Test
+    fun `the Kotlin key store wraps the master key and reopens the vault`() {
+        val store = SoftwareKeyStore()
+        rfcVault(store).close()
+        assertEquals(1, store.wraps.get())
+        Authenticator.openOrCreate(vault, store, FixedTime(59)).use { auth ->
+            assertEquals(3, auth.accounts().size)
+        }
+        val stranger = assertThrows<AuthCoreException.KeyStore> {
+            Authenticator.openOrCreate(vault, SoftwareKeyStore(), FixedTime(59))
+        }
+        assertTrue(stranger.message!!.contains("key store"), stranger.message)
+    }
+
+    @Test
+    fun `a failing key store surfaces as a clear exception`() {
+        val e = assertThrows<AuthCoreException.KeyStore> {
+            Authenticator.openOrCreate(vault, LockedKeyStore(), FixedTime(0))
+        }
+        assertTrue(e.message!!.contains("device locked"), e.message)
+        assertFalse(Files.exists(Path.of(vault)), "nothing is left behind")
+    }
+
+    @Test
+    fun `errors arrive as the right exception types with readable messages`() {
+        rfcVault().use { auth ->
+            val bad = assertThrows<AuthCoreException.InvalidInput> {
+                auth.addUri("otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&digits=11")
+            }
+            assertEquals("digits=11: must be between 6 and 10", bad.message)
+            val secret = assertThrows<AuthCoreException.InvalidInput> { auth.addUri("otpauth://totp/X?secret=Q1") }
+            assertEquals("secret: '1' is not base32 (character 2)", secret.message)
+            assertThrows<AuthCoreException.NotFound> { auth.nextHotp("nope") }
+            assertThrows<AuthCoreException.InvalidInput> { auth.setClockOffset(100_000) }
+            assertEquals(3, auth.accounts().size, "failed calls change nothing")
+        }
+    }
+
+    @Test
+    fun `password slot, HOTP, rename, move and delete`() {
+        val store = SoftwareKeyStore()
+        rfcVault(store).use { auth ->
+            auth.setPassword("correct horse")
+            val hotp = auth.addUri("otpauth://hotp/Bank:me?secret=$SHA1_SEED&counter=0").single().account
+            assertEquals(listOf("755224", "287082"), listOf(auth.nextHotp(hotp.id).code, auth.nextHotp(hotp.id).code))
+            assertEquals(2UL, auth.accounts().last().counter)
+            val renamed = auth.rename(hotp.id, "Big Bank", null)
+            assertEquals("Big Bank", renamed.issuer)
+            auth.moveAccount(hotp.id, 0u)
+            assertEquals(hotp.id, auth.accounts().first().id)
+            assertTrue(auth.addUri("otpauth://totp/RFC:sha1?secret=$SHA1_SEED&digits=8").single().alreadyPresent)
+            auth.delete(hotp.id)
+            assertEquals(3, auth.accounts().size)
+        }
+        Authenticator.openWithPassword(vault, "correct horse", FixedTime(0)).use { assertEquals(3, it.accounts().size) }
+        assertThrows<AuthCoreException.WrongPassword> { Authenticator.openWithPassword(vault, "wrong", FixedTime(0)) }
+    }
+
+    @Test
+    fun `objects close and refuse use afterwards`() {
+        val auth = rfcVault()
+        auth.close()
+        assertThrows<IllegalStateException> { auth.accounts() }
+        auth.close() // closing twice is harmless
+    }
+
+    @Test
+    fun `many coroutines and threads at once neither deadlock nor corrupt the vault`() = runBlocking {
+        rfcVault().use { auth ->
+            val core = AuthCore(auth, Dispatchers.IO)
+            val added = (0 until 64).map { i ->
+                async(Dispatchers.Default) {
+                    core.addUri("otpauth://totp/Load:user$i?secret=JBSWY3DPEHPK3PX${'A' + (i % 26)}&issuer=Load$i")
+                    core.codes().size
+                }
+            }.awaitAll()
+            assertTrue(added.all { it >= 3 })
+            val threads = (0 until 8).map { t ->
+                Thread { repeat(50) { auth.codesAt(59UL, null); auth.accounts() } }.also { it.start() }
+            }
+            threads.forEach { it.join(30_000) }
+            assertTrue(threads.none { it.isAlive }, "no thread is stuck")
+            assertEquals(67, auth.accounts().size)
+            assertEquals(67, auth.accounts().map { it.id }.toSet().size)
+        }
+    }
+
+    @Test
+    fun `codesFlow emits every account's code with its countdown`() = runBlocking {
+        val time = FixedTime(1111111109)
+        rfcVault(time = time).use { auth ->
+            val emissions = AuthCore(auth).codesFlow(tickMillis = 20).take(2).toList()
+            assertEquals(2, emissions.size)
+            assertEquals(listOf("07081804", "68084774", "25091201"), emissions[0].map { it.code })
+            assertEquals(1u, emissions[0][0].validFor)
+            assertEquals("14050471", emissions[0][0].nextCode)
+        }
+    }
+
+    @Test
+    fun `preview shows what a QR code would add without adding it`() {
+        val preview = previewUri("otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC")
+        assertEquals(listOf("Example" to "alice@google.com"), preview.map { it.issuer to it.label })
+    }
+
+    @Test
+    fun `FFI cost of fetching 100 accounts' codes`() {
+        Authenticator.openOrCreate(vault, SoftwareKeyStore(), FixedTime(1_700_000_000)).use { auth ->
+            auth.addUriLines((0 until 100).joinToString("\n") { "otpauth://totp/Bench:u$it?secret=JBSWY3DPEHPK3P${'A' + it % 26}${'A' + it / 26}&issuer=B$it" })
+            repeat(200) { auth.codes(null) } // warm up the JIT
+            val rounds = 1000
+            val start = System.nanoTime()
+            repeat(rounds) { assertEquals(100, auth.codes(null).size) }
+            val micros = (System.nanoTime() - start) / 1000.0 / rounds
+            println("FFI cost (Kotlin/JVM): codes() for 100 accounts = %.1f µs per call".format(micros))
+        }
+    }
+}

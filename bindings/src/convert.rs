@@ -1,0 +1,161 @@
+//! Records and enums as Kotlin and Swift see them, converted from the core's types.
+
+use authcore::account::NewAccount;
+use authcore::authenticator::{AccountInfo, Added, CodeInfo, HotpCode as CoreHotpCode};
+use authcore::otp::{Algorithm, OtpKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OtpType {
+    Totp,
+    Hotp,
+    Steam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HashAlgorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl From<Algorithm> for HashAlgorithm {
+    fn from(a: Algorithm) -> Self {
+        match a {
+            Algorithm::Sha1 => HashAlgorithm::Sha1,
+            Algorithm::Sha256 => HashAlgorithm::Sha256,
+            Algorithm::Sha512 => HashAlgorithm::Sha512,
+        }
+    }
+}
+
+fn otp_type(name: &str) -> OtpType {
+    match name {
+        "hotp" => OtpType::Hotp,
+        "steam" => OtpType::Steam,
+        _ => OtpType::Totp,
+    }
+}
+
+/// An account without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Account {
+    pub id: String,
+    pub issuer: String,
+    pub label: String,
+    pub otp_type: OtpType,
+    pub algorithm: HashAlgorithm,
+    pub digits: u8,
+    pub period: Option<u32>,
+    pub counter: Option<u64>,
+    pub group: Option<String>,
+    pub note: Option<String>,
+    pub sort_order: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&AccountInfo> for Account {
+    fn from(a: &AccountInfo) -> Self {
+        Account {
+            id: a.id.to_string(),
+            issuer: a.issuer.clone(),
+            label: a.label.clone(),
+            otp_type: otp_type(a.otp_type),
+            algorithm: a.algorithm.into(),
+            digits: a.digits,
+            period: a.period,
+            counter: a.counter,
+            group: a.group.clone(),
+            note: a.note.clone(),
+            sort_order: a.sort_order,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// An account a URI would create (no id yet: the id is empty).
+pub fn preview(a: &NewAccount) -> Account {
+    let kind = a.otp.params.kind;
+    Account {
+        id: String::new(),
+        issuer: a.issuer.clone(),
+        label: a.label.clone(),
+        otp_type: match kind {
+            OtpKind::Totp { .. } => OtpType::Totp,
+            OtpKind::Hotp { .. } => OtpType::Hotp,
+            OtpKind::Steam { .. } => OtpType::Steam,
+        },
+        algorithm: a.otp.params.algorithm.into(),
+        digits: a.otp.params.digits,
+        period: kind.period(),
+        counter: kind.counter(),
+        group: a.group.clone(),
+        note: a.note.clone(),
+        sort_order: 0,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
+
+/// A time-based account's current code with its countdown and the next code.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AccountCode {
+    pub id: String,
+    pub issuer: String,
+    pub label: String,
+    pub otp_type: OtpType,
+    pub code: String,
+    pub valid_for: u32,
+    pub next_code: String,
+    pub period: u32,
+}
+
+impl From<&CodeInfo> for AccountCode {
+    fn from(c: &CodeInfo) -> Self {
+        AccountCode {
+            id: c.id.to_string(),
+            issuer: c.issuer.clone(),
+            label: c.label.clone(),
+            otp_type: otp_type(c.otp_type),
+            code: c.code.clone(),
+            valid_for: c.valid_for,
+            next_code: c.next_code.clone(),
+            period: c.period,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HotpCode {
+    pub id: String,
+    pub code: String,
+    /// The counter this code was made with; the stored counter is now one more.
+    pub counter: u64,
+}
+
+impl From<&CoreHotpCode> for HotpCode {
+    fn from(h: &CoreHotpCode) -> Self {
+        HotpCode {
+            id: h.id.to_string(),
+            code: h.code.clone(),
+            counter: h.counter,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AddedAccount {
+    pub account: Account,
+    /// True when the vault already held this exact account and nothing was added.
+    pub already_present: bool,
+}
+
+impl From<&Added> for AddedAccount {
+    fn from(a: &Added) -> Self {
+        AddedAccount {
+            account: a.info().into(),
+            already_present: matches!(a, Added::AlreadyPresent(_)),
+        }
+    }
+}

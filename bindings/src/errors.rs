@@ -1,0 +1,63 @@
+//! The small public error vocabulary of the FFI. Messages are the core's user-readable texts:
+//! they name what was wrong and never hold a secret or Rust debug output.
+
+use authcore::authenticator::AuthError;
+use authcore::vault::VaultError;
+
+/// Every failure an app sees. Kotlin: `AuthCoreException.InvalidInput` etc.; Swift: `AuthCoreError`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
+pub enum AuthCoreError {
+    /// Something the user or app supplied is wrong (a URI, a name, an offset); nothing changed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// No account has that id (or the prefix matches several).
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    WrongPassword(String),
+    /// The platform key store failed or holds a different key than the one this vault needs.
+    #[error("{0}")]
+    KeyStore(String),
+    /// The vault file is missing, damaged, newer than this library, or the disk failed.
+    #[error("{0}")]
+    Vault(String),
+}
+
+impl From<AuthError> for AuthCoreError {
+    fn from(e: AuthError) -> Self {
+        let text = e.to_string();
+        match &e {
+            AuthError::NoMatch { .. } | AuthError::Ambiguous { .. } => {
+                AuthCoreError::NotFound(text)
+            }
+            AuthError::Vault(VaultError::NotFound { .. }) => AuthCoreError::NotFound(text),
+            AuthError::Vault(VaultError::WrongPassword) => AuthCoreError::WrongPassword(text),
+            AuthError::Vault(VaultError::KeyStore(_) | VaultError::WrongKey) => {
+                AuthCoreError::KeyStore(text)
+            }
+            _ if e.is_bad_input() => AuthCoreError::InvalidInput(text),
+            _ => AuthCoreError::Vault(text),
+        }
+    }
+}
+
+/// What a platform key store reports. Kotlin/Swift implementations throw these.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KeyStoreError {
+    /// The key cannot be used now (device locked, user authentication required, key invalidated).
+    #[error("key store unavailable: {reason}")]
+    Unavailable { reason: String },
+    /// The stored key does not unwrap this blob (a different device or a reset key store).
+    #[error("the key store holds a different key")]
+    WrongKey,
+    /// The implementation failed in a way it did not declare.
+    #[error("key store failed: {reason}")]
+    Unexpected { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        KeyStoreError::Unexpected { reason: e.reason }
+    }
+}

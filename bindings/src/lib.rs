@@ -1,0 +1,201 @@
+//! `authcore-ffi`: the UniFFI facade that Kotlin and Swift see. Translation only: every exported
+//! call converts its arguments, calls `authcore`, and converts the result. No logic lives here.
+//!
+//! Secrets cross only inward (an enrollment URI, a password) and outward only through the
+//! explicit `export_*` calls. The platform supplies the key store that wraps the vault's master
+//! key and the time source; both are foreign traits.
+
+mod convert;
+mod errors;
+mod platform;
+
+use std::sync::Arc;
+
+use authcore::authenticator::Authenticator as CoreAuthenticator;
+use authcore::vault::Unlock;
+
+pub use convert::{Account, AccountCode, AddedAccount, HashAlgorithm, HotpCode, OtpType};
+pub use errors::{AuthCoreError, KeyStoreError};
+pub use platform::{TimeSource, VaultKeyStore, system_time_source};
+
+uniffi::setup_scaffolding!();
+
+/// The app's handle on one vault: open it once, share it, call it from any thread.
+#[derive(uniffi::Object)]
+pub struct Authenticator {
+    inner: CoreAuthenticator,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authenticator")
+    }
+}
+
+type Result<T> = std::result::Result<T, AuthCoreError>;
+
+#[uniffi::export]
+impl Authenticator {
+    /// Opens the vault at `path`, creating it (and a master key that `key_store` wraps) on first
+    /// use. `time_source` is asked for the time whenever codes are produced.
+    #[uniffi::constructor]
+    pub fn open_or_create(
+        path: String,
+        key_store: Arc<dyn VaultKeyStore>,
+        time_source: Arc<dyn TimeSource>,
+    ) -> Result<Arc<Self>> {
+        let store = platform::ForeignKeyStore(key_store);
+        let inner =
+            CoreAuthenticator::open_or_create(path.as_ref(), &store, platform::clock(time_source))?;
+        Ok(Arc::new(Authenticator { inner }))
+    }
+
+    /// Opens an existing vault with its password slot (a restored backup, a new phone).
+    #[uniffi::constructor]
+    pub fn open_with_password(
+        path: String,
+        password: String,
+        time_source: Arc<dyn TimeSource>,
+    ) -> Result<Arc<Self>> {
+        let password = zeroize::Zeroizing::new(password);
+        let inner = CoreAuthenticator::open(
+            path.as_ref(),
+            Unlock::Password(&password),
+            platform::clock(time_source),
+        )?;
+        Ok(Arc::new(Authenticator { inner }))
+    }
+
+    /// Adds the accounts of an `otpauth://` or `otpauth-migration://` URI (a scanned QR code).
+    pub fn add_uri(&self, uri: String) -> Result<Vec<AddedAccount>> {
+        let uri = zeroize::Zeroizing::new(uri);
+        Ok(self.inner.add_uri(&uri)?.iter().map(Into::into).collect())
+    }
+
+    /// Adds every URI of a text (one per line), all or none.
+    pub fn add_uri_lines(&self, text: String) -> Result<Vec<AddedAccount>> {
+        let text = zeroize::Zeroizing::new(text);
+        Ok(self
+            .inner
+            .add_uri_lines(&text)?
+            .iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.inner.accounts()?.iter().map(Into::into).collect())
+    }
+
+    /// Accounts whose issuer or label contains `query` (any case) or whose id starts with it.
+    pub fn search(&self, query: String) -> Result<Vec<Account>> {
+        Ok(self.inner.search(&query)?.iter().map(Into::into).collect())
+    }
+
+    /// Current and next codes of the time-based accounts (all, or those matching `query`), at the
+    /// time source's time plus the stored offset.
+    pub fn codes(&self, query: Option<String>) -> Result<Vec<AccountCode>> {
+        Ok(self
+            .inner
+            .codes(query.as_deref(), None)?
+            .iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The same at an explicit Unix time (no offset applied).
+    pub fn codes_at(&self, unix_seconds: u64, query: Option<String>) -> Result<Vec<AccountCode>> {
+        Ok(self
+            .inner
+            .codes(query.as_deref(), Some(unix_seconds))?
+            .iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Advances a HOTP account's counter (saved first) and returns the code.
+    pub fn next_hotp(&self, id: String) -> Result<HotpCode> {
+        Ok((&self.inner.next_hotp(&id)?).into())
+    }
+
+    pub fn rename(
+        &self,
+        id: String,
+        issuer: Option<String>,
+        label: Option<String>,
+    ) -> Result<Account> {
+        Ok((&self.inner.rename(&id, issuer, label)?).into())
+    }
+
+    pub fn set_group(&self, id: String, group: Option<String>) -> Result<Account> {
+        Ok((&self.inner.set_group(&id, group)?).into())
+    }
+
+    pub fn set_note(&self, id: String, note: Option<String>) -> Result<Account> {
+        Ok((&self.inner.set_note(&id, note)?).into())
+    }
+
+    /// Moves an account to `position` (0 is the top) in the user's order.
+    pub fn move_account(&self, id: String, position: u32) -> Result<Account> {
+        Ok((&self.inner.move_to(&id, position as usize)?).into())
+    }
+
+    /// Deletes an account and returns what it was.
+    pub fn delete(&self, id: String) -> Result<Account> {
+        Ok((&self.inner.delete(&id)?).into())
+    }
+
+    pub fn clock_offset(&self) -> Result<i64> {
+        Ok(self.inner.clock_offset()?)
+    }
+
+    /// Seconds added to the device clock for every code (at most a day either way).
+    pub fn set_clock_offset(&self, seconds: i64) -> Result<()> {
+        Ok(self.inner.set_clock_offset(seconds)?)
+    }
+
+    pub fn has_password(&self) -> Result<bool> {
+        Ok(self.inner.has_password()?)
+    }
+
+    /// Adds or replaces the password that can also unlock this vault (Argon2id, default cost).
+    pub fn set_password(&self, password: String) -> Result<()> {
+        let password = zeroize::Zeroizing::new(password);
+        Ok(self
+            .inner
+            .set_password(&password, authcore::vault::KdfParams::default())?)
+    }
+
+    pub fn remove_password(&self) -> Result<()> {
+        Ok(self.inner.remove_password()?)
+    }
+
+    /// EXPLICIT EXPORT: every account as an otpauth URI, secrets in the clear. Call only after the
+    /// user asked for it and confirmed.
+    pub fn export_otpauth_uris(&self) -> Result<Vec<String>> {
+        Ok(self
+            .inner
+            .export_otpauth()?
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect())
+    }
+
+    /// EXPLICIT EXPORT: Google Authenticator transfer URIs (one per QR code to show).
+    pub fn export_migration_uris(&self) -> Result<Vec<String>> {
+        Ok(self
+            .inner
+            .export_migration()?
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect())
+    }
+}
+
+/// What a scanned QR code would add, without adding it: for a confirmation screen.
+#[uniffi::export]
+pub fn preview_uri(uri: String) -> Result<Vec<Account>> {
+    let uri = zeroize::Zeroizing::new(uri);
+    let accounts = authcore::uri::parse(&uri).map_err(authcore::authenticator::AuthError::from)?;
+    Ok(accounts.iter().map(convert::preview).collect())
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The Android library's Kotlin, compiled and tested on this machine's JVM against the host
+# library (Maven: kotlin-maven-plugin, JUnit 5 under Surefire). Fails if Java or Maven is missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq maven default-jdk-headless
+fi
+[ -d target/bindings/kotlin-jvm ] || bash scripts/gen-bindings.sh
+mvn -B -ntp -f android/jvm/pom.xml test \
+    -Dauthcore.generated.dir="$root/target/bindings/kotlin-jvm" \
+    -Dauthcore.lib.dir="$root/target/${AUTHCORE_PROFILE:-debug}"
