@@ -23,4 +23,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (core, CLI, cross-crate)"
 cargo test --workspace --locked
 
+step "bindings: host library and generated Kotlin/Swift"
+bash scripts/gen-bindings.sh
+
+step "Swift package tests (XCTest)"
+bash scripts/test-swift.sh
+
+step "Kotlin tests on the JVM (JUnit 5, Surefire)"
+bash scripts/test-kotlin.sh
+
 printf '\nall test stages passed\n'

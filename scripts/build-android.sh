@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the Android native libraries and the Android flavour of the Kotlin bindings for the
+# Gradle module android/authcore. Needs the Android NDK (ANDROID_NDK_HOME) and cargo-ndk 4.x, and
+# the Rust targets: rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
+# It cannot run on the CI machine (no NDK); the same Kotlin is tested on the JVM there.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+module=android/authcore
+command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
+cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -P 24 -o "$module/src/main/jniLibs" \
+    build -p authcore-ffi --release
+cargo build -q -p uniffi-bindgen
+# Generate from the host build of the same sources (the metadata is identical across targets).
+cargo build -q -p authcore-ffi --release
+rm -rf "$module/build/generated/uniffi"
+target/debug/uniffi-bindgen generate --library target/release/libauthcore_ffi.so -l kotlin \
+    -o "$module/build/generated/uniffi" --no-format
+echo "jniLibs in $module/src/main/jniLibs, bindings in $module/build/generated/uniffi"

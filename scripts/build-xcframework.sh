@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds ios/AuthCoreFFI.xcframework (device + simulator) and the generated Swift for the Swift
+# package in ios/. Needs macOS with Xcode and the Rust targets:
+#   rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios
+# It cannot run on the CI machine; the package's Swift is tested on Linux there.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+for t in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
+    cargo build -p authcore-ffi --release --target "$t"
+done
+cargo build -q -p uniffi-bindgen
+cargo build -q -p authcore-ffi --release
+out=target/xcframework
+rm -rf "$out" ios/AuthCoreFFI.xcframework
+mkdir -p "$out/headers" "$out/sim" ios/Sources/AuthCore/Generated
+target/debug/uniffi-bindgen generate --library target/release/libauthcore_ffi.dylib -l swift \
+    -o "$out/gen" --no-format
+cp "$out/gen/AuthCore.swift" ios/Sources/AuthCore/Generated/AuthCore.swift
+cp "$out/gen/AuthCoreFFI.h" "$out/headers/"
+# A plain module map named module.modulemap, as XCFramework headers expect.
+cat > "$out/headers/module.modulemap" <<'MAP'
+module AuthCoreFFI {
+    header "AuthCoreFFI.h"
+    export *
+}
+MAP
+lipo -create target/aarch64-apple-ios-sim/release/libauthcore_ffi.a \
+    target/x86_64-apple-ios/release/libauthcore_ffi.a -output "$out/sim/libauthcore_ffi.a"
+xcodebuild -create-xcframework \
+    -library target/aarch64-apple-ios/release/libauthcore_ffi.a -headers "$out/headers" \
+    -library "$out/sim/libauthcore_ffi.a" -headers "$out/headers" \
+    -output ios/AuthCoreFFI.xcframework
+echo "ios/AuthCoreFFI.xcframework and ios/Sources/AuthCore/Generated/AuthCore.swift are ready"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Swift package's tests (XCTest) against the host library. Uses `swift` from PATH when there
+# is one, else Debian trixie's Swift 6.0.3 in a cached chroot (scripts/swift-toolchain.sh), with
+# the repository bind-mounted; everything mounted is unmounted on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+profile=${AUTHCORE_PROFILE:-debug}
+[ -f target/bindings/swift/AuthCore.swift ] || bash scripts/gen-bindings.sh
+mkdir -p ios/Sources/AuthCore/Generated
+cp target/bindings/swift/AuthCore.swift ios/Sources/AuthCore/Generated/AuthCore.swift
+cp target/bindings/swift/AuthCoreFFI.h ios/Sources/AuthCoreFFI/AuthCoreFFI.h
+
+chroot_dir=$(bash scripts/swift-toolchain.sh)
+if [ -z "$chroot_dir" ]; then
+    lib="$root/target/$profile"
+    cd ios && exec swift test --disable-swift-testing -Xlinker -L"$lib" -Xlinker -rpath -Xlinker "$lib"
+fi
+
+mnt="$chroot_dir/repo"
+cleanup() {
+    umount "$mnt" 2>/dev/null || true
+    umount "$chroot_dir/proc" 2>/dev/null || true
+}
+trap cleanup EXIT
+mkdir -p "$mnt"
+mountpoint -q "$chroot_dir/proc" || mount -t proc proc "$chroot_dir/proc"
+mountpoint -q "$mnt" || mount --bind "$root" "$mnt"
+lib="/repo/target/$profile"
+chroot "$chroot_dir" env HOME=/root bash -c \
+    "cd /repo/ios && swift test --disable-swift-testing -Xlinker -L$lib -Xlinker -rpath -Xlinker $lib"
