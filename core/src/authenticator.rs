@@ -110,6 +110,8 @@ pub enum AuthError {
     Otp(#[from] OtpError),
     #[error(transparent)]
     Clock(#[from] ClockError),
+    #[error("transfer QR codes: {reason}")]
+    Transfer { reason: String },
     #[error("no account matches '{query}'")]
     NoMatch { query: String },
     #[error("'{query}' matches {count} accounts; give more of the id")]
@@ -133,6 +135,7 @@ impl AuthError {
             | AuthError::Account(_)
             | AuthError::Otp(_)
             | AuthError::Clock(_)
+            | AuthError::Transfer { .. }
             | AuthError::NoMatch { .. }
             | AuthError::Ambiguous { .. }
             | AuthError::NotTimeBased { .. }
@@ -288,7 +291,9 @@ impl Authenticator {
     /// Adds the accounts one URI carries (an `otpauth://` URI, or a Google Authenticator
     /// transfer QR with several). Accounts identical to stored ones are reported, not duplicated.
     pub fn add_uri(&self, uri: &str) -> Result<Vec<Added>> {
-        let accounts = uri::parse(uri)?;
+        let mut batches = Batches::default();
+        let accounts = batches.parse(uri)?;
+        batches.check_complete()?;
         self.add_accounts(accounts)
     }
 
@@ -296,17 +301,22 @@ impl Authenticator {
     /// transaction: either all are added or, on the first bad line, none.
     pub fn add_uri_lines(&self, text: &str) -> Result<Vec<Added>> {
         let mut accounts = Vec::new();
+        let mut batches = Batches::default();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let parsed = uri::parse(line).map_err(|source| AuthError::UriLine {
-                line: index + 1,
-                source,
+            let parsed = batches.parse(line).map_err(|e| match e {
+                AuthError::Uri(source) => AuthError::UriLine {
+                    line: index + 1,
+                    source,
+                },
+                other => other,
             })?;
             accounts.extend(parsed);
         }
+        batches.check_complete()?;
         self.add_accounts(accounts)
     }
 
@@ -528,6 +538,50 @@ impl Authenticator {
 
     pub fn remove_password(&self) -> Result<()> {
         Ok(self.state()?.vault.remove_password()?)
+    }
+}
+
+/// The transfer QRs seen in one call, by batch id: a multi-QR Google Authenticator export is
+/// imported only when every one of its QRs is there, so a missed scan cannot silently drop
+/// accounts.
+#[derive(Default)]
+struct Batches(std::collections::BTreeMap<i32, (i32, std::collections::BTreeSet<i32>)>);
+
+impl Batches {
+    fn parse(&mut self, text: &str) -> Result<Vec<NewAccount>> {
+        if uri::scheme_of(text.trim())? != "otpauth-migration" {
+            return Ok(uri::parse(text)?);
+        }
+        let batch = uri::parse_migration(text)?;
+        let size = batch.batch_size.max(1);
+        let entry = self
+            .0
+            .entry(batch.batch_id)
+            .or_insert((size, Default::default()));
+        if entry.0 != size || !(0..size).contains(&batch.batch_index) {
+            return Err(AuthError::Transfer {
+                reason: format!(
+                    "QR {} of {size} does not belong with the others of its transfer",
+                    batch.batch_index + 1
+                ),
+            });
+        }
+        entry.1.insert(batch.batch_index);
+        Ok(batch.accounts)
+    }
+
+    fn check_complete(&self) -> Result<()> {
+        for (size, seen) in self.0.values() {
+            if let Some(missing) = (0..*size).find(|i| !seen.contains(i)) {
+                return Err(AuthError::Transfer {
+                    reason: format!(
+                        "this transfer has {size} QR codes and QR {} is missing: add them all together",
+                        missing + 1
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
