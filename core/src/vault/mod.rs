@@ -6,6 +6,7 @@
 //! documented in docs/vault.md.
 
 pub mod crypto;
+mod files;
 mod schema;
 pub mod slots;
 
@@ -90,14 +91,26 @@ impl VaultError {
 impl From<rusqlite::Error> for VaultError {
     fn from(e: rusqlite::Error) -> Self {
         // SQLite's messages name tables and constraints, never bound values, so no secret leaks.
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseCorrupt)
-            | Some(rusqlite::ErrorCode::NotADatabase) => VaultError::Damaged {
+        // (rusqlite's out-of-range message shows the integer; no secret is stored as one.)
+        let damage = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        ) || matches!(
+            // Every table is STRICT, so only damage can put a value of another type in a column.
+            e,
+            rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::Utf8Error(..)
+                | rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)
+        );
+        if damage {
+            VaultError::Damaged {
                 what: e.to_string(),
-            },
-            _ => VaultError::Storage {
+            }
+        } else {
+            VaultError::Storage {
                 reason: e.to_string(),
-            },
+            }
         }
     }
 }
@@ -209,6 +222,8 @@ impl Vault {
     }
 
     /// Creates a vault with a fresh master key wrapped by `key_store`, and by `password` if given.
+    /// The file is built beside `path` and appears there only once complete, so a crash during
+    /// creation leaves no vault or a whole one, never a file that blocks the next attempt.
     pub fn create(
         path: &Path,
         key_store: &dyn KeyStore,
@@ -227,54 +242,28 @@ impl Vault {
                 .map_err(|reason| VaultError::BadKdfParams { reason })?;
         }
         let master = Secret::random(KEY_LEN).map_err(|_| VaultError::Random)?;
+        let key = SealingKey::new(&master).map_err(|_| VaultError::Random)?;
         let wrapped = key_store.wrap(&master)?;
-        let result = Self::create_file(path, master, &wrapped, password, now);
-        if result.is_err() {
-            // Leave nothing half-made behind: the next call must be able to start over.
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut p = path.as_os_str().to_owned();
-                p.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(p));
-            }
-        }
-        result
-    }
-
-    fn create_file(
-        path: &Path,
-        master: Secret,
-        wrapped: &[u8],
-        password: Option<(&str, KdfParams)>,
-        now: i64,
-    ) -> Result<Vault, VaultError> {
+        let draft = files::draft_path(path);
+        // A draft can only be left over from a creation that was killed.
+        files::remove_sqlite_files(&draft);
+        let placed = build_file(&draft, &key, &master, &wrapped, password, now).and_then(|()| {
+            files::place(&draft, path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => VaultError::AlreadyExists {
+                    path: path.to_owned(),
+                },
+                _ => VaultError::Storage {
+                    reason: format!("cannot put the new vault at {}: {e}", path.display()),
+                },
+            })
+        });
+        files::remove_sqlite_files(&draft);
+        placed?;
         let mut conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        configure(&conn)?;
-        let key = SealingKey::new(&master).map_err(|_| VaultError::Random)?;
-        let check = key
-            .seal(KEY_CHECK_PLAIN, KEY_CHECK_AAD)
-            .map_err(|_| VaultError::Random)?;
-        {
-            let tx = conn.transaction()?;
-            tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
-            schema::migrate(&tx, 0)?;
-            tx.execute(
-                "INSERT INTO meta(name, value) VALUES ('key_check', ?1)",
-                [&check],
-            )?;
-            tx.execute(
-                "INSERT INTO key_slots(kind, wrapped_key, created_at) VALUES ('keystore', ?1, ?2)",
-                params![wrapped, now],
-            )?;
-            if let Some((pw, params)) = password {
-                insert_password_slot(&tx, &master, pw, params, now)?;
-            }
-            tx.commit()?;
-        }
+        configure(&mut conn)?;
         Ok(Vault {
             conn,
             key,
@@ -291,54 +280,19 @@ impl Vault {
                 path: path.to_owned(),
             });
         }
-        let not_a_vault = || VaultError::NotAVault {
-            path: path.to_owned(),
-        };
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let app_id = schema::application_id(&conn).map_err(|e| match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => not_a_vault(),
-            _ => VaultError::from(e),
-        })?;
-        if app_id != schema::APPLICATION_ID {
-            return Err(not_a_vault());
+        match unlock_file(&mut conn, path, &unlock) {
+            Ok((key, master)) => Ok(Vault {
+                conn,
+                key,
+                master,
+                path: path.to_owned(),
+            }),
+            Err(e) => Err(explain(&conn, e)),
         }
-        let version = schema::version(&conn)?;
-        if version > schema::latest() {
-            return Err(VaultError::NewerFormat {
-                found: version,
-                known: schema::latest(),
-            });
-        }
-        if version == 0 {
-            return Err(damaged("it has no tables"));
-        }
-        let master = unlock_master(&conn, unlock)?;
-        let key =
-            SealingKey::new(&master).map_err(|_| damaged("the master key has the wrong size"))?;
-        let check: Vec<u8> = conn
-            .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| damaged("the key check is missing"))?;
-        key.open(&check, KEY_CHECK_AAD)
-            .map_err(|_| damaged("the key check does not decrypt"))?;
-        configure(&conn)?;
-        if version < schema::latest() {
-            let tx = conn.transaction()?;
-            schema::migrate(&tx, version)?;
-            tx.commit()?;
-        }
-        Ok(Vault {
-            conn,
-            key,
-            master,
-            path: path.to_owned(),
-        })
     }
 
     pub fn path(&self) -> &Path {
@@ -388,83 +342,23 @@ impl Vault {
 
     /// Every account, decrypted, in the user's order.
     pub fn accounts(&self) -> Result<Vec<Account>, VaultError> {
+        self.read_all().map_err(|e| explain(&self.conn, e))
+    }
+
+    fn read_all(&self) -> Result<Vec<Account>, VaultError> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY sort_order, created_at, rowid"
         ))?;
         let rows = stmt.query_map([], StoredRow::from_row)?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(self.decode(row?)?);
+            out.push(decode(&self.key, row?)?);
         }
         Ok(out)
     }
 
     pub fn get(&self, id: &AccountId) -> Result<Account, VaultError> {
-        let row = {
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
-            ))?;
-            stmt.query_row([id.as_str()], StoredRow::from_row)
-                .optional()?
-        };
-        match row {
-            Some(row) => self.decode(row),
-            None => Err(VaultError::NotFound { id: id.to_string() }),
-        }
-    }
-
-    fn decode(&self, row: StoredRow) -> Result<Account, VaultError> {
-        let id = AccountId::parse(&row.id).map_err(|_| damaged("an account id is malformed"))?;
-        let bad = |field: &str| damaged(format!("account {}: field {field} is invalid", row.id));
-        let algorithm = match row.algorithm.as_str() {
-            "SHA1" => Algorithm::Sha1,
-            "SHA256" => Algorithm::Sha256,
-            "SHA512" => Algorithm::Sha512,
-            _ => return Err(bad("algorithm")),
-        };
-        let digits = u8::try_from(row.digits).map_err(|_| bad("digits"))?;
-        let period = || {
-            row.period
-                .and_then(|p| u32::try_from(p).ok())
-                .ok_or_else(|| bad("period"))
-        };
-        let kind = match row.otp_type.as_str() {
-            "totp" => OtpKind::Totp { period: period()? },
-            "steam" => OtpKind::Steam { period: period()? },
-            "hotp" => OtpKind::Hotp {
-                counter: counter_from_sql(row.counter.ok_or_else(|| bad("counter"))?),
-            },
-            _ => return Err(bad("otp_type")),
-        };
-        let params = OtpParams {
-            kind,
-            algorithm,
-            digits,
-        };
-        let secret = self
-            .key
-            .open(&row.secret, &secret_aad(&row.id, &params))
-            .map_err(|_| {
-                damaged(format!(
-                    "the secret of account {} does not decrypt (altered on disk?)",
-                    row.id
-                ))
-            })?;
-        let otp = OtpCredential::new(params, secret).map_err(|_| bad("parameters"))?;
-        let extra_params: Vec<(String, String)> =
-            serde_json::from_str(&row.extra).map_err(|_| bad("extra_params"))?;
-        Ok(Account {
-            id,
-            issuer: row.issuer,
-            label: row.label,
-            otp,
-            group: row.group,
-            note: row.note,
-            sort_order: row.sort_order,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            extra_params,
-        })
+        read_account(&self.conn, &self.key, id).map_err(|e| explain(&self.conn, e))
     }
 
     /// Replaces the names; `None` keeps a name as it is. Validated like a new account.
@@ -510,7 +404,9 @@ impl Vault {
         now: i64,
         change: impl FnOnce(&mut NewAccount),
     ) -> Result<Account, VaultError> {
-        let current = self.get(id)?;
+        // Read inside the write transaction, so an edit from another handle is never undone.
+        let tx = self.conn.transaction()?;
+        let current = read_account(&tx, &self.key, id)?;
         let mut draft = NewAccount {
             issuer: current.issuer.clone(),
             label: current.label.clone(),
@@ -521,7 +417,6 @@ impl Vault {
         };
         change(&mut draft);
         let draft = draft.validated()?;
-        let tx = self.conn.transaction()?;
         tx.execute(
             "UPDATE accounts SET issuer = ?2, label = ?3, group_name = ?4, note = ?5, updated_at = ?6
              WHERE id = ?1",
@@ -581,7 +476,9 @@ impl Vault {
     /// before this returns, so a code is never produced twice even if the app dies right after.
     /// Returns the counter to generate the code with and the account as now stored.
     pub fn advance_hotp(&mut self, id: &AccountId, now: i64) -> Result<(u64, Account), VaultError> {
-        let account = self.get(id)?;
+        // The write lock is held from the read on, so no other handle can use the same value.
+        let tx = self.conn.transaction()?;
+        let account = read_account(&tx, &self.key, id)?;
         let OtpKind::Hotp { counter } = account.otp.params.kind else {
             return Err(VaultError::NotHotp {
                 name: account.display_name(),
@@ -593,21 +490,10 @@ impl Vault {
                 name: account.display_name(),
             })?;
         // The counter is not in the secret's associated data, so the sealed secret stays valid.
-        let tx = self.conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE accounts SET counter = ?2, updated_at = ?3 WHERE id = ?1 AND counter = ?4",
-            params![
-                id.as_str(),
-                counter_to_sql(next),
-                now,
-                counter_to_sql(counter)
-            ],
+        tx.execute(
+            "UPDATE accounts SET counter = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.as_str(), counter_to_sql(next), now],
         )?;
-        if changed != 1 {
-            // Another process advanced it between our read and write: take the next one fresh.
-            drop(tx);
-            return self.advance_hotp(id, now);
-        }
         tx.commit()?;
         let mut updated = account;
         updated.otp.params.kind = OtpKind::Hotp { counter: next };
@@ -688,7 +574,49 @@ impl Vault {
     }
 }
 
-fn configure(conn: &Connection) -> Result<(), VaultError> {
+/// Builds a complete vault file at `draft` (rollback journal; `configure` turns on WAL when the
+/// file is opened at its real path).
+fn build_file(
+    draft: &Path,
+    key: &SealingKey,
+    master: &Secret,
+    wrapped: &[u8],
+    password: Option<(&str, KdfParams)>,
+    now: i64,
+) -> Result<(), VaultError> {
+    let mut conn = Connection::open_with_flags(
+        draft,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let check = key
+        .seal(KEY_CHECK_PLAIN, KEY_CHECK_AAD)
+        .map_err(|_| VaultError::Random)?;
+    let tx = conn.transaction()?;
+    tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+    schema::migrate(&tx, 0)?;
+    tx.execute(
+        "INSERT INTO meta(name, value) VALUES ('key_check', ?1)",
+        [&check],
+    )?;
+    tx.execute(
+        "INSERT INTO key_slots(kind, wrapped_key, created_at) VALUES ('keystore', ?1, ?2)",
+        params![wrapped, now],
+    )?;
+    if let Some((pw, params)) = password {
+        insert_password_slot(&tx, master, pw, params, now)?;
+    }
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| VaultError::from(e))
+}
+
+fn configure(conn: &mut Connection) -> Result<(), VaultError> {
+    // Every write transaction takes the write lock at BEGIN. A deferred one that read first
+    // would fail at once (not wait) if another handle wrote in between, and its read would
+    // be stale for read-modify-write changes such as `edit` and `advance_hotp`.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // WAL keeps readers and the writer apart; FULL syncs the WAL on every commit, so a commit
     // that returned survives power loss, not only a killed process.
@@ -739,7 +667,87 @@ fn insert_password_slot(
     Ok(())
 }
 
-fn unlock_master(conn: &Connection, unlock: Unlock<'_>) -> Result<Secret, VaultError> {
+/// Checks that `conn` holds a vault this code can read, unlocks its master key, and brings the
+/// schema up to date.
+fn unlock_file(
+    conn: &mut Connection,
+    path: &Path,
+    unlock: &Unlock<'_>,
+) -> Result<(SealingKey, Secret), VaultError> {
+    let not_a_vault = || VaultError::NotAVault {
+        path: path.to_owned(),
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let app_id = schema::application_id(conn).map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => not_a_vault(),
+        _ => VaultError::from(e),
+    })?;
+    if app_id != schema::APPLICATION_ID {
+        return Err(not_a_vault());
+    }
+    let version = schema::version(conn)?;
+    if version > schema::latest() {
+        return Err(VaultError::NewerFormat {
+            found: version,
+            known: schema::latest(),
+        });
+    }
+    if version == 0 {
+        return Err(damaged("it has no tables"));
+    }
+    // Before any slot is read, so that a damaged table is reported as damage.
+    schema::check_tables(conn).map_err(|e| {
+        let mismatch = matches!(e, rusqlite::Error::SqlInputError { .. })
+            || e.sqlite_error_code() == Some(rusqlite::ErrorCode::Unknown);
+        if mismatch {
+            damaged(format!("its tables do not match format {version} ({e})"))
+        } else {
+            VaultError::from(e)
+        }
+    })?;
+    let master = unlock_master(conn, unlock)?;
+    let key = SealingKey::new(&master).map_err(|_| damaged("the master key has the wrong size"))?;
+    let check: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| damaged("the key check is missing"))?;
+    key.open(&check, KEY_CHECK_AAD).map_err(|_| match unlock {
+        // A platform key store need not authenticate what it unwraps: a wrong key shows here.
+        Unlock::KeyStore(_) => VaultError::WrongKey,
+        // The password slot is authenticated, so its key is right and the check was altered.
+        Unlock::Password(_) => damaged("the key check does not decrypt"),
+    })?;
+    configure(conn)?;
+    if version < schema::latest() {
+        let tx = conn.transaction()?;
+        // Another process may have migrated the file while this one waited for the lock.
+        let current = schema::version(&tx)?;
+        schema::migrate(&tx, current)?;
+        tx.commit()?;
+    }
+    Ok((key, master))
+}
+
+/// A storage error while reading can come from damage that SQLite did not name as such (a
+/// damaged length field makes it run out of memory, for one). An integrity check, run only on
+/// this error path, tells the two apart.
+fn explain(conn: &Connection, e: VaultError) -> VaultError {
+    if !matches!(e, VaultError::Storage { .. }) {
+        return e;
+    }
+    match conn.query_row("PRAGMA quick_check(1)", [], |r| r.get::<_, String>(0)) {
+        Ok(verdict) if verdict != "ok" => damaged(verdict.replace('\n', " ")),
+        Err(check) => match VaultError::from(check) {
+            damage @ VaultError::Damaged { .. } => damage,
+            _ => e,
+        },
+        Ok(_) => e,
+    }
+}
+
+fn unlock_master(conn: &Connection, unlock: &Unlock<'_>) -> Result<Secret, VaultError> {
     match unlock {
         Unlock::KeyStore(store) => {
             let wrapped: Vec<u8> = conn
@@ -787,6 +795,77 @@ fn unlock_master(conn: &Connection, unlock: Unlock<'_>) -> Result<Secret, VaultE
     }
 }
 
+/// Reads one account in `conn` (which may be a transaction in progress).
+fn read_account(
+    conn: &Connection,
+    key: &SealingKey,
+    id: &AccountId,
+) -> Result<Account, VaultError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
+        ))?
+        .query_row([id.as_str()], StoredRow::from_row)
+        .optional()?;
+    match row {
+        Some(row) => decode(key, row),
+        None => Err(VaultError::NotFound { id: id.to_string() }),
+    }
+}
+
+fn decode(key: &SealingKey, row: StoredRow) -> Result<Account, VaultError> {
+    let id = AccountId::parse(&row.id).map_err(|_| damaged("an account id is malformed"))?;
+    let bad = |field: &str| damaged(format!("account {}: field {field} is invalid", row.id));
+    let algorithm = match row.algorithm.as_str() {
+        "SHA1" => Algorithm::Sha1,
+        "SHA256" => Algorithm::Sha256,
+        "SHA512" => Algorithm::Sha512,
+        _ => return Err(bad("algorithm")),
+    };
+    let digits = u8::try_from(row.digits).map_err(|_| bad("digits"))?;
+    let period = || {
+        row.period
+            .and_then(|p| u32::try_from(p).ok())
+            .ok_or_else(|| bad("period"))
+    };
+    let kind = match row.otp_type.as_str() {
+        "totp" => OtpKind::Totp { period: period()? },
+        "steam" => OtpKind::Steam { period: period()? },
+        "hotp" => OtpKind::Hotp {
+            counter: counter_from_sql(row.counter.ok_or_else(|| bad("counter"))?),
+        },
+        _ => return Err(bad("otp_type")),
+    };
+    let params = OtpParams {
+        kind,
+        algorithm,
+        digits,
+    };
+    let secret = key
+        .open(&row.secret, &secret_aad(&row.id, &params))
+        .map_err(|_| {
+            damaged(format!(
+                "the secret of account {} does not decrypt (altered on disk?)",
+                row.id
+            ))
+        })?;
+    let otp = OtpCredential::new(params, secret).map_err(|_| bad("parameters"))?;
+    let extra_params: Vec<(String, String)> =
+        serde_json::from_str(&row.extra).map_err(|_| bad("extra_params"))?;
+    Ok(Account {
+        id,
+        issuer: row.issuer,
+        label: row.label,
+        otp,
+        group: row.group,
+        note: row.note,
+        sort_order: row.sort_order,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        extra_params,
+    })
+}
+
 fn insert_account(tx: &Transaction<'_>, key: &SealingKey, a: &Account) -> Result<(), VaultError> {
     let sealed = key
         .seal(
@@ -821,5 +900,7 @@ fn insert_account(tx: &Transaction<'_>, key: &SealingKey, a: &Account) -> Result
     Ok(())
 }
 
+#[cfg(test)]
+mod hardening_tests;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use argon2::{Algorithm as Argon2Algorithm, Argon2, Params, Version};
 
 use super::crypto::{CryptoError, KEY_LEN, SealingKey};
+use super::files;
 use crate::secret::Secret;
 
 /// The platform's key store. Implementations must be thread-safe: the facade may call them from
@@ -55,10 +56,11 @@ impl FileKeyStore {
             path: path.to_owned(),
             reason,
         };
-        check_private(path).map_err(fail)?;
+        let mut file = fs::File::open(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+        // Checked on the open file, so a swap of the path after the check cannot slip by.
+        check_private(&file).map_err(fail)?;
         let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(KEY_LEN + 1));
-        fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
+        file.read_to_end(&mut bytes)
             .map_err(|e| fail(format!("cannot read it: {e}")))?;
         if bytes.len() != KEY_LEN {
             return Err(fail(format!(
@@ -73,13 +75,21 @@ impl FileKeyStore {
         })
     }
 
-    /// Creates a new key file (never overwriting one) with owner-only permissions.
+    /// Creates a new key file (never overwriting one) with owner-only permissions. It is written
+    /// under a draft name and appears at `path` only when complete, so a crash never leaves a
+    /// short key file there.
     pub fn create(path: &Path) -> Result<Self, KeyStoreError> {
         let fail = |reason: String| KeyStoreError::KeyFile {
             path: path.to_owned(),
             reason,
         };
+        if path.exists() {
+            return Err(fail("cannot create it: it already exists".into()));
+        }
         let key = Secret::random(KEY_LEN).map_err(|_| fail("no system randomness".into()))?;
+        let draft = files::draft_path(path);
+        // A draft can only be left over from a creation that was killed.
+        let _ = fs::remove_file(&draft);
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -87,12 +97,15 @@ impl FileKeyStore {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options
-            .open(path)
-            .map_err(|e| fail(format!("cannot create it: {e}")))?;
-        file.write_all(key.expose())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| fail(format!("cannot write it: {e}")))?;
+        let written = options
+            .open(&draft)
+            .and_then(|mut file| file.write_all(key.expose()))
+            .and_then(|()| files::place(&draft, path));
+        let _ = fs::remove_file(&draft);
+        written.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => fail("cannot create it: it already exists".into()),
+            _ => fail(format!("cannot create it: {e}")),
+        })?;
         let key = SealingKey::new(&key).map_err(|e| fail(e.to_string()))?;
         Ok(FileKeyStore {
             path: path.to_owned(),
@@ -114,9 +127,10 @@ impl FileKeyStore {
 }
 
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<(), String> {
+fn check_private(file: &fs::File) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)
+    let mode = file
+        .metadata()
         .map_err(|e| format!("cannot read it: {e}"))?
         .permissions()
         .mode();
@@ -130,7 +144,7 @@ fn check_private(path: &Path) -> Result<(), String> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<(), String> {
+fn check_private(_file: &fs::File) -> Result<(), String> {
     Ok(())
 }
 
@@ -247,6 +261,25 @@ mod tests {
         assert!(FileKeyStore::create(&path).is_err(), "never overwrites");
         let other = FileKeyStore::create(&dir.path().join("k2")).unwrap();
         assert_eq!(other.unwrap(&wrapped).unwrap_err(), KeyStoreError::WrongKey);
+    }
+
+    #[test]
+    fn a_draft_left_by_a_killed_creation_is_replaced_and_never_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let draft = files::draft_path(&path);
+        fs::write(&draft, b"half").unwrap();
+        let store = FileKeyStore::create(&path).unwrap();
+        assert!(!draft.exists());
+        let master = Secret::random(32).unwrap();
+        let wrapped = store.wrap(&master).unwrap();
+        let before = fs::read(&path).unwrap();
+        assert!(FileKeyStore::create(&path).is_err());
+        assert_eq!(fs::read(&path).unwrap(), before, "never overwrites");
+        assert_eq!(
+            FileKeyStore::open(&path).unwrap().unwrap(&wrapped).unwrap(),
+            master
+        );
     }
 
     #[cfg(unix)]

@@ -3,9 +3,9 @@ use std::path::PathBuf;
 use super::*;
 use crate::otp::Algorithm;
 
-const NOW: i64 = 1_700_000_000;
+pub(super) const NOW: i64 = 1_700_000_000;
 
-fn cheap() -> KdfParams {
+pub(super) fn cheap() -> KdfParams {
     KdfParams {
         memory_kib: 64,
         iterations: 1,
@@ -13,13 +13,13 @@ fn cheap() -> KdfParams {
     }
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    store: FileKeyStore,
+pub(super) struct Fixture {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) path: PathBuf,
+    pub(super) store: FileKeyStore,
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.sqlite");
     let store = FileKeyStore::create(&dir.path().join("key")).unwrap();
@@ -30,7 +30,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn new_account(issuer: &str, secret: &[u8], params: OtpParams) -> NewAccount {
+pub(super) fn new_account(issuer: &str, secret: &[u8], params: OtpParams) -> NewAccount {
     NewAccount {
         issuer: issuer.into(),
         label: "alice@example.com".into(),
@@ -41,7 +41,7 @@ fn new_account(issuer: &str, secret: &[u8], params: OtpParams) -> NewAccount {
     }
 }
 
-fn totp(issuer: &str) -> NewAccount {
+pub(super) fn totp(issuer: &str) -> NewAccount {
     new_account(
         issuer,
         b"12345678901234567890",
