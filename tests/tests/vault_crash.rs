@@ -1,5 +1,6 @@
 //! A process killed with SIGKILL at random points of a write loop leaves a vault that opens with
-//! every committed account (and HOTP counter) and no half-written one.
+//! every committed account (and HOTP counter) and no half-written one; killed while creating a
+//! vault, it leaves no vault or a whole one.
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -66,15 +67,18 @@ fn killed_writer_never_loses_or_half_writes_an_account() {
     let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
     let mut rng = Rng::new();
     let mut committed: Vec<(String, String)> = Vec::new();
+    let mut reported_per_run = Vec::new();
     let started = Instant::now();
     for run in 0..RUNS {
         let delay = Duration::from_millis(5 + rng.below(120));
         let run_name = format!("r{run}");
-        for line in run_and_kill(&["add", vault_s, key_s, &run_name], delay) {
+        let lines = run_and_kill(&["add", vault_s, key_s, &run_name], delay);
+        reported_per_run.push(lines.len());
+        for line in lines {
             let (id, label) = line.split_once(' ').expect("id label");
             committed.push((id.to_owned(), label.to_owned()));
         }
-        check_vault(&vault, &store, &committed);
+        check_vault(&vault, &store, &committed, &reported_per_run);
         assert!(
             started.elapsed() < Duration::from_secs(240),
             "bounded in time"
@@ -87,7 +91,12 @@ fn killed_writer_never_loses_or_half_writes_an_account() {
     );
 }
 
-fn check_vault(vault: &Path, store: &FileKeyStore, committed: &[(String, String)]) {
+fn check_vault(
+    vault: &Path,
+    store: &FileKeyStore,
+    committed: &[(String, String)],
+    reported_per_run: &[usize],
+) {
     let v = Vault::open(vault, Unlock::KeyStore(store)).expect("the vault opens after a kill");
     let all = v.accounts().expect("every stored row decrypts");
     for a in &all {
@@ -105,8 +114,28 @@ fn check_vault(vault: &Path, store: &FileKeyStore, committed: &[(String, String)
             .unwrap_or_else(|e| panic!("committed account {label} lost: {e}"));
         assert_eq!(&a.label, label);
     }
-    // At most one per run can have committed without being reported before the kill.
-    assert!(all.len() >= committed.len());
+    // A run adds `rN-0`, `rN-1`, ... one at a time, so what it stored is what it reported plus at
+    // most the one add that committed just before the kill, before its line was printed.
+    let mut stored_per_run = vec![Vec::new(); reported_per_run.len()];
+    for a in &all {
+        let (run, index) = a
+            .label
+            .strip_prefix('r')
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(run, index)| {
+                Some((run.parse::<usize>().ok()?, index.parse::<usize>().ok()?))
+            })
+            .unwrap_or_else(|| panic!("an account no run wrote: {}", a.label));
+        stored_per_run[run].push(index);
+    }
+    for (run, (stored, &reported)) in stored_per_run.iter_mut().zip(reported_per_run).enumerate() {
+        stored.sort_unstable();
+        assert!(
+            *stored == (0..reported).collect::<Vec<_>>()
+                || *stored == (0..=reported).collect::<Vec<_>>(),
+            "run {run} reported {reported} adds but stored {stored:?}"
+        );
+    }
 }
 
 #[test]
@@ -166,4 +195,60 @@ fn killed_hotp_writer_never_reuses_a_counter() {
         highest_used.is_some_and(|h| h > 10),
         "the writer made progress"
     );
+}
+
+#[test]
+fn killed_creation_leaves_no_vault_or_a_whole_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_s = dir.path().to_str().unwrap();
+    let mut rng = Rng::new();
+    let (mut created, mut cut_in_key, mut cut_in_vault) = (0, 0, 0);
+    for run in 0..RUNS / 2 {
+        let delay = Duration::from_millis(5 + rng.below(60));
+        let run_name = format!("r{run}");
+        let reported = run_and_kill(&["create", dir_s, &run_name], delay).len();
+        created += reported;
+        for i in 0..=reported {
+            let key = dir.path().join(format!("{run_name}-k{i}"));
+            let vault = dir.path().join(format!("{run_name}-v{i}"));
+            if i < reported {
+                assert!(
+                    key.exists() && vault.exists(),
+                    "{run_name}: creation {i} reported but missing"
+                );
+            }
+            // The key file is made first; whatever exists at a final name is whole.
+            let key_was_made = key.exists();
+            let store = if key_was_made {
+                FileKeyStore::open(&key).unwrap_or_else(|e| panic!("{run_name}-k{i}: {e}"))
+            } else {
+                assert!(!vault.exists(), "{run_name}-v{i} without its key");
+                cut_in_key += 1;
+                FileKeyStore::create(&key)
+                    .unwrap_or_else(|e| panic!("retrying {run_name}-k{i}: {e}"))
+            };
+            if vault.exists() {
+                let v = Vault::open(&vault, Unlock::KeyStore(&store))
+                    .unwrap_or_else(|e| panic!("{run_name}-v{i}: {e}"));
+                assert!(v.accounts().unwrap().is_empty());
+            } else {
+                if key_was_made {
+                    cut_in_vault += 1;
+                }
+                // What the app does on its next launch: create again, and succeed.
+                Vault::create(&vault, &store, None, 0)
+                    .unwrap_or_else(|e| panic!("retrying {run_name}-v{i}: {e}"));
+            }
+        }
+        assert!(
+            !dir.path()
+                .join(format!("{run_name}-k{}", reported + 1))
+                .exists()
+        );
+    }
+    eprintln!(
+        "{created} creations reported; killed while making the key {cut_in_key} times, \
+         the vault {cut_in_vault} times"
+    );
+    assert!(created > 0, "the writer made progress");
 }

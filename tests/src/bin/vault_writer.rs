@@ -1,6 +1,7 @@
 //! Writes to a vault in a loop until killed, printing each change only after it committed.
 //! `vault_writer add VAULT KEYFILE RUN` adds accounts `RUN-0`, `RUN-1`, ...;
-//! `vault_writer hotp VAULT KEYFILE ID` advances a HOTP counter and prints each value used.
+//! `vault_writer hotp VAULT KEYFILE ID` advances a HOTP counter and prints each value used;
+//! `vault_writer create DIR RUN` creates key file `RUN-kN` and vault `RUN-vN` for N = 0, 1, ...
 use std::io::Write;
 use std::path::Path;
 
@@ -9,19 +10,14 @@ use authcore::vault::{FileKeyStore, Unlock, Vault};
 use authcore_tests::account_for;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let [_, mode, vault, key, arg] = args.as_slice() else {
-        eprintln!("usage: vault_writer add|hotp VAULT KEYFILE RUN|ID");
-        std::process::exit(2);
-    };
-    let store = FileKeyStore::open(Path::new(key)).unwrap_or_else(|e| fail(&e.to_string()));
-    let mut v = Vault::open(Path::new(vault), Unlock::KeyStore(&store))
-        .unwrap_or_else(|e| fail(&e.to_string()));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut out = std::io::stdout().lock();
-    match mode.as_str() {
-        "add" => {
+    match args.as_slice() {
+        ["add", vault, key, run] => {
+            let mut v = open(vault, key);
             for i in 0.. {
-                let label = format!("{arg}-{i}");
+                let label = format!("{run}-{i}");
                 let a = v
                     .add(account_for(&label), i)
                     .unwrap_or_else(|e| fail(&e.to_string()));
@@ -29,8 +25,9 @@ fn main() {
                 let _ = out.flush();
             }
         }
-        "hotp" => {
-            let id = AccountId::parse(arg).unwrap_or_else(|e| fail(&e.to_string()));
+        ["hotp", vault, key, id] => {
+            let mut v = open(vault, key);
+            let id = AccountId::parse(id).unwrap_or_else(|e| fail(&e.to_string()));
             loop {
                 let (used, _) = v
                     .advance_hotp(&id, 0)
@@ -39,8 +36,26 @@ fn main() {
                 let _ = out.flush();
             }
         }
-        other => fail(&format!("unknown mode {other}")),
+        ["create", dir, run] => {
+            for i in 0.. {
+                let dir = Path::new(dir);
+                let store = FileKeyStore::create(&dir.join(format!("{run}-k{i}")))
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                Vault::create(&dir.join(format!("{run}-v{i}")), &store, None, i)
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                let _ = writeln!(out, "{i}");
+                let _ = out.flush();
+            }
+        }
+        _ => fail(
+            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN",
+        ),
     }
+}
+
+fn open(vault: &str, key: &str) -> Vault {
+    let store = FileKeyStore::open(Path::new(key)).unwrap_or_else(|e| fail(&e.to_string()));
+    Vault::open(Path::new(vault), Unlock::KeyStore(&store)).unwrap_or_else(|e| fail(&e.to_string()))
 }
 
 fn fail(msg: &str) -> ! {
