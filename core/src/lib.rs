@@ -8,6 +8,7 @@ pub mod account;
 pub mod authenticator;
 pub mod clock;
 pub mod otp;
+pub mod policy;
 pub mod secret;
 pub mod uri;
 pub mod vault;

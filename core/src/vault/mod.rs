@@ -615,6 +615,40 @@ impl Vault {
         Ok((counter, updated))
     }
 
+    /// The accounts with passwordless sign-in on, in the user's order.
+    pub fn passwordless_ids(&self) -> Result<Vec<AccountId>, VaultError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM accounts WHERE passwordless = 1 ORDER BY sort_order, created_at, rowid",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.iter()
+            .map(|id| AccountId::parse(id).map_err(|_| damaged("an account id is malformed")))
+            .collect()
+    }
+
+    /// Turns passwordless on or off for several accounts in one transaction (so moving it from
+    /// one account to another never leaves both, or neither, holding it).
+    pub fn set_passwordless(
+        &mut self,
+        changes: &[(AccountId, bool)],
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let tx = self.conn.transaction()?;
+        for (id, on) in changes {
+            let n = tx.execute(
+                "UPDATE accounts SET passwordless = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), i64::from(*on), now],
+            )?;
+            if n == 0 {
+                return Err(VaultError::NotFound { id: id.to_string() });
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn setting(&self, name: &str) -> Result<Option<String>, VaultError> {
         Ok(self
             .conn

@@ -46,6 +46,8 @@ pub const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) STRICT;",
+    // 2: passwordless (phone sign-in) per account; which platform rule allows it is policy's.
+    "ALTER TABLE accounts ADD COLUMN passwordless INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<u32> {

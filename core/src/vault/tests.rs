@@ -415,3 +415,41 @@ fn debug_output_has_no_key_material() {
         "{shown}"
     );
 }
+
+#[test]
+fn passwordless_flags_change_together() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let a = v.add(totp("A"), NOW).unwrap().id;
+    let b = v.add(totp("B"), NOW).unwrap().id;
+    assert!(v.passwordless_ids().unwrap().is_empty());
+    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
+    v.set_passwordless(&[(a.clone(), false), (b.clone(), true)], NOW)
+        .unwrap();
+    assert_eq!(v.passwordless_ids().unwrap(), vec![b.clone()]);
+    let gone = AccountId::random();
+    assert!(matches!(
+        v.set_passwordless(&[(b.clone(), false), (gone, true)], NOW),
+        Err(VaultError::NotFound { .. })
+    ));
+    assert_eq!(
+        v.passwordless_ids().unwrap(),
+        vec![b],
+        "a failed change changes nothing"
+    );
+}
+
+#[test]
+fn a_version_1_vault_is_migrated_on_open() {
+    let f = fixture();
+    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
+    // Rebuild the file as migration 1 alone would have left it.
+    let raw = Connection::open(&f.path).unwrap();
+    raw.execute_batch("ALTER TABLE accounts DROP COLUMN passwordless; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(raw);
+    let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    let a = v.add(totp("A"), NOW).unwrap().id;
+    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
+    assert_eq!(v.passwordless_ids().unwrap(), vec![a]);
+}
