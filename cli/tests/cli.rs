@@ -39,6 +39,12 @@ fn json(home: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(home, args)).expect("JSON output")
 }
 
+fn count(home: &Path) -> usize {
+    json(home, &["list", "--json"])
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 /// Exit status 2 and exactly one line on stderr that contains `needle`.
 fn bad_input(out: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
@@ -107,13 +113,7 @@ fn adding_the_same_account_twice_keeps_one() {
     ok(home.path(), &["add", EXAMPLE]);
     let again = json(home.path(), &["add", EXAMPLE, "--json"]);
     assert_eq!(again[0]["status"], "already_present");
-    assert_eq!(
-        json(home.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count(home.path()), 1);
 }
 
 #[test]
@@ -142,13 +142,7 @@ fn stdin_adds_all_lines_or_none() {
     let out = authcore(other.path(), &["add", "-"], Some(&bad));
     bad_input(&out, "line 2");
     bad_input(&out, "digits=11");
-    assert_eq!(
-        json(other.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(count(other.path()), 0);
 }
 
 #[test]
@@ -232,13 +226,7 @@ fn rename_move_group_note_and_rm() {
     assert_eq!(list[1]["group"], "Work");
     assert_eq!(list[1]["note"], "recovery codes in the safe");
     ok(home.path(), &["rm", &second]);
-    assert_eq!(
-        json(home.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count(home.path()), 1);
 }
 
 #[test]
