@@ -253,6 +253,7 @@ impl Vault {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        restrict_to_owner(path)?;
         configure(&conn)?;
         let key = SealingKey::new(&master).map_err(|_| VaultError::Random)?;
         let check = key
@@ -720,6 +721,23 @@ impl Vault {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Names are stored in the clear, so the file is the owner's alone (SQLite gives its WAL and SHM
+/// files the same permissions).
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        VaultError::Storage {
+            reason: format!("cannot restrict {}: {e}", path.display()),
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> Result<(), VaultError> {
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<(), VaultError> {

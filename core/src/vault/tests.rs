@@ -75,6 +75,20 @@ fn create_add_reopen_and_read_back() {
     assert_eq!(all[0].extra_params[0].0, "image");
 }
 
+#[cfg(unix)]
+#[test]
+fn the_vault_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    v.add(totp("A"), NOW).unwrap();
+    for suffix in ["", "-wal"] {
+        let p = format!("{}{suffix}", f.path.display());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{p} is {mode:o}");
+    }
+}
+
 #[test]
 fn create_refuses_an_existing_file() {
     let f = fixture();
