@@ -6,4 +6,5 @@
 
 pub mod account;
 pub mod otp;
+pub mod push;
 pub mod secret;
