@@ -163,6 +163,21 @@ impl UnverifiedChallenge {
         self.device_token.as_deref()
     }
 
+    /// Finds the enrolled credential this challenge names and verifies it against that.
+    pub fn verify_with(
+        self,
+        credentials: &[PushCredential],
+        received_at: SystemTime,
+        validity: Duration,
+    ) -> Result<PushRequest, PushError> {
+        match credentials.iter().find(|c| c.serial == self.serial) {
+            Some(credential) => self.verify(credential, received_at, validity),
+            None => Err(PushError::UnknownSerial {
+                serial: self.serial,
+            }),
+        }
+    }
+
     /// Checks that this challenge is for `credential` and signed by its server, and returns it
     /// as a request answerable for `validity` from `received_at`.
     pub fn verify(

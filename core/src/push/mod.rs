@@ -38,3 +38,6 @@ use std::time::Duration;
 /// How long a challenge may be answered after it arrives: privacyIDEA's default
 /// `PushChallengeValidityTime`.
 pub const DEFAULT_CHALLENGE_VALIDITY: Duration = Duration::from_secs(120);
+
+#[cfg(test)]
+mod tests;

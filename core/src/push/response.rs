@@ -9,6 +9,7 @@ use super::PushError;
 
 const MAX_SERVER_MESSAGE_CHARS: usize = 160;
 
+#[derive(Debug)]
 pub(crate) struct Envelope {
     pub value: Value,
     pub detail: Map<String, Value>,
