@@ -9,6 +9,7 @@ pub mod authenticator;
 pub mod clock;
 pub mod otp;
 pub mod policy;
+pub mod push;
 pub mod secret;
 pub mod uri;
 pub mod vault;
