@@ -8,7 +8,8 @@ if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq maven default-jdk-headless
 fi
-[ -d target/bindings/kotlin-jvm ] || bash scripts/gen-bindings.sh
+# Always regenerate: bindings made from an older build would test stale code.
+bash scripts/gen-bindings.sh
 mvn -B -ntp -f android/jvm/pom.xml test \
     -Dauthcore.generated.dir="$root/target/bindings/kotlin-jvm" \
     -Dauthcore.lib.dir="$root/target/${AUTHCORE_PROFILE:-debug}"

@@ -6,13 +6,18 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
-[ -f target/bindings/swift/AuthCore.swift ] || bash scripts/gen-bindings.sh
+# Always regenerate: bindings made from an older build would test stale code.
+bash scripts/gen-bindings.sh
 mkdir -p ios/Sources/AuthCore/Generated
 cp target/bindings/swift/AuthCore.swift ios/Sources/AuthCore/Generated/AuthCore.swift
 cp target/bindings/swift/AuthCoreFFI.h ios/Sources/AuthCoreFFI/AuthCoreFFI.h
 
 chroot_dir=$(bash scripts/swift-toolchain.sh)
 if [ -z "$chroot_dir" ]; then
+    # On macOS the package links the XCFramework, which must be built first.
+    if [ "$(uname)" = Darwin ] && [ ! -d ios/AuthCoreFFI.xcframework ]; then
+        bash scripts/build-xcframework.sh
+    fi
     lib="$root/target/$profile"
     cd ios && exec swift test --disable-swift-testing -Xlinker -L"$lib" -Xlinker -rpath -Xlinker "$lib"
 fi

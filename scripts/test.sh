@@ -23,9 +23,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Rust tests (core, CLI, cross-crate)"
 cargo test --workspace --locked
 
-step "bindings: host library and generated Kotlin/Swift"
-bash scripts/gen-bindings.sh
-
 step "Swift package tests (XCTest)"
 bash scripts/test-swift.sh
 

@@ -52,6 +52,8 @@ pub struct Account {
     pub sort_order: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Passwordless (phone sign-in) is on for this account.
+    pub passwordless: bool,
 }
 
 impl From<&AccountInfo> for Account {
@@ -70,6 +72,7 @@ impl From<&AccountInfo> for Account {
             sort_order: a.sort_order,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            passwordless: a.passwordless,
         }
     }
 }
@@ -95,6 +98,44 @@ pub fn preview(a: &NewAccount) -> Account {
         sort_order: 0,
         created_at: 0,
         updated_at: 0,
+        passwordless: false,
+    }
+}
+
+/// The platform whose passwordless rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Platform {
+    Ios,
+    Android,
+    Desktop,
+}
+
+impl From<Platform> for authcore::policy::Platform {
+    fn from(p: Platform) -> Self {
+        match p {
+            Platform::Ios => authcore::policy::Platform::Ios,
+            Platform::Android => authcore::policy::Platform::Android,
+            Platform::Desktop => authcore::policy::Platform::Desktop,
+        }
+    }
+}
+
+/// A platform's passwordless rule (data the issuer or app may change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct PasswordlessRule {
+    /// How many accounts may hold passwordless at once; none means no limit.
+    pub max_accounts: Option<u32>,
+    pub require_number_matching: bool,
+    pub require_device_unlock: bool,
+}
+
+impl From<authcore::policy::PasswordlessRule> for PasswordlessRule {
+    fn from(r: authcore::policy::PasswordlessRule) -> Self {
+        PasswordlessRule {
+            max_accounts: r.max_accounts,
+            require_number_matching: r.require_number_matching,
+            require_device_unlock: r.require_device_unlock,
+        }
     }
 }
 

@@ -14,7 +14,10 @@ use std::sync::Arc;
 use authcore::authenticator::Authenticator as CoreAuthenticator;
 use authcore::vault::Unlock;
 
-pub use convert::{Account, AccountCode, AddedAccount, HashAlgorithm, HotpCode, OtpType};
+pub use convert::{
+    Account, AccountCode, AddedAccount, HashAlgorithm, HotpCode, OtpType, PasswordlessRule,
+    Platform,
+};
 pub use errors::{AuthCoreError, KeyStoreError};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};
 
@@ -168,6 +171,36 @@ impl Authenticator {
 
     pub fn remove_password(&self) -> Result<()> {
         Ok(self.inner.remove_password()?)
+    }
+
+    /// The passwordless rule in force for `platform`.
+    pub fn passwordless_rule(&self, platform: Platform) -> Result<PasswordlessRule> {
+        Ok(self.inner.passwordless_rule(platform.into())?.into())
+    }
+
+    /// Replaces the passwordless rules with a JSON rule set, or restores the defaults (`None`).
+    pub fn set_passwordless_rules(&self, json: Option<String>) -> Result<()> {
+        Ok(self.inner.set_passwordless_rules(json.as_deref())?)
+    }
+
+    /// Turns passwordless on if `platform`'s rule allows one more account; the error names the
+    /// accounts that already hold it.
+    pub fn enable_passwordless(&self, id: String, platform: Platform) -> Result<Account> {
+        Ok((&self.inner.enable_passwordless(&id, platform.into())?).into())
+    }
+
+    pub fn disable_passwordless(&self, id: String) -> Result<Account> {
+        Ok((&self.inner.disable_passwordless(&id)?).into())
+    }
+
+    /// Moves passwordless from one account to another in one step.
+    pub fn move_passwordless(
+        &self,
+        from: String,
+        to: String,
+        platform: Platform,
+    ) -> Result<Account> {
+        Ok((&self.inner.move_passwordless(&from, &to, platform.into())?).into())
     }
 
     /// EXPLICIT EXPORT: every account as an otpauth URI, secrets in the clear. Call only after the

@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use authcore::authenticator::Authenticator;
 use authcore::clock::{self, Clock, SystemClock};
+use authcore::policy::Platform;
 use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::home::Home;
 use crate::render;
-use crate::{Cli, CliError, Command, ExportFormat, PasswordCommand, TimeCommand};
+use crate::{
+    Cli, CliError, Command, ExportFormat, PasswordCommand, PasswordlessCommand, TimeCommand,
+};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
@@ -144,7 +147,84 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Watch { query, frames } => watch(&auth, query.as_deref(), frames),
         Command::Time { command } => time(&auth, command),
         Command::Password { command } => password(&auth, command),
+        Command::Passwordless { command } => passwordless(&auth, command),
     }
+}
+
+fn platform(name: &str) -> Result<Platform, CliError> {
+    Platform::parse(name).map_err(|e| CliError::BadInput(e.to_string()))
+}
+
+fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<(), CliError> {
+    match command {
+        PasswordlessCommand::Show { platform: p, json } => {
+            let p = platform(&p)?;
+            let rule = auth.passwordless_rule(p)?;
+            let holders: Vec<_> = auth
+                .accounts()?
+                .into_iter()
+                .filter(|a| a.passwordless)
+                .collect();
+            if json {
+                render::print_json(&json!({
+                    "platform": p.as_str(),
+                    "max_accounts": rule.max_accounts,
+                    "require_number_matching": rule.require_number_matching,
+                    "require_device_unlock": rule.require_device_unlock,
+                    "accounts": holders.iter().map(render::account_json).collect::<Vec<_>>(),
+                }));
+            } else {
+                let limit = rule.max_accounts.map_or_else(
+                    || "any number of accounts".to_owned(),
+                    |m| format!("at most {m}"),
+                );
+                println!("{}: passwordless for {limit}", p.as_str());
+                for a in &holders {
+                    println!("  on: {}", render::name(&a.issuer, &a.label));
+                }
+                if holders.is_empty() {
+                    println!("  no account has it on");
+                }
+            }
+        }
+        PasswordlessCommand::Enable { id, platform: p } => {
+            let a = auth.enable_passwordless(&id, platform(&p)?)?;
+            println!(
+                "Passwordless is on for {}",
+                render::name(&a.issuer, &a.label)
+            );
+        }
+        PasswordlessCommand::Disable { id } => {
+            let a = auth.disable_passwordless(&id)?;
+            println!(
+                "Passwordless is off for {}",
+                render::name(&a.issuer, &a.label)
+            );
+        }
+        PasswordlessCommand::Move {
+            from,
+            to,
+            platform: p,
+        } => {
+            let a = auth.move_passwordless(&from, &to, platform(&p)?)?;
+            println!(
+                "Passwordless moved to {}",
+                render::name(&a.issuer, &a.label)
+            );
+        }
+        PasswordlessCommand::Rules { json, reset } => {
+            auth.set_passwordless_rules(if reset { None } else { json.as_deref() })?;
+            println!(
+                "Passwordless rules {}",
+                if reset {
+                    "reset to the defaults"
+                } else {
+                    "replaced"
+                }
+            );
+        }
+    }
+    Ok(())
 }
 
 fn open(home: &Home, password_stdin: bool) -> Result<Authenticator, CliError> {

@@ -116,6 +116,45 @@ pub enum Command {
         #[command(subcommand)]
         command: PasswordCommand,
     },
+    /// Show and change passwordless (phone sign-in) under a platform's rule.
+    Passwordless {
+        #[command(subcommand)]
+        command: PasswordlessCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PasswordlessCommand {
+    /// The rule for a platform and the accounts that have passwordless on.
+    Show {
+        #[arg(long, default_value = "desktop")]
+        platform: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn passwordless on for an account, if the platform's rule allows one more.
+    Enable {
+        id: String,
+        #[arg(long, default_value = "desktop")]
+        platform: String,
+    },
+    /// Turn passwordless off for an account.
+    Disable { id: String },
+    /// Move passwordless from one account to another in one step.
+    Move {
+        from: String,
+        to: String,
+        #[arg(long, default_value = "desktop")]
+        platform: String,
+    },
+    /// Replace the rules with a JSON rule set (as an issuer supplies it), or --reset to defaults.
+    /// Example: '{"passwordless":{"ios":{"max_accounts":null},"android":{"max_accounts":1}}}'
+    Rules {
+        #[arg(conflicts_with = "reset", required_unless_present = "reset")]
+        json: Option<String>,
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

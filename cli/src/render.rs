@@ -48,6 +48,7 @@ pub fn account_json(a: &AccountInfo) -> Value {
         "counter": a.counter,
         "group": a.group,
         "note": a.note,
+        "passwordless": a.passwordless,
     })
 }
 

@@ -39,6 +39,12 @@ fn json(home: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(home, args)).expect("JSON output")
 }
 
+fn count(home: &Path) -> usize {
+    json(home, &["list", "--json"])
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
 /// Exit status 2 and exactly one line on stderr that contains `needle`.
 fn bad_input(out: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
@@ -107,13 +113,7 @@ fn adding_the_same_account_twice_keeps_one() {
     ok(home.path(), &["add", EXAMPLE]);
     let again = json(home.path(), &["add", EXAMPLE, "--json"]);
     assert_eq!(again[0]["status"], "already_present");
-    assert_eq!(
-        json(home.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count(home.path()), 1);
 }
 
 #[test]
@@ -142,13 +142,7 @@ fn stdin_adds_all_lines_or_none() {
     let out = authcore(other.path(), &["add", "-"], Some(&bad));
     bad_input(&out, "line 2");
     bad_input(&out, "digits=11");
-    assert_eq!(
-        json(other.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(count(other.path()), 0);
 }
 
 #[test]
@@ -232,13 +226,7 @@ fn rename_move_group_note_and_rm() {
     assert_eq!(list[1]["group"], "Work");
     assert_eq!(list[1]["note"], "recovery codes in the safe");
     ok(home.path(), &["rm", &second]);
-    assert_eq!(
-        json(home.path(), &["list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count(home.path()), 1);
 }
 
 #[test]
@@ -350,11 +338,105 @@ fn watch_draws_a_countdown() {
 }
 
 #[test]
+fn passwordless_follows_the_chosen_platform_rule() {
+    let home = tempfile::tempdir().unwrap();
+    ok(home.path(), &["add", EXAMPLE]);
+    ok(home.path(), &["add", RFC_HOTP]);
+    let list = json(home.path(), &["list", "--json"]);
+    let (a, b) = (
+        list[0]["id"].as_str().unwrap().to_owned(),
+        list[1]["id"].as_str().unwrap().to_owned(),
+    );
+    ok(
+        home.path(),
+        &["passwordless", "enable", &a, "--platform", "android"],
+    );
+    bad_input(
+        &authcore(
+            home.path(),
+            &["passwordless", "enable", &b, "--platform", "android"],
+            None,
+        ),
+        "already has it",
+    );
+    bad_input(
+        &authcore(
+            home.path(),
+            &["passwordless", "enable", &b, "--platform", "android"],
+            None,
+        ),
+        "Example (alice@google.com)",
+    );
+    // iOS allows several; approving other accounts' requests never depended on this.
+    ok(
+        home.path(),
+        &["passwordless", "enable", &b, "--platform", "ios"],
+    );
+    let shown = json(
+        home.path(),
+        &["passwordless", "show", "--platform", "ios", "--json"],
+    );
+    assert_eq!(shown["max_accounts"], Value::Null);
+    assert_eq!(shown["accounts"].as_array().unwrap().len(), 2);
+    ok(home.path(), &["passwordless", "disable", &b]);
+    ok(
+        home.path(),
+        &["passwordless", "move", &a, &b, "--platform", "android"],
+    );
+    let list = json(home.path(), &["list", "--json"]);
+    assert_eq!(
+        (
+            list[0]["passwordless"].clone(),
+            list[1]["passwordless"].clone()
+        ),
+        (Value::Bool(false), Value::Bool(true))
+    );
+    // The rule is data: an issuer allows two on Android.
+    ok(
+        home.path(),
+        &[
+            "passwordless",
+            "rules",
+            r#"{"passwordless":{"android":{"max_accounts":2}}}"#,
+        ],
+    );
+    ok(
+        home.path(),
+        &["passwordless", "enable", &a, "--platform", "android"],
+    );
+    bad_input(
+        &authcore(home.path(), &["passwordless", "rules", "{nope"], None),
+        "passwordless rules",
+    );
+    bad_input(
+        &authcore(
+            home.path(),
+            &["passwordless", "show", "--platform", "windows"],
+            None,
+        ),
+        "'windows'",
+    );
+    ok(home.path(), &["passwordless", "rules", "--reset"]);
+}
+
+#[test]
 fn every_command_has_help() {
     let home = tempfile::tempdir().unwrap();
     for cmd in [
-        "add", "list", "codes", "next", "rename", "group", "note", "move", "rm", "export", "watch",
-        "time", "password",
+        "add",
+        "list",
+        "codes",
+        "next",
+        "rename",
+        "group",
+        "note",
+        "move",
+        "rm",
+        "export",
+        "watch",
+        "time",
+        "password",
+        "passwordless",
     ] {
         let out = ok(home.path(), &["help", cmd]);
         assert!(out.contains("Usage: authcore"), "{cmd}: {out}");

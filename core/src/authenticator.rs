@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::account::{Account, AccountError, AccountId, NewAccount};
 use crate::clock::{self, Clock, ClockError};
 use crate::otp::{Algorithm, Generator, OtpError, OtpKind};
+use crate::policy::{self, PasswordlessRule, Platform, PolicyError, PolicySet};
 use crate::uri::{self, UriError};
 use crate::vault::{KdfParams, KeyStore, Unlock, Vault, VaultError};
 
@@ -32,6 +33,8 @@ pub struct AccountInfo {
     pub sort_order: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Passwordless (phone sign-in) is on for this account.
+    pub passwordless: bool,
 }
 
 impl From<&Account> for AccountInfo {
@@ -51,6 +54,7 @@ impl From<&Account> for AccountInfo {
             sort_order: a.sort_order,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            passwordless: false,
         }
     }
 }
@@ -110,6 +114,8 @@ pub enum AuthError {
     Otp(#[from] OtpError),
     #[error(transparent)]
     Clock(#[from] ClockError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     #[error("transfer QR codes: {reason}")]
     Transfer { reason: String },
     #[error("no account matches '{query}'")]
@@ -135,6 +141,7 @@ impl AuthError {
             | AuthError::Account(_)
             | AuthError::Otp(_)
             | AuthError::Clock(_)
+            | AuthError::Policy(_)
             | AuthError::Transfer { .. }
             | AuthError::NoMatch { .. }
             | AuthError::Ambiguous { .. }
@@ -156,6 +163,8 @@ struct State {
     vault: Vault,
     /// Every account in display order with its keyed generator, reloaded after each change.
     accounts: Vec<Loaded>,
+    /// Ids of the accounts with passwordless on.
+    passwordless: Vec<AccountId>,
     offset: i64,
 }
 
@@ -168,6 +177,7 @@ impl State {
         let mut state = State {
             vault,
             accounts: Vec::new(),
+            passwordless: Vec::new(),
             offset,
         };
         state.reload()?;
@@ -182,7 +192,29 @@ impl State {
             loaded.push(Loaded { account, generator });
         }
         self.accounts = loaded;
+        self.passwordless = self.vault.passwordless_ids()?;
         Ok(())
+    }
+
+    fn info(&self, account: &Account) -> AccountInfo {
+        let mut info = AccountInfo::from(account);
+        info.passwordless = self.passwordless.contains(&account.id);
+        info
+    }
+
+    fn passwordless_holders(&self) -> Vec<String> {
+        self.accounts
+            .iter()
+            .filter(|l| self.passwordless.contains(&l.account.id))
+            .map(|l| l.account.display_name())
+            .collect()
+    }
+
+    fn policy(&self) -> Result<PolicySet> {
+        Ok(match self.vault.setting(policy::POLICY_SETTING)? {
+            Some(json) => PolicySet::from_json(&json)?,
+            None => PolicySet::default(),
+        })
     }
 
     /// An exact id, or a unique id prefix (what users type from `list`).
@@ -334,7 +366,7 @@ impl Authenticator {
                 .map(|l| &l.account)
                 .find(|a| same_account(a, &new));
             match existing {
-                Some(a) => results.push(Some(Added::AlreadyPresent(a.into()))),
+                Some(a) => results.push(Some(Added::AlreadyPresent(state.info(a)))),
                 // The same account twice in one batch is stored (and reported) once.
                 None if fresh.contains(&new) => {}
                 None => {
@@ -357,30 +389,30 @@ impl Authenticator {
 
     /// Every account in the user's order.
     pub fn accounts(&self) -> Result<Vec<AccountInfo>> {
-        Ok(self
-            .state()?
+        let state = self.state()?;
+        Ok(state
             .accounts
             .iter()
-            .map(|l| (&l.account).into())
+            .map(|l| state.info(&l.account))
             .collect())
     }
 
     /// The accounts whose issuer or label contains `query` (case-insensitive) or whose id starts
     /// with it.
     pub fn search(&self, query: &str) -> Result<Vec<AccountInfo>> {
-        Ok(self
-            .state()?
+        let state = self.state()?;
+        Ok(state
             .accounts
             .iter()
             .filter(|l| l.account.matches(query))
-            .map(|l| (&l.account).into())
+            .map(|l| state.info(&l.account))
             .collect())
     }
 
     pub fn account(&self, id_or_prefix: &str) -> Result<AccountInfo> {
         let state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
-        Ok((&state.accounts[index].account).into())
+        Ok(state.info(&state.accounts[index].account))
     }
 
     /// Current codes of the time-based accounts matching `query` (all when `None`), at the
@@ -469,15 +501,16 @@ impl Authenticator {
             .move_to(&id, position, self.clock.now_unix_seconds())?;
         state.reload()?;
         let index = state.resolve(id.as_str())?;
-        Ok((&state.accounts[index].account).into())
+        Ok(state.info(&state.accounts[index].account))
     }
 
     pub fn delete(&self, id_or_prefix: &str) -> Result<AccountInfo> {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
-        let info: AccountInfo = (&state.accounts[index].account).into();
+        let info = state.info(&state.accounts[index].account);
         state.vault.delete(&info.id)?;
         state.accounts.remove(index);
+        state.passwordless.retain(|id| *id != info.id);
         Ok(info)
     }
 
@@ -490,9 +523,102 @@ impl Authenticator {
         let index = state.resolve(id_or_prefix)?;
         let id = state.accounts[index].account.id.clone();
         let updated = apply(&mut state.vault, &id, self.clock.now_unix_seconds())?;
-        let info = (&updated).into();
+        let info = state.info(&updated);
         state.accounts[index].account = updated;
         Ok(info)
+    }
+
+    /// The passwordless rule in force for `platform`: the stored rule set, or the default one.
+    pub fn passwordless_rule(&self, platform: Platform) -> Result<PasswordlessRule> {
+        Ok(self.state()?.policy()?.passwordless(platform))
+    }
+
+    /// Replaces the passwordless rules (JSON, as an issuer or a newer app supplies them), or
+    /// returns to the defaults with `None`. Accounts that already hold passwordless keep it.
+    pub fn set_passwordless_rules(&self, json: Option<&str>) -> Result<()> {
+        let mut state = self.state()?;
+        match json {
+            Some(json) => {
+                let rules = PolicySet::from_json(json)?;
+                state
+                    .vault
+                    .set_setting(policy::POLICY_SETTING, &rules.to_json())?;
+            }
+            None => state
+                .vault
+                .set_setting(policy::POLICY_SETTING, &PolicySet::default().to_json())?,
+        }
+        Ok(())
+    }
+
+    /// Turns passwordless on for an account, if `platform`'s rule allows one more; the error
+    /// names the accounts that already hold it.
+    pub fn enable_passwordless(
+        &self,
+        id_or_prefix: &str,
+        platform: Platform,
+    ) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let id = state.accounts[index].account.id.clone();
+        if !state.passwordless.contains(&id) {
+            let holders = state.passwordless_holders();
+            state
+                .policy()?
+                .passwordless(platform)
+                .check_enable(platform, &holders)?;
+            state
+                .vault
+                .set_passwordless(&[(id, true)], self.clock.now_unix_seconds())?;
+            state.passwordless = state.vault.passwordless_ids()?;
+        }
+        Ok(state.info(&state.accounts[index].account))
+    }
+
+    pub fn disable_passwordless(&self, id_or_prefix: &str) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let index = state.resolve(id_or_prefix)?;
+        let id = state.accounts[index].account.id.clone();
+        state
+            .vault
+            .set_passwordless(&[(id, false)], self.clock.now_unix_seconds())?;
+        state.passwordless = state.vault.passwordless_ids()?;
+        Ok(state.info(&state.accounts[index].account))
+    }
+
+    /// Moves passwordless from one account to another in one step (the way to change accounts on
+    /// a platform that allows only one).
+    pub fn move_passwordless(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Platform,
+    ) -> Result<AccountInfo> {
+        let mut state = self.state()?;
+        let from = state.resolve(from)?;
+        let to = state.resolve(to)?;
+        let from_id = state.accounts[from].account.id.clone();
+        let to_id = state.accounts[to].account.id.clone();
+        if !state.passwordless.contains(&from_id) {
+            return Err(PolicyError::NotHolder {
+                name: state.accounts[from].account.display_name(),
+            }
+            .into());
+        }
+        let mut holders = state.passwordless_holders();
+        holders.retain(|h| *h != state.accounts[from].account.display_name());
+        if !state.passwordless.contains(&to_id) {
+            state
+                .policy()?
+                .passwordless(platform)
+                .check_enable(platform, &holders)?;
+        }
+        state.vault.set_passwordless(
+            &[(from_id, false), (to_id, true)],
+            self.clock.now_unix_seconds(),
+        )?;
+        state.passwordless = state.vault.passwordless_ids()?;
+        Ok(state.info(&state.accounts[to].account))
     }
 
     /// Every account as an otpauth URI, in the user's order. Plaintext secrets: the caller must

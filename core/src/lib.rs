@@ -8,6 +8,8 @@ pub mod account;
 pub mod authenticator;
 pub mod clock;
 pub mod otp;
+pub mod policy;
+pub mod push;
 pub mod secret;
 pub mod uri;
 pub mod vault;

@@ -501,6 +501,40 @@ impl Vault {
         Ok((counter, updated))
     }
 
+    /// The accounts with passwordless sign-in on, in the user's order.
+    pub fn passwordless_ids(&self) -> Result<Vec<AccountId>, VaultError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM accounts WHERE passwordless = 1 ORDER BY sort_order, created_at, rowid",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.iter()
+            .map(|id| AccountId::parse(id).map_err(|_| damaged("an account id is malformed")))
+            .collect()
+    }
+
+    /// Turns passwordless on or off for several accounts in one transaction (so moving it from
+    /// one account to another never leaves both, or neither, holding it).
+    pub fn set_passwordless(
+        &mut self,
+        changes: &[(AccountId, bool)],
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let tx = self.conn.transaction()?;
+        for (id, on) in changes {
+            let n = tx.execute(
+                "UPDATE accounts SET passwordless = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), i64::from(*on), now],
+            )?;
+            if n == 0 {
+                return Err(VaultError::NotFound { id: id.to_string() });
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn setting(&self, name: &str) -> Result<Option<String>, VaultError> {
         Ok(self
             .conn
@@ -590,6 +624,8 @@ fn build_file(
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    // The file keeps these permissions when it is moved into place.
+    restrict_to_owner(draft)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     let check = key
         .seal(KEY_CHECK_PLAIN, KEY_CHECK_AAD)
@@ -610,6 +646,23 @@ fn build_file(
     }
     tx.commit()?;
     conn.close().map_err(|(_, e)| VaultError::from(e))
+}
+
+/// Names are stored in the clear, so the file is the owner's alone (SQLite gives its WAL and SHM
+/// files the same permissions).
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<(), VaultError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        VaultError::Storage {
+            reason: format!("cannot restrict {}: {e}", path.display()),
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> Result<(), VaultError> {
+    Ok(())
 }
 
 fn configure(conn: &mut Connection) -> Result<(), VaultError> {

@@ -46,6 +46,8 @@ pub const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) STRICT;",
+    // 2: passwordless (phone sign-in) per account; which platform rule allows it is policy's.
+    "ALTER TABLE accounts ADD COLUMN passwordless INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The columns format 1 created, which every later format keeps (a migration that drops or

@@ -75,6 +75,20 @@ fn create_add_reopen_and_read_back() {
     assert_eq!(all[0].extra_params[0].0, "image");
 }
 
+#[cfg(unix)]
+#[test]
+fn the_vault_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    v.add(totp("A"), NOW).unwrap();
+    for suffix in ["", "-wal"] {
+        let p = format!("{}{suffix}", f.path.display());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{p} is {mode:o}");
+    }
+}
+
 #[test]
 fn create_refuses_an_existing_file() {
     let f = fixture();
@@ -414,4 +428,42 @@ fn debug_output_has_no_key_material() {
         shown.contains("Vault") && !shown.contains("master"),
         "{shown}"
     );
+}
+
+#[test]
+fn passwordless_flags_change_together() {
+    let f = fixture();
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let a = v.add(totp("A"), NOW).unwrap().id;
+    let b = v.add(totp("B"), NOW).unwrap().id;
+    assert!(v.passwordless_ids().unwrap().is_empty());
+    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
+    v.set_passwordless(&[(a.clone(), false), (b.clone(), true)], NOW)
+        .unwrap();
+    assert_eq!(v.passwordless_ids().unwrap(), vec![b.clone()]);
+    let gone = AccountId::random();
+    assert!(matches!(
+        v.set_passwordless(&[(b.clone(), false), (gone, true)], NOW),
+        Err(VaultError::NotFound { .. })
+    ));
+    assert_eq!(
+        v.passwordless_ids().unwrap(),
+        vec![b],
+        "a failed change changes nothing"
+    );
+}
+
+#[test]
+fn a_version_1_vault_is_migrated_on_open() {
+    let f = fixture();
+    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
+    // Rebuild the file as migration 1 alone would have left it.
+    let raw = Connection::open(&f.path).unwrap();
+    raw.execute_batch("ALTER TABLE accounts DROP COLUMN passwordless; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(raw);
+    let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    let a = v.add(totp("A"), NOW).unwrap().id;
+    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
+    assert_eq!(v.passwordless_ids().unwrap(), vec![a]);
 }

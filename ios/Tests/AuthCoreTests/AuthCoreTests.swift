@@ -175,6 +175,27 @@ final class AuthCoreTests: XCTestCase {
         XCTAssertEqual(seen[0][0].nextCode, "14050471")
     }
 
+    func testPasswordlessFollowsThePlatformRuleWhichIsData() throws {
+        let auth = try rfcVault()
+        let ids = try auth.accounts().map(\.id)
+        XCTAssertEqual(try auth.passwordlessRule(platform: .android).maxAccounts, 1)
+        XCTAssertNil(try auth.passwordlessRule(platform: .ios).maxAccounts)
+        XCTAssertTrue(try auth.enablePasswordless(id: ids[0], platform: .android).passwordless)
+        XCTAssertThrowsError(try auth.enablePasswordless(id: ids[1], platform: .android)) { error in
+            guard case AuthCoreError.InvalidInput(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("RFC (sha1) already has it"), message)
+        }
+        _ = try auth.enablePasswordless(id: ids[1], platform: .ios)
+        _ = try auth.enablePasswordless(id: ids[2], platform: .ios)
+        XCTAssertEqual(try auth.accounts().filter(\.passwordless).count, 3)
+        _ = try auth.disablePasswordless(id: ids[1])
+        _ = try auth.disablePasswordless(id: ids[2])
+        XCTAssertTrue(try auth.movePasswordless(from: ids[0], to: ids[2], platform: .android).passwordless)
+        XCTAssertEqual(try auth.accounts().filter(\.passwordless).map(\.id), [ids[2]])
+        try auth.setPasswordlessRules(json: #"{"passwordless":{"android":{"max_accounts":2}}}"#)
+        _ = try auth.enablePasswordless(id: ids[0], platform: .android)
+    }
+
     func testPreviewShowsWhatAQrCodeWouldAdd() throws {
         let preview = try previewUri(uri: "otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC")
         XCTAssertEqual(preview.map(\.issuer), ["Example"])

@@ -199,6 +199,28 @@ class AuthenticatorTest {
     }
 
     @Test
+    fun `passwordless follows the platform rule, which is data`() {
+        rfcVault().use { auth ->
+            val (a, b, c) = auth.accounts().map { it.id }
+            assertEquals(1u, auth.passwordlessRule(Platform.ANDROID).maxAccounts)
+            assertEquals(null, auth.passwordlessRule(Platform.IOS).maxAccounts)
+            assertTrue(auth.enablePasswordless(a, Platform.ANDROID).passwordless)
+            val limit = assertThrows<AuthCoreException.InvalidInput> { auth.enablePasswordless(b, Platform.ANDROID) }
+            assertTrue(limit.message!!.contains("RFC (sha1) already has it"), limit.message)
+            auth.enablePasswordless(b, Platform.IOS)
+            auth.enablePasswordless(c, Platform.IOS)
+            assertEquals(3, auth.accounts().count { it.passwordless })
+            auth.disablePasswordless(b)
+            auth.disablePasswordless(c)
+            assertTrue(auth.movePasswordless(a, c, Platform.ANDROID).passwordless)
+            assertEquals(listOf(c), auth.accounts().filter { it.passwordless }.map { it.id })
+            auth.setPasswordlessRules("""{"passwordless":{"android":{"max_accounts":2}}}""")
+            auth.enablePasswordless(a, Platform.ANDROID)
+            assertThrows<AuthCoreException.InvalidInput> { auth.setPasswordlessRules("{nope") }
+        }
+    }
+
+    @Test
     fun `preview shows what a QR code would add without adding it`() {
         val preview = previewUri("otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC")
         assertEquals(listOf("Example" to "alice@google.com"), preview.map { it.issuer to it.label })

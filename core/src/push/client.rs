@@ -1,0 +1,425 @@
+//! `PushClient`: the phone's side of privacyIDEA's PUSH endpoint over HTTPS.
+//!
+//! One endpoint (`url` from the QR, normally `https://HOST/ttype/push`) takes everything:
+//! - registration (enrollment step 2): form POST `enrollment_credential`, `serial`, `fbtoken`
+//!   (the push token or `no_firebase_token`), `pubkey`; the response's `detail.public_key` is the
+//!   server's key;
+//! - poll: `GET url?serial=&timestamp=&signature=` signing `{serial}|{timestamp}`; the timestamp
+//!   must be within a minute of the server's clock, so it is taken from the corrected clock;
+//! - answer: form POST, see [`super::answer`];
+//! - push token update: form POST `new_fb_token`, `serial`, `timestamp`, `signature` signing
+//!   `{new_fb_token}|{serial}|{timestamp}`.
+//!
+//! Success is `result.value == true`: the server answers a bad signature with HTTP 200 and
+//! `false`. Every request has a time-out; redirects are not followed (a redirected POST could
+//! carry the enrollment credential elsewhere); response bodies are capped.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::answer::{AnswerOutcome, PushAnswer, answer_form};
+use super::challenge::{NO_PUSH_TOKEN, PushRequest, parse_poll_value};
+use super::clock_skew::{ClockOffset, iso8601_utc};
+use super::credential::PushCredential;
+use super::enroll_uri::{AppForceUnlock, PushEnrollment, check_endpoint_url};
+use super::keys::{DeviceKey, parse_server_public_key, pubkey_param, sign_b32};
+use super::{DEFAULT_CHALLENGE_VALIDITY, PushError, response, tls};
+use serde_json::Value;
+
+/// Time-outs and limits of a [`PushClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushClientConfig {
+    /// The whole request: connect, send, wait, receive.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// How long a challenge stays answerable after it arrives.
+    pub challenge_validity: Duration,
+    /// Larger responses are refused (a poll with a few 4096-bit challenges is ~5 KiB).
+    pub max_response_bytes: usize,
+}
+
+impl Default for PushClientConfig {
+    fn default() -> Self {
+        PushClientConfig {
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            challenge_validity: DEFAULT_CHALLENGE_VALIDITY,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// The verified requests of one poll, and the entries that failed verification.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PollOutcome {
+    pub requests: Vec<PushRequest>,
+    pub rejected: Vec<RejectedChallenge>,
+}
+
+/// A poll entry that was not accepted, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedChallenge {
+    /// The entry's nonce, when it had one.
+    pub nonce: Option<String>,
+    pub error: PushError,
+}
+
+/// A poll whose timestamp the server refused is retried once with the newly observed clock
+/// offset when it moved by more than this (the server's window is one minute).
+const CLOCK_RETRY_THRESHOLD: Duration = Duration::from_secs(30);
+
+/// Talks to privacyIDEA PUSH endpoints. Cheap to share: one per app, used from any task.
+pub struct PushClient {
+    verified: Result<reqwest::Client, PushError>,
+    unverified: reqwest::Client,
+    config: PushClientConfig,
+    offset: Mutex<Option<ClockOffset>>,
+}
+
+impl std::fmt::Debug for PushClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushClient")
+            .field("config", &self.config)
+            .field("clock_offset", &self.clock_offset())
+            .finish_non_exhaustive()
+    }
+}
+
+struct RawResponse {
+    status: u16,
+    body: Vec<u8>,
+    offset: Option<ClockOffset>,
+}
+
+impl PushClient {
+    pub fn new(config: PushClientConfig) -> Result<Self, PushError> {
+        // A missing platform trust store only matters for https servers that want
+        // verification; keep the error for them instead of failing every use.
+        let verified = tls::verifying_config().and_then(|tls| http_client(&config, tls));
+        let unverified = http_client(&config, tls::unverified_config()?)?;
+        Ok(PushClient {
+            verified,
+            unverified,
+            config,
+            offset: Mutex::new(None),
+        })
+    }
+
+    /// Server time minus local time, from the last response that carried a `Date` header.
+    pub fn clock_offset(&self) -> Option<ClockOffset> {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Seeds the offset (e.g. from the last run); `None` forgets it.
+    pub fn set_clock_offset(&self, offset: Option<ClockOffset>) {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner()) = offset;
+    }
+
+    /// `local_now` on the server's clock, as far as we know it.
+    pub fn server_time(&self, local_now: SystemTime) -> SystemTime {
+        self.clock_offset()
+            .map_or(local_now, |offset| offset.apply(local_now))
+    }
+
+    /// Enrollment step 2: registers `key` (and the push token, if the app has one) for the
+    /// scanned token and returns the enrolled credential.
+    pub async fn register(
+        &self,
+        enrollment: &PushEnrollment,
+        key: &dyn DeviceKey,
+        fb_token: Option<&str>,
+        now: SystemTime,
+    ) -> Result<PushCredential, PushError> {
+        enrollment.check_not_expired(now)?;
+        let url = check_endpoint_url("url", &enrollment.url, enrollment.sslverify)?;
+        if let Some(token) = fb_token {
+            check_push_token("fb_token", token)?;
+        }
+        let credential = std::str::from_utf8(enrollment.enrollment_credential.expose())
+            .map_err(|_| PushError::enroll("enrollment_credential", "is not UTF-8"))?;
+        let form = [
+            ("enrollment_credential", credential.to_owned()),
+            ("serial", enrollment.serial.clone()),
+            ("fbtoken", fb_token.unwrap_or(NO_PUSH_TOKEN).to_owned()),
+            ("pubkey", pubkey_param(key)?),
+        ];
+        let started = Instant::now();
+        let request = self.http(enrollment.sslverify)?.post(url).form(&form);
+        let raw = self.execute(request, now, started).await?;
+        let envelope = response::parse(raw.status, &raw.body)?;
+        response::require_true(&envelope)?;
+        if let Some(state) = envelope.detail.get("rollout_state").and_then(Value::as_str)
+            && state != "enrolled"
+        {
+            return Err(PushError::response(format!(
+                "the token's rollout state is '{}', not 'enrolled'",
+                response::short_message(state)
+            )));
+        }
+        if let Some(serial) = envelope.detail.get("serial").and_then(Value::as_str)
+            && serial != enrollment.serial
+        {
+            return Err(PushError::response(
+                "the server answered for a different serial",
+            ));
+        }
+        let public_key = envelope
+            .detail
+            .get("public_key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| PushError::response("`detail.public_key` is missing"))?;
+        let server_public_key_pkcs1 = parse_server_public_key(public_key)?;
+
+        Ok(PushCredential {
+            serial: enrollment.serial.clone(),
+            url: enrollment.url.clone(),
+            sslverify: enrollment.sslverify,
+            server_public_key_pkcs1,
+            issuer: enrollment.issuer.clone(),
+            label: enrollment.label.clone(),
+            poll_only: enrollment.poll_only,
+            fb_token: fb_token.map(str::to_owned),
+            enrolled_at: now,
+            // The older `pin=True` asks for the same thing: unlock before answering.
+            app_force_unlock: enrollment
+                .app_force_unlock
+                .or(enrollment.pin.then_some(AppForceUnlock::Any)),
+        })
+    }
+
+    /// Fetches and verifies the open challenges of `credential`.
+    pub async fn poll(
+        &self,
+        credential: &PushCredential,
+        key: &dyn DeviceKey,
+        now: SystemTime,
+    ) -> Result<PollOutcome, PushError> {
+        let started = Instant::now();
+        let used_offset = self.clock_offset();
+        let mut raw = self.poll_once(credential, key, now, started).await?;
+        if raw.status == 400
+            && let Some(seen) = raw.offset
+        {
+            let moved = seen.as_millis() - used_offset.unwrap_or(ClockOffset::ZERO).as_millis();
+            if ClockOffset::from_millis(moved).exceeds(CLOCK_RETRY_THRESHOLD) {
+                raw = self.poll_once(credential, key, now, started).await?;
+            }
+        }
+        let envelope = response::parse(raw.status, &raw.body)?;
+        let mut outcome = PollOutcome::default();
+        for entry in parse_poll_value(&envelope.value)? {
+            match entry {
+                Err(error) => outcome
+                    .rejected
+                    .push(RejectedChallenge { nonce: None, error }),
+                Ok(challenge) => {
+                    let nonce = challenge.nonce().to_owned();
+                    match challenge.verify(credential, now, self.config.challenge_validity) {
+                        Ok(request) => outcome.requests.push(request),
+                        Err(error) => outcome.rejected.push(RejectedChallenge {
+                            nonce: Some(nonce),
+                            error,
+                        }),
+                    }
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn poll_once(
+        &self,
+        credential: &PushCredential,
+        key: &dyn DeviceKey,
+        now: SystemTime,
+        started: Instant,
+    ) -> Result<RawResponse, PushError> {
+        let mut url = check_endpoint_url("url", &credential.url, credential.sslverify)?;
+        let timestamp = iso8601_utc(self.server_time(now + started.elapsed()))?;
+        let signature = sign_b32(key, &format!("{}|{timestamp}", credential.serial))?;
+        url.query_pairs_mut()
+            .append_pair("serial", &credential.serial)
+            .append_pair("timestamp", &timestamp)
+            .append_pair("signature", &signature);
+        let request = self.http(credential.sslverify)?.get(url);
+        self.execute(request, now, started).await
+    }
+
+    /// Sends the user's answer to `request`. The request must be for `credential` and still
+    /// answerable at `now`.
+    pub async fn answer(
+        &self,
+        credential: &PushCredential,
+        key: &dyn DeviceKey,
+        request: &PushRequest,
+        answer: &PushAnswer,
+        now: SystemTime,
+    ) -> Result<AnswerOutcome, PushError> {
+        if request.serial != credential.serial {
+            return Err(PushError::WrongAccount {
+                serial: request.serial.clone(),
+                reason: format!("it was answered with the token {}", credential.serial),
+            });
+        }
+        if request.is_expired(now) {
+            return Err(PushError::Expired {
+                nonce: request.nonce.clone(),
+                validity: request
+                    .expires_at
+                    .duration_since(request.received_at)
+                    .unwrap_or_default(),
+            });
+        }
+        // The request's url and sslverify are the server's current, signed values.
+        let url = check_endpoint_url("url", &request.url, request.sslverify)?;
+        let form = answer_form(request, key, answer)?;
+        let started = Instant::now();
+        let http = self.http(request.sslverify)?.post(url).form(&form);
+        let raw = self.execute(http, now, started).await?;
+        let envelope = response::parse(raw.status, &raw.body)?;
+        response::require_true(&envelope)?;
+        let field = |name: &str| {
+            envelope
+                .detail
+                .get(name)
+                .and_then(Value::as_str)
+                .map(response::short_message)
+        };
+        Ok(AnswerOutcome {
+            display_code: field("display_code"),
+            message: field("message"),
+        })
+    }
+
+    /// Tells the server the device's new FCM/APNs token. On success the caller stores
+    /// `new_fb_token` in the credential.
+    pub async fn update_push_token(
+        &self,
+        credential: &PushCredential,
+        key: &dyn DeviceKey,
+        new_fb_token: &str,
+        now: SystemTime,
+    ) -> Result<(), PushError> {
+        check_push_token("new_fb_token", new_fb_token)?;
+        let url = check_endpoint_url("url", &credential.url, credential.sslverify)?;
+        let started = Instant::now();
+        let timestamp = iso8601_utc(self.server_time(now))?;
+        let signature = sign_b32(
+            key,
+            &format!("{new_fb_token}|{}|{timestamp}", credential.serial),
+        )?;
+        let form = [
+            ("new_fb_token", new_fb_token.to_owned()),
+            ("serial", credential.serial.clone()),
+            ("timestamp", timestamp),
+            ("signature", signature),
+        ];
+        let request = self.http(credential.sslverify)?.post(url).form(&form);
+        let raw = self.execute(request, now, started).await?;
+        let envelope = response::parse(raw.status, &raw.body)?;
+        response::require_true(&envelope)
+    }
+
+    fn http(&self, sslverify: bool) -> Result<&reqwest::Client, PushError> {
+        if sslverify {
+            self.verified.as_ref().map_err(Clone::clone)
+        } else {
+            Ok(&self.unverified)
+        }
+    }
+
+    /// Sends `request`, reads at most `max_response_bytes`, and records the clock offset the
+    /// response's `Date` shows. `now` is the local time at `started`.
+    async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+        now: SystemTime,
+        started: Instant,
+    ) -> Result<RawResponse, PushError> {
+        let sent_at = now + started.elapsed();
+        let sent = Instant::now();
+        let mut response = request.send().await.map_err(network_error)?;
+        let round_trip = sent.elapsed();
+        let offset = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|date| ClockOffset::from_date_header(date, sent_at, round_trip));
+        if offset.is_some() {
+            self.set_clock_offset(offset);
+        }
+        let status = response.status().as_u16();
+        let limit = self.config.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
+            return Err(PushError::response("the response is too large"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+            if body.len() + chunk.len() > limit {
+                return Err(PushError::response("the response is too large"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(RawResponse {
+            status,
+            body,
+            offset,
+        })
+    }
+}
+
+fn http_client(
+    config: &PushClientConfig,
+    tls: rustls::ClientConfig,
+) -> Result<reqwest::Client, PushError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(config.timeout)
+        .connect_timeout(config.connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("authcore/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| PushError::Network {
+            reason: format!("building the HTTP client failed: {}", error_chain(&e)),
+        })
+}
+
+/// Describes a transport failure without the URL (it carries the poll's query string).
+fn network_error(error: reqwest::Error) -> PushError {
+    let timed_out = error.is_timeout();
+    let error = error.without_url();
+    PushError::Network {
+        reason: if timed_out {
+            "the server did not answer in time".to_owned()
+        } else {
+            error_chain(&error)
+        },
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    response::short_message(&text)
+}
+
+fn check_push_token(param: &str, token: &str) -> Result<(), PushError> {
+    if token.is_empty() || token.len() > 4096 || token.chars().any(char::is_control) {
+        return Err(PushError::InvalidArgument {
+            param: param.to_owned(),
+            reason: "must be 1 to 4096 printable characters".to_owned(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! `push`: push approvals, privacyIDEA's PUSH token first. Owns the protocol from the QR code to
+//! the signed answer: the enrollment URI ([`enroll_uri`]), the device key and the server key
+//! ([`keys`]), challenges from a notification or a poll and their verification ([`challenge`]),
+//! the requests waiting for the user ([`store`]), answers ([`answer`]), the HTTP client
+//! ([`client`]) and the server clock offset it observes ([`clock_skew`]).
+//!
+//! This is the only module of the core that does network I/O. It holds plain data and takes time
+//! and keys as arguments; the vault persists what needs persisting ([`PushCredential`], the device
+//! key's PKCS#8, answered nonces).
+//!
+//! Each submodule documents its part of the wire format exactly; the interop tests in
+//! `tests/tests/push_privacyidea.rs` run all of it against a real privacyIDEA 3.14.
+
+pub mod answer;
+pub mod challenge;
+pub mod client;
+pub mod clock_skew;
+pub mod credential;
+pub mod enroll_uri;
+mod error;
+pub mod keys;
+mod response;
+pub mod store;
+mod tls;
+
+pub use answer::{AnswerOutcome, DeclineReason, PushAnswer};
+pub use challenge::{Capabilities, PushRequest, UnverifiedChallenge};
+pub use client::{PollOutcome, PushClient, PushClientConfig, RejectedChallenge};
+pub use clock_skew::ClockOffset;
+pub use credential::PushCredential;
+pub use enroll_uri::{AppForceUnlock, PushEnrollment};
+pub use error::PushError;
+pub use keys::{DeviceKey, SoftwareDeviceKey};
+pub use store::PushRequestStore;
+
+use std::time::Duration;
+
+/// How long a challenge may be answered after it arrives: privacyIDEA's default
+/// `PushChallengeValidityTime`.
+pub const DEFAULT_CHALLENGE_VALIDITY: Duration = Duration::from_secs(120);
+
+#[cfg(test)]
+mod tests;
