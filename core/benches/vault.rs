@@ -1,5 +1,6 @@
 //! Opening a 1,000-account vault (key supplied by the desktop key store) and producing every
-//! account's code: what an app does on launch.
+//! account's code: what an app does on launch. Also the cost of unlocking with a password at
+//! the default Argon2id parameters, which is what those defaults are chosen by.
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use authcore::authenticator::Authenticator;
 use authcore::clock::FixedClock;
 use authcore::otp::{Algorithm, OtpParams};
 use authcore::secret::Secret;
-use authcore::vault::{FileKeyStore, Unlock, Vault};
+use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const T: u64 = 1_700_000_000;
@@ -63,5 +64,30 @@ fn thousand_account_vault(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, thousand_account_vault);
+fn password_unlock(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("vault.sqlite");
+    let store = FileKeyStore::create(&dir.path().join("key")).expect("key file");
+    drop(
+        Vault::create(
+            &path,
+            &store,
+            Some(("correct horse battery staple", KdfParams::default())),
+            0,
+        )
+        .expect("create"),
+    );
+    let mut group = c.benchmark_group("password");
+    group.sample_size(10);
+    group.bench_function("vault_open_with_default_argon2id", |b| {
+        b.iter(|| {
+            black_box(
+                Vault::open(&path, Unlock::Password("correct horse battery staple")).expect("open"),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, thousand_account_vault, password_unlock);
 criterion_main!(benches);
