@@ -9,6 +9,8 @@ pub enum OtpType {
     Totp,
     Hotp,
     Steam,
+    /// A push-only account: approvals, no code.
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -32,6 +34,7 @@ fn otp_type(name: &str) -> OtpType {
     match name {
         "hotp" => OtpType::Hotp,
         "steam" => OtpType::Steam,
+        "push" => OtpType::Push,
         _ => OtpType::Totp,
     }
 }
@@ -43,10 +46,13 @@ pub struct Account {
     pub issuer: String,
     pub label: String,
     pub otp_type: OtpType,
-    pub algorithm: HashAlgorithm,
-    pub digits: u8,
+    /// `None` for a push-only account, as are `digits`, `period` and `counter`.
+    pub algorithm: Option<HashAlgorithm>,
+    pub digits: Option<u8>,
     pub period: Option<u32>,
     pub counter: Option<u64>,
+    /// The push token's serial when the account has one; its code (if any) is the fallback.
+    pub push_serial: Option<String>,
     pub group: Option<String>,
     pub note: Option<String>,
     pub sort_order: i64,
@@ -63,10 +69,11 @@ impl From<&AccountInfo> for Account {
             issuer: a.issuer.clone(),
             label: a.label.clone(),
             otp_type: otp_type(a.otp_type),
-            algorithm: a.algorithm.into(),
+            algorithm: a.algorithm.map(Into::into),
             digits: a.digits,
             period: a.period,
             counter: a.counter,
+            push_serial: a.push_serial.clone(),
             group: a.group.clone(),
             note: a.note.clone(),
             sort_order: a.sort_order,
@@ -89,10 +96,11 @@ pub fn preview(a: &NewAccount) -> Account {
             OtpKind::Hotp { .. } => OtpType::Hotp,
             OtpKind::Steam { .. } => OtpType::Steam,
         },
-        algorithm: a.otp.params.algorithm.into(),
-        digits: a.otp.params.digits,
+        algorithm: Some(a.otp.params.algorithm.into()),
+        digits: Some(a.otp.params.digits),
         period: kind.period(),
         counter: kind.counter(),
+        push_serial: None,
         group: a.group.clone(),
         note: a.note.clone(),
         sort_order: 0,

@@ -104,15 +104,23 @@ pub fn accounts_table(accounts: &[AccountInfo]) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     for a in accounts {
-        let kind = match (a.period, a.counter) {
-            (_, Some(counter)) => format!(
-                "hotp {} {} digits, counter {counter}",
-                a.algorithm, a.digits
-            ),
+        let params = match (a.algorithm, a.digits) {
+            (Some(algorithm), Some(digits)) => format!("{algorithm} {digits} digits"),
+            _ => String::new(),
+        };
+        let mut kind = match (a.period, a.counter) {
+            (_, Some(counter)) => format!("hotp {params}, counter {counter}"),
             (Some(period), _) if a.otp_type == "steam" => format!("steam {period}s"),
-            (Some(period), _) => format!("totp {} {} digits, {period}s", a.algorithm, a.digits),
+            (Some(period), _) => format!("totp {params}, {period}s"),
             (None, None) => a.otp_type.to_owned(),
         };
+        if let Some(serial) = &a.push_serial {
+            if a.otp_type == "push" {
+                kind = format!("push {serial}");
+            } else {
+                kind.push_str(&format!(" + push {serial}"));
+            }
+        }
         let group = a
             .group
             .as_deref()

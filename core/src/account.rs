@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::otp::{Generator, OtpError, OtpParams};
+use crate::push::PushCredential;
 use crate::secret::Secret;
 
 /// Longest issuer, label, group or note we accept, in characters.
@@ -83,25 +84,57 @@ pub struct NewAccount {
 impl NewAccount {
     /// Trims names and checks every field; the error names the field.
     pub fn validated(mut self) -> Result<Self, AccountError> {
-        self.issuer = clean_name("issuer", &self.issuer, MAX_NAME_CHARS)?;
-        self.label = clean_name("label", &self.label, MAX_NAME_CHARS)?;
-        if self.issuer.is_empty() && self.label.is_empty() {
-            return Err(AccountError::Unnamed);
+        let names = Names {
+            issuer: self.issuer,
+            label: self.label,
+            group: self.group,
+            note: self.note,
         }
-        self.group = clean_optional("group", self.group, MAX_NAME_CHARS)?;
-        self.note = clean_optional("note", self.note, MAX_NOTE_CHARS)?;
+        .validated()?;
+        (self.issuer, self.label, self.group, self.note) =
+            (names.issuer, names.label, names.group, names.note);
         self.otp.params.validate()?;
         Ok(self)
     }
 }
 
-/// A stored account.
+/// The user-editable names of an account, validated together (an account needs an issuer or a
+/// label; each has a length limit and refuses control characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub issuer: String,
+    pub label: String,
+    pub group: Option<String>,
+    pub note: Option<String>,
+}
+
+impl Names {
+    /// Trims names and checks every field; the error names the field.
+    pub fn validated(self) -> Result<Self, AccountError> {
+        let issuer = clean_name("issuer", &self.issuer, MAX_NAME_CHARS)?;
+        let label = clean_name("label", &self.label, MAX_NAME_CHARS)?;
+        if issuer.is_empty() && label.is_empty() {
+            return Err(AccountError::Unnamed);
+        }
+        Ok(Names {
+            issuer,
+            label,
+            group: clean_optional("group", self.group, MAX_NAME_CHARS)?,
+            note: clean_optional("note", self.note, MAX_NOTE_CHARS)?,
+        })
+    }
+}
+
+/// A stored account. It holds an OTP credential, a push credential, or both (the code is the
+/// fallback when a push does not arrive); never neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
     pub issuer: String,
     pub label: String,
-    pub otp: OtpCredential,
+    pub otp: Option<OtpCredential>,
+    /// The push token enrolled for this account (its device key is kept sealed apart).
+    pub push: Option<PushCredential>,
     pub group: Option<String>,
     pub note: Option<String>,
     /// Position in the user's list; smaller first. Ties keep creation order.

@@ -7,6 +7,7 @@
 
 pub mod crypto;
 mod files;
+mod push;
 mod schema;
 pub mod slots;
 
@@ -16,8 +17,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, param
 
 pub use self::crypto::CryptoError;
 use self::crypto::{KEY_LEN, SealingKey};
+pub use self::push::{PushInserted, StoredDeviceKey};
 pub use self::slots::{FileKeyStore, KdfParams, KeyStore, KeyStoreError};
-use crate::account::{Account, AccountError, AccountId, NewAccount, OtpCredential};
+use crate::account::{Account, AccountError, AccountId, Names, NewAccount, OtpCredential};
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::Secret;
 
@@ -63,6 +65,14 @@ pub enum VaultError {
     NotHotp { name: String },
     #[error("the HOTP counter of {name} cannot go past 2^64-1")]
     CounterExhausted { name: String },
+    #[error("{name} has no OTP credential (it is a push-only account)")]
+    NoOtp { name: String },
+    #[error("the push token {serial} is already enrolled here (account {id})")]
+    PushSerialTaken { serial: String, id: String },
+    #[error("{name} already has a push token ({serial}); delete the account to enroll another")]
+    AlreadyHasPush { name: String, serial: String },
+    #[error("{name} has no push token")]
+    NoPush { name: String },
     #[error(transparent)]
     Invalid(#[from] AccountError),
     #[error("storage error: {reason}")]
@@ -83,6 +93,10 @@ impl VaultError {
                 | VaultError::NotFound { .. }
                 | VaultError::NotHotp { .. }
                 | VaultError::CounterExhausted { .. }
+                | VaultError::NoOtp { .. }
+                | VaultError::PushSerialTaken { .. }
+                | VaultError::AlreadyHasPush { .. }
+                | VaultError::NoPush { .. }
                 | VaultError::Invalid(_)
         )
     }
@@ -135,12 +149,12 @@ struct StoredRow {
     id: String,
     issuer: String,
     label: String,
-    otp_type: String,
-    algorithm: String,
-    digits: i64,
+    otp_type: Option<String>,
+    algorithm: Option<String>,
+    digits: Option<i64>,
     period: Option<i64>,
     counter: Option<i64>,
-    secret: Vec<u8>,
+    secret: Option<Vec<u8>>,
     sort_order: i64,
     group: Option<String>,
     note: Option<String>,
@@ -203,16 +217,25 @@ fn counter_from_sql(stored: i64) -> u64 {
     u64::from_ne_bytes(stored.to_ne_bytes())
 }
 
-fn params_columns(
-    params: &OtpParams,
-) -> (&'static str, &'static str, i64, Option<i64>, Option<i64>) {
-    (
-        params.kind.type_name(),
-        params.algorithm.as_str(),
-        i64::from(params.digits),
-        params.kind.period().map(i64::from),
-        params.kind.counter().map(counter_to_sql),
-    )
+type ParamsColumns = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn params_columns(params: Option<&OtpParams>) -> ParamsColumns {
+    match params {
+        None => (None, None, None, None, None),
+        Some(params) => (
+            Some(params.kind.type_name()),
+            Some(params.algorithm.as_str()),
+            Some(i64::from(params.digits)),
+            params.kind.period().map(i64::from),
+            params.kind.counter().map(counter_to_sql),
+        ),
+    }
 }
 
 impl Vault {
@@ -325,7 +348,8 @@ impl Vault {
                 id: AccountId::random(),
                 issuer: n.issuer,
                 label: n.label,
-                otp: n.otp,
+                otp: Some(n.otp),
+                push: None,
                 group: n.group,
                 note: n.note,
                 sort_order: order,
@@ -350,9 +374,14 @@ impl Vault {
             "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY sort_order, created_at, rowid"
         ))?;
         let rows = stmt.query_map([], StoredRow::from_row)?;
+        let mut push = push::all_credentials(&self.conn)?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(decode(&self.key, row?)?);
+            let mut account = decode(&self.key, row?)?;
+            account.push = push.remove(account.id.as_str());
+            push::with_names(&mut account);
+            check_has_credential(&account)?;
+            out.push(account);
         }
         Ok(out)
     }
@@ -402,18 +431,16 @@ impl Vault {
         &mut self,
         id: &AccountId,
         now: i64,
-        change: impl FnOnce(&mut NewAccount),
+        change: impl FnOnce(&mut Names),
     ) -> Result<Account, VaultError> {
         // Read inside the write transaction, so an edit from another handle is never undone.
         let tx = self.conn.transaction()?;
         let current = read_account(&tx, &self.key, id)?;
-        let mut draft = NewAccount {
+        let mut draft = Names {
             issuer: current.issuer.clone(),
             label: current.label.clone(),
-            otp: current.otp.clone(),
             group: current.group.clone(),
             note: current.note.clone(),
-            extra_params: current.extra_params.clone(),
         };
         change(&mut draft);
         let draft = draft.validated()?;
@@ -464,6 +491,7 @@ impl Vault {
 
     pub fn delete(&mut self, id: &AccountId) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
+        push::delete_credential(&tx, id)?;
         let n = tx.execute("DELETE FROM accounts WHERE id = ?1", [id.as_str()])?;
         if n == 0 {
             return Err(VaultError::NotFound { id: id.to_string() });
@@ -479,7 +507,7 @@ impl Vault {
         // The write lock is held from the read on, so no other handle can use the same value.
         let tx = self.conn.transaction()?;
         let account = read_account(&tx, &self.key, id)?;
-        let OtpKind::Hotp { counter } = account.otp.params.kind else {
+        let Some(OtpKind::Hotp { counter }) = account.otp.as_ref().map(|o| o.params.kind) else {
             return Err(VaultError::NotHotp {
                 name: account.display_name(),
             });
@@ -496,7 +524,9 @@ impl Vault {
         )?;
         tx.commit()?;
         let mut updated = account;
-        updated.otp.params.kind = OtpKind::Hotp { counter: next };
+        if let Some(otp) = updated.otp.as_mut() {
+            otp.params.kind = OtpKind::Hotp { counter: next };
+        }
         updated.updated_at = now;
         Ok((counter, updated))
     }
@@ -749,7 +779,7 @@ fn unlock_file(
         return Err(damaged("it has no tables"));
     }
     // Before any slot is read, so that a damaged table is reported as damage.
-    schema::check_tables(conn).map_err(|e| {
+    schema::check_tables(conn, version).map_err(|e| {
         let mismatch = matches!(e, rusqlite::Error::SqlInputError { .. })
             || e.sqlite_error_code() == Some(rusqlite::ErrorCode::Unknown);
         if mismatch {
@@ -860,28 +890,72 @@ fn read_account(
         ))?
         .query_row([id.as_str()], StoredRow::from_row)
         .optional()?;
-    match row {
-        Some(row) => decode(key, row),
-        None => Err(VaultError::NotFound { id: id.to_string() }),
+    let mut account = match row {
+        Some(row) => decode(key, row)?,
+        None => return Err(VaultError::NotFound { id: id.to_string() }),
+    };
+    account.push = push::credential(conn, id)?;
+    push::with_names(&mut account);
+    check_has_credential(&account)?;
+    Ok(account)
+}
+
+/// An account without any credential can only come from an altered file.
+fn check_has_credential(account: &Account) -> Result<(), VaultError> {
+    if account.otp.is_none() && account.push.is_none() {
+        return Err(damaged(format!(
+            "account {} has neither an OTP nor a push credential",
+            account.id
+        )));
     }
+    Ok(())
 }
 
 fn decode(key: &SealingKey, row: StoredRow) -> Result<Account, VaultError> {
     let id = AccountId::parse(&row.id).map_err(|_| damaged("an account id is malformed"))?;
+    let otp = decode_otp(key, &row)?;
     let bad = |field: &str| damaged(format!("account {}: field {field} is invalid", row.id));
-    let algorithm = match row.algorithm.as_str() {
+    let extra_params: Vec<(String, String)> =
+        serde_json::from_str(&row.extra).map_err(|_| bad("extra_params"))?;
+    Ok(Account {
+        id,
+        issuer: row.issuer,
+        label: row.label,
+        otp,
+        push: None,
+        group: row.group,
+        note: row.note,
+        sort_order: row.sort_order,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        extra_params,
+    })
+}
+
+/// The OTP credential of a row, or `None` for a push-only account.
+fn decode_otp(key: &SealingKey, row: &StoredRow) -> Result<Option<OtpCredential>, VaultError> {
+    let bad = |field: &str| damaged(format!("account {}: field {field} is invalid", row.id));
+    let (Some(otp_type), Some(algorithm), Some(digits), Some(sealed)) =
+        (&row.otp_type, &row.algorithm, row.digits, &row.secret)
+    else {
+        return match (&row.otp_type, &row.secret) {
+            (None, None) => Ok(None),
+            _ => Err(bad("otp_type")),
+        };
+    };
+    let algorithm = match algorithm.as_str() {
         "SHA1" => Algorithm::Sha1,
         "SHA256" => Algorithm::Sha256,
         "SHA512" => Algorithm::Sha512,
         _ => return Err(bad("algorithm")),
     };
-    let digits = u8::try_from(row.digits).map_err(|_| bad("digits"))?;
+    let digits = u8::try_from(digits).map_err(|_| bad("digits"))?;
     let period = || {
         row.period
             .and_then(|p| u32::try_from(p).ok())
             .ok_or_else(|| bad("period"))
     };
-    let kind = match row.otp_type.as_str() {
+    let kind = match otp_type.as_str() {
         "totp" => OtpKind::Totp { period: period()? },
         "steam" => OtpKind::Steam { period: period()? },
         "hotp" => OtpKind::Hotp {
@@ -895,38 +969,28 @@ fn decode(key: &SealingKey, row: StoredRow) -> Result<Account, VaultError> {
         digits,
     };
     let secret = key
-        .open(&row.secret, &secret_aad(&row.id, &params))
+        .open(sealed, &secret_aad(&row.id, &params))
         .map_err(|_| {
             damaged(format!(
                 "the secret of account {} does not decrypt (altered on disk?)",
                 row.id
             ))
         })?;
-    let otp = OtpCredential::new(params, secret).map_err(|_| bad("parameters"))?;
-    let extra_params: Vec<(String, String)> =
-        serde_json::from_str(&row.extra).map_err(|_| bad("extra_params"))?;
-    Ok(Account {
-        id,
-        issuer: row.issuer,
-        label: row.label,
-        otp,
-        group: row.group,
-        note: row.note,
-        sort_order: row.sort_order,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        extra_params,
-    })
+    OtpCredential::new(params, secret)
+        .map(Some)
+        .map_err(|_| bad("parameters"))
 }
 
 fn insert_account(tx: &Transaction<'_>, key: &SealingKey, a: &Account) -> Result<(), VaultError> {
-    let sealed = key
-        .seal(
-            a.otp.secret.expose(),
-            &secret_aad(a.id.as_str(), &a.otp.params),
-        )
-        .map_err(|_| VaultError::Random)?;
-    let (otp_type, algorithm, digits, period, counter) = params_columns(&a.otp.params);
+    let sealed = match &a.otp {
+        None => None,
+        Some(otp) => Some(
+            key.seal(otp.secret.expose(), &secret_aad(a.id.as_str(), &otp.params))
+                .map_err(|_| VaultError::Random)?,
+        ),
+    };
+    let (otp_type, algorithm, digits, period, counter) =
+        params_columns(a.otp.as_ref().map(|o| &o.params));
     let extra = serde_json::to_string(&a.extra_params).map_err(|e| VaultError::Storage {
         reason: e.to_string(),
     })?;

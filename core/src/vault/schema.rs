@@ -48,28 +48,104 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 2: passwordless (phone sign-in) per account; which platform rule allows it is policy's.
     "ALTER TABLE accounts ADD COLUMN passwordless INTEGER NOT NULL DEFAULT 0;",
+    // 3: push approvals. An account holds an OTP credential, a push credential, or both, so the
+    // OTP columns become optional (SQLite cannot relax NOT NULL in place: the table is rebuilt
+    // with the same columns, rows and order). Push credentials and the requests waiting for an
+    // answer get their own tables.
+    "CREATE TABLE accounts_v3 (
+        id           TEXT PRIMARY KEY,
+        issuer       TEXT NOT NULL,
+        label        TEXT NOT NULL,
+        otp_type     TEXT CHECK (otp_type IN ('totp', 'hotp', 'steam')),
+        algorithm    TEXT CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+        digits       INTEGER,
+        period       INTEGER,
+        counter      INTEGER,
+        secret       BLOB,
+        sort_order   INTEGER NOT NULL,
+        group_name   TEXT,
+        note         TEXT,
+        extra_params TEXT NOT NULL DEFAULT '[]',
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        passwordless INTEGER NOT NULL DEFAULT 0,
+        CHECK ((otp_type IS NULL) = (secret IS NULL)),
+        CHECK ((otp_type IS NULL) = (algorithm IS NULL)),
+        CHECK ((otp_type IS NULL) = (digits IS NULL))
+    ) STRICT;
+    INSERT INTO accounts_v3 (id, issuer, label, otp_type, algorithm, digits, period, counter,
+        secret, sort_order, group_name, note, extra_params, created_at, updated_at, passwordless)
+        SELECT id, issuer, label, otp_type, algorithm, digits, period, counter, secret,
+        sort_order, group_name, note, extra_params, created_at, updated_at, passwordless
+        FROM accounts ORDER BY rowid;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_v3 RENAME TO accounts;
+    CREATE INDEX accounts_order ON accounts(sort_order, created_at);
+    CREATE TABLE push_credentials (
+        account_id        TEXT PRIMARY KEY,
+        serial            TEXT NOT NULL UNIQUE,
+        url               TEXT NOT NULL,
+        sslverify         INTEGER NOT NULL,
+        server_public_key BLOB NOT NULL,
+        poll_only         INTEGER NOT NULL,
+        fb_token          TEXT,
+        app_force_unlock  TEXT CHECK (app_force_unlock IN ('any', 'biometric', 'pin')),
+        device_key_kind   TEXT NOT NULL CHECK (device_key_kind IN ('software', 'platform')),
+        device_key        BLOB,
+        enrolled_at_ms    INTEGER NOT NULL,
+        CHECK ((device_key_kind = 'software') = (device_key IS NOT NULL))
+    ) STRICT;
+    CREATE TABLE push_requests (
+        nonce            TEXT PRIMARY KEY,
+        serial           TEXT NOT NULL,
+        title            TEXT NOT NULL,
+        question         TEXT NOT NULL,
+        url              TEXT NOT NULL,
+        sslverify        INTEGER NOT NULL,
+        require_presence TEXT,
+        decline_reason   INTEGER NOT NULL,
+        received_at_ms   INTEGER NOT NULL,
+        expires_at_ms    INTEGER NOT NULL,
+        answered_at_ms   INTEGER
+    ) STRICT;
+    CREATE INDEX push_requests_serial ON push_requests(serial);",
 ];
 
-/// The columns format 1 created, which every later format keeps (a migration that drops or
-/// renames one must change this list).
-const FORMAT_1_COLUMNS: &[(&str, &str)] = &[
-    ("meta", "name, value"),
+/// The columns each format added, by the version that added them; every later format keeps
+/// them (a migration that drops or renames one must change this list).
+const COLUMNS: &[(u32, &str, &str)] = &[
+    (1, "meta", "name, value"),
     (
+        1,
         "key_slots",
         "id, kind, wrapped_key, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, created_at",
     ),
     (
+        1,
         "accounts",
         "id, issuer, label, otp_type, algorithm, digits, period, counter, secret, sort_order, \
          group_name, note, extra_params, created_at, updated_at",
     ),
-    ("settings", "name, value"),
+    (1, "settings", "name, value"),
+    (2, "accounts", "passwordless"),
+    (
+        3,
+        "push_credentials",
+        "account_id, serial, url, sslverify, server_public_key, poll_only, fb_token, \
+         app_force_unlock, device_key_kind, device_key, enrolled_at_ms",
+    ),
+    (
+        3,
+        "push_requests",
+        "nonce, serial, title, question, url, sslverify, require_presence, decline_reason, \
+         received_at_ms, expires_at_ms, answered_at_ms",
+    ),
 ];
 
-/// Checks that every table the vault reads exists with its columns, by compiling a query on
-/// each: microseconds, no rows read.
-pub fn check_tables(conn: &Connection) -> rusqlite::Result<()> {
-    for (table, columns) in FORMAT_1_COLUMNS {
+/// Checks that every table a vault of format `version` has exists with its columns, by
+/// compiling a query on each: microseconds, no rows read.
+pub fn check_tables(conn: &Connection, version: u32) -> rusqlite::Result<()> {
+    for (_, table, columns) in COLUMNS.iter().filter(|(since, _, _)| *since <= version) {
         conn.prepare(&format!("SELECT {columns} FROM {table} LIMIT 0"))?;
     }
     Ok(())

@@ -69,7 +69,7 @@ fn create_add_reopen_and_read_back() {
     let all = v.accounts().unwrap();
     assert_eq!(all, vec![a.clone(), b.clone()]);
     assert_eq!(
-        v.get(&b.id).unwrap().otp.params.kind,
+        v.get(&b.id).unwrap().otp.unwrap().params.kind,
         OtpKind::Hotp { counter: 7 }
     );
     assert_eq!(all[0].extra_params[0].0, "image");
@@ -373,12 +373,15 @@ fn hotp_counter_is_reserved_before_use() {
     for want in 0..3 {
         let (used, stored) = v.advance_hotp(&h.id, NOW).unwrap();
         assert_eq!(used, want);
-        assert_eq!(stored.otp.params.kind, OtpKind::Hotp { counter: want + 1 });
+        assert_eq!(
+            stored.otp.unwrap().params.kind,
+            OtpKind::Hotp { counter: want + 1 }
+        );
     }
     drop(v);
     let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
     assert_eq!(
-        v.get(&h.id).unwrap().otp.params.kind,
+        v.get(&h.id).unwrap().otp.unwrap().params.kind,
         OtpKind::Hotp { counter: 3 }
     );
     assert!(matches!(
@@ -456,13 +459,25 @@ fn passwordless_flags_change_together() {
 #[test]
 fn a_version_1_vault_is_migrated_on_open() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
-    // Rebuild the file as migration 1 alone would have left it.
+    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let kept = v.add(totp("Kept"), NOW).unwrap();
+    drop(v);
+    // Take the file back to what migration 1 alone left (the columns and tables the later
+    // migrations add are gone; the rows are kept).
     let raw = Connection::open(&f.path).unwrap();
-    raw.execute_batch("ALTER TABLE accounts DROP COLUMN passwordless; PRAGMA user_version = 1;")
-        .unwrap();
+    raw.execute_batch(
+        "ALTER TABLE accounts DROP COLUMN passwordless;
+         DROP TABLE push_credentials; DROP TABLE push_requests;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(raw);
     let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+    assert_eq!(
+        v.accounts().unwrap(),
+        vec![kept],
+        "every account survives the migrations"
+    );
     let a = v.add(totp("A"), NOW).unwrap().id;
     v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![a]);

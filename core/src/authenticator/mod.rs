@@ -4,8 +4,18 @@
 //! account's keyed generator in memory, so listing codes never touches the disk or re-keys an
 //! HMAC. Everything it returns is free of secrets except the explicit `export_*` calls.
 
+mod push;
+
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use self::push::{
+    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
+    SERVER_OFFSET_SETTING, UserPresence,
+};
+pub use crate::push::{AnswerOutcome, DeclineReason, PushEnrollment, PushError};
 
 use zeroize::Zeroizing;
 
@@ -22,12 +32,15 @@ pub struct AccountInfo {
     pub id: AccountId,
     pub issuer: String,
     pub label: String,
+    /// `totp`, `hotp` or `steam`; `push` for an account with a push token and no code.
     #[serde(rename = "type")]
     pub otp_type: &'static str,
-    pub algorithm: Algorithm,
-    pub digits: u8,
+    pub algorithm: Option<Algorithm>,
+    pub digits: Option<u8>,
     pub period: Option<u32>,
     pub counter: Option<u64>,
+    /// The push token's serial when the account has one (the code, if any, is its fallback).
+    pub push_serial: Option<String>,
     pub group: Option<String>,
     pub note: Option<String>,
     pub sort_order: i64,
@@ -39,16 +52,18 @@ pub struct AccountInfo {
 
 impl From<&Account> for AccountInfo {
     fn from(a: &Account) -> Self {
-        let kind = a.otp.params.kind;
+        let params = a.otp.as_ref().map(|o| o.params);
+        let kind = params.map(|p| p.kind);
         AccountInfo {
             id: a.id.clone(),
             issuer: a.issuer.clone(),
             label: a.label.clone(),
-            otp_type: kind.type_name(),
-            algorithm: a.otp.params.algorithm,
-            digits: a.otp.params.digits,
-            period: kind.period(),
-            counter: kind.counter(),
+            otp_type: kind.map_or("push", |k| k.type_name()),
+            algorithm: params.map(|p| p.algorithm),
+            digits: params.map(|p| p.digits),
+            period: kind.and_then(|k| k.period()),
+            counter: kind.and_then(|k| k.counter()),
+            push_serial: a.push.as_ref().map(|p| p.serial.clone()),
             group: a.group.clone(),
             note: a.note.clone(),
             sort_order: a.sort_order,
@@ -126,6 +141,11 @@ pub enum AuthError {
     NotTimeBased { name: String },
     #[error("{name} is not a HOTP account: its code changes with time")]
     NotCounterBased { name: String },
+    #[error(transparent)]
+    Push(#[from] PushError),
+    /// An approval the passwordless rules (or the server's unlock demand) do not allow.
+    #[error("approval refused: {reason}")]
+    PushGate { reason: String },
     #[error("the vault is in use by a call that failed mid-way; reopen it")]
     Poisoned,
 }
@@ -146,17 +166,35 @@ impl AuthError {
             | AuthError::NoMatch { .. }
             | AuthError::Ambiguous { .. }
             | AuthError::NotTimeBased { .. }
-            | AuthError::NotCounterBased { .. } => true,
+            | AuthError::NotCounterBased { .. }
+            | AuthError::PushGate { .. } => true,
+            AuthError::Push(e) => push_error_is_bad_input(e),
             AuthError::Poisoned => false,
         }
     }
+}
+
+/// The caller's (or the payload's, or the QR code's) fault, as opposed to the server, the
+/// network or the device.
+fn push_error_is_bad_input(e: &PushError) -> bool {
+    !matches!(
+        e,
+        PushError::Rejected { .. }
+            | PushError::Server { .. }
+            | PushError::Response { .. }
+            | PushError::Network { .. }
+            | PushError::DeviceKey { .. }
+            | PushError::ServerKey { .. }
+            | PushError::Clock { .. }
+    )
 }
 
 pub type Result<T> = std::result::Result<T, AuthError>;
 
 struct Loaded {
     account: Account,
-    generator: Generator,
+    /// `None` for a push-only account.
+    generator: Option<Generator>,
 }
 
 struct State {
@@ -166,6 +204,8 @@ struct State {
     /// Ids of the accounts with passwordless on.
     passwordless: Vec<AccountId>,
     offset: i64,
+    /// Device keys of push accounts, loaded (unsealed and parsed) once.
+    push_keys: HashMap<AccountId, Arc<dyn crate::push::DeviceKey>>,
 }
 
 impl State {
@@ -179,6 +219,7 @@ impl State {
             accounts: Vec::new(),
             passwordless: Vec::new(),
             offset,
+            push_keys: HashMap::new(),
         };
         state.reload()?;
         Ok(state)
@@ -188,7 +229,7 @@ impl State {
         let accounts = self.vault.accounts()?;
         let mut loaded = Vec::with_capacity(accounts.len());
         for account in accounts {
-            let generator = account.otp.generator()?;
+            let generator = account.otp.as_ref().map(|o| o.generator()).transpose()?;
             loaded.push(Loaded { account, generator });
         }
         self.accounts = loaded;
@@ -248,6 +289,15 @@ impl State {
 pub struct Authenticator {
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
+    push: PushRuntime,
+}
+
+/// What push calls share apart from the vault: the HTTP client, the platform key store, and the
+/// size of new software keys.
+struct PushRuntime {
+    client: Mutex<Option<Arc<crate::push::PushClient>>>,
+    platform_keys: Mutex<Option<Arc<dyn PlatformDeviceKeys>>>,
+    key_bits: AtomicUsize,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -292,6 +342,11 @@ impl Authenticator {
         Ok(Authenticator {
             state: Mutex::new(State::load(vault)?),
             clock,
+            push: PushRuntime {
+                client: Mutex::new(None),
+                platform_keys: Mutex::new(None),
+                key_bits: AtomicUsize::new(crate::push::SoftwareDeviceKey::DEFAULT_BITS),
+            },
         })
     }
 
@@ -428,15 +483,18 @@ impl Authenticator {
             if query.is_some_and(|q| !l.account.matches(q)) {
                 continue;
             }
-            let Some(period) = l.account.otp.params.kind.period() else {
+            let (Some(otp), Some(generator)) = (&l.account.otp, &l.generator) else {
                 continue;
             };
-            let code = l.generator.totp(t)?;
+            let Some(period) = otp.params.kind.period() else {
+                continue;
+            };
+            let code = generator.totp(t)?;
             out.push(CodeInfo {
                 id: l.account.id.clone(),
                 issuer: l.account.issuer.clone(),
                 label: l.account.label.clone(),
-                otp_type: l.account.otp.params.kind.type_name(),
+                otp_type: otp.params.kind.type_name(),
                 code: code.code.to_string(),
                 valid_for: code.valid_for,
                 next_code: code.next_code.to_string(),
@@ -451,16 +509,19 @@ impl Authenticator {
     pub fn next_hotp(&self, id_or_prefix: &str) -> Result<HotpCode> {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
-        let account = &state.accounts[index].account;
-        if !matches!(account.otp.params.kind, OtpKind::Hotp { .. }) {
+        let loaded = &state.accounts[index];
+        let (Some(OtpKind::Hotp { .. }), Some(generator)) = (
+            loaded.account.otp.as_ref().map(|o| o.params.kind),
+            loaded.generator.clone(),
+        ) else {
             return Err(AuthError::NotCounterBased {
-                name: account.display_name(),
+                name: loaded.account.display_name(),
             });
-        }
-        let id = account.id.clone();
+        };
+        let id = loaded.account.id.clone();
         let now = self.clock.now_unix_seconds();
         let (counter, updated) = state.vault.advance_hotp(&id, now)?;
-        let code = state.accounts[index].generator.code_for_counter(counter);
+        let code = generator.code_for_counter(counter);
         state.accounts[index].account = updated;
         Ok(HotpCode {
             id,
@@ -511,6 +572,15 @@ impl Authenticator {
         state.vault.delete(&info.id)?;
         state.accounts.remove(index);
         state.passwordless.retain(|id| *id != info.id);
+        state.push_keys.remove(&info.id);
+        if info.push_serial.is_some()
+            && let Ok(guard) = self.push.platform_keys.lock()
+            && let Some(keys) = guard.as_ref()
+        {
+            // The account is gone either way; a key left behind in the platform store holds
+            // nothing that works without the server's registration.
+            let _ = keys.delete(info.id.as_str());
+        }
         Ok(info)
     }
 
@@ -621,16 +691,19 @@ impl Authenticator {
         Ok(state.info(&state.accounts[to].account))
     }
 
-    /// Every account as an otpauth URI, in the user's order. Plaintext secrets: the caller must
-    /// have the user's explicit consent.
+    /// Every account with a code as an otpauth URI, in the user's order. Plaintext secrets:
+    /// the caller must have the user's explicit consent. Push tokens are not exported: their
+    /// device keys are bound to this device, and a new phone enrolls afresh.
     pub fn export_otpauth(&self) -> Result<Vec<Zeroizing<String>>> {
         Ok(self
             .state()?
             .accounts
             .iter()
-            .map(|l| {
+            .filter_map(|l| {
                 let a = &l.account;
-                uri::to_otpauth(&a.issuer, &a.label, &a.otp, &a.extra_params)
+                a.otp
+                    .as_ref()
+                    .map(|otp| uri::to_otpauth(&a.issuer, &a.label, otp, &a.extra_params))
             })
             .collect())
     }
@@ -642,12 +715,14 @@ impl Authenticator {
         let entries: Vec<_> = state
             .accounts
             .iter()
-            .map(|l| {
-                (
-                    l.account.issuer.clone(),
-                    l.account.label.clone(),
-                    l.account.otp.clone(),
-                )
+            .filter_map(|l| {
+                l.account.otp.as_ref().map(|otp| {
+                    (
+                        l.account.issuer.clone(),
+                        l.account.label.clone(),
+                        otp.clone(),
+                    )
+                })
             })
             .collect();
         Ok(uri::to_migration(&entries)?)
@@ -712,5 +787,5 @@ impl Batches {
 }
 
 fn same_account(a: &Account, n: &NewAccount) -> bool {
-    a.issuer == n.issuer && a.label == n.label && a.otp == n.otp
+    a.issuer == n.issuer && a.label == n.label && a.otp.as_ref() == Some(&n.otp)
 }

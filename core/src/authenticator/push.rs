@@ -1,0 +1,677 @@
+//! Push approvals on the facade: enrolling a push token from its QR code, taking requests in
+//! (from a notification the shell hands over, or by polling every push account's server),
+//! and answering them, with the passwordless gate.
+//!
+//! Network calls are `async` (they need a tokio runtime, as reqwest does). The facade's lock is
+//! never held across an `await`: a call reads what it needs, releases the lock, talks to the
+//! server, and takes the lock again to store the outcome.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::{AccountInfo, AuthError, Authenticator, Result, State};
+use crate::account::{AccountId, Names};
+use crate::clock;
+use crate::push::{
+    AnswerOutcome, DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig,
+    PushCredential, PushEnrollment, PushError, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
+};
+use crate::vault::{PushInserted, StoredDeviceKey};
+
+/// A device key store the platform provides (Android Keystore, iOS Keychain / Secure Enclave):
+/// it creates an RSA key under an alias (the account id), signs with it, and deletes it. The
+/// private key never leaves the platform. Without one, the core keeps software keys sealed in
+/// the vault.
+pub trait PlatformDeviceKeys: Send + Sync {
+    /// Creates an RSA key pair for `alias` (replacing any old one) and returns its public key
+    /// as a DER SubjectPublicKeyInfo.
+    fn generate(&self, alias: &str) -> std::result::Result<Vec<u8>, PushError>;
+    /// RSASSA-PKCS#1 v1.5 with SHA-256 over `message`, with the key of `alias`.
+    fn sign(&self, alias: &str, message: &[u8]) -> std::result::Result<Vec<u8>, PushError>;
+    /// Forgets the key of `alias` (the account was deleted). Missing keys are not an error.
+    fn delete(&self, alias: &str) -> std::result::Result<(), PushError>;
+}
+
+struct PlatformKey {
+    keys: Arc<dyn PlatformDeviceKeys>,
+    alias: String,
+    /// Known right after generation, which is the only time the protocol sends it.
+    spki: Option<Vec<u8>>,
+}
+
+impl DeviceKey for PlatformKey {
+    fn public_key_spki_der(&self) -> std::result::Result<Vec<u8>, PushError> {
+        self.spki
+            .clone()
+            .ok_or_else(|| PushError::device_key("the platform key's public half is not at hand"))
+    }
+
+    fn sign_pkcs1_sha256(&self, message: &[u8]) -> std::result::Result<Vec<u8>, PushError> {
+        self.keys.sign(&self.alias, message)
+    }
+}
+
+/// What an app shows for a push request: enough to decide, nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PushRequestInfo {
+    pub nonce: String,
+    pub account_id: AccountId,
+    pub serial: String,
+    pub issuer: String,
+    pub label: String,
+    pub title: String,
+    pub question: String,
+    /// Number matching: the options to choose from (the login page shows the right one);
+    /// `None` when the server did not ask for it.
+    pub answers: Option<Vec<String>>,
+    /// Unix seconds.
+    pub received_at: u64,
+    pub expires_at: u64,
+    /// The server accepts a reason with a denial ("this wasn't me" or "cancelled").
+    pub decline_reasons: bool,
+    /// The account holds passwordless sign-in: approving needs number matching and the
+    /// platform's confirmation that the user unlocked the device.
+    pub passwordless: bool,
+    /// The server asked that the app be unlocked before an answer (`app_force_unlock`).
+    pub unlock_required: bool,
+}
+
+/// The outcome of "check for notifications".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckOutcome {
+    /// Every request waiting for an answer (new or seen before), oldest first.
+    pub requests: Vec<PushRequestInfo>,
+    /// Why some accounts could not be polled or some entries were refused (forged, expired,
+    /// replayed...), one readable line each.
+    pub problems: Vec<String>,
+    /// The server's clock minus this device's, in seconds, when a server told it.
+    pub server_clock_offset: Option<i64>,
+}
+
+/// The user's answer to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Approve; `answer` is the number-matching choice when the request has one.
+    Approve { answer: Option<String> },
+    /// Deny, optionally saying why (only if the server advertised that it understands reasons).
+    Deny { reason: Option<DeclineReason> },
+}
+
+/// How the user confirmed they are present, as the platform reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserPresence {
+    /// The app did not ask the platform (or the user was not asked to unlock).
+    NotVerified,
+    /// The platform confirmed a device unlock (biometric, PIN, pattern, password) just now.
+    DeviceUnlocked,
+}
+
+/// Above this many seconds between the server's clock and the device's, callers should warn:
+/// codes would be wrong without the correction.
+pub const CLOCK_WARN_SECONDS: i64 = clock::WARN_OFFSET_SECONDS;
+
+/// The setting that records the last server clock offset seen (milliseconds).
+pub const SERVER_OFFSET_SETTING: &str = "push.server_offset_ms";
+
+struct Answerable {
+    request: PushRequest,
+    credential: PushCredential,
+    key: Arc<dyn DeviceKey>,
+}
+
+fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn push_error(e: PushError) -> AuthError {
+    AuthError::Push(e)
+}
+
+impl State {
+    fn push_accounts(&self) -> Vec<(AccountId, PushCredential)> {
+        self.accounts
+            .iter()
+            .filter_map(|l| {
+                l.account
+                    .push
+                    .as_ref()
+                    .map(|p| (l.account.id.clone(), p.clone()))
+            })
+            .collect()
+    }
+
+    fn request_info(&self, request: &PushRequest) -> Option<PushRequestInfo> {
+        let loaded = self.accounts.iter().find(|l| {
+            l.account
+                .push
+                .as_ref()
+                .is_some_and(|p| p.serial == request.serial)
+        })?;
+        let account = &loaded.account;
+        Some(PushRequestInfo {
+            nonce: request.nonce.clone(),
+            account_id: account.id.clone(),
+            serial: request.serial.clone(),
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            title: request.title.clone(),
+            question: request.question.clone(),
+            answers: request.require_presence.clone(),
+            received_at: unix_seconds(request.received_at),
+            expires_at: unix_seconds(request.expires_at),
+            decline_reasons: request.capabilities.verified && request.capabilities.decline_reason,
+            passwordless: self.passwordless.contains(&account.id),
+            unlock_required: account
+                .push
+                .as_ref()
+                .is_some_and(|p| p.app_force_unlock.is_some()),
+        })
+    }
+
+    fn pending_infos(&mut self, now: SystemTime) -> Result<Vec<PushRequestInfo>> {
+        let pending = self.vault.pending_push_requests(now)?;
+        Ok(pending
+            .iter()
+            .filter_map(|r| self.request_info(r))
+            .collect())
+    }
+
+    /// Keeps a verified request, and the server's current endpoint it carries.
+    fn keep(&mut self, request: &PushRequest, now: SystemTime) -> Result<PushInserted> {
+        let inserted = self.vault.store_push_request(request, now)?;
+        if inserted == PushInserted::New
+            && let Some(id) = self.vault.account_for_serial(&request.serial)?
+            && let Some(current) = self
+                .accounts
+                .iter()
+                .find(|l| l.account.id == id)
+                .and_then(|l| l.account.push.clone())
+            && (current.url != request.url || current.sslverify != request.sslverify)
+        {
+            self.vault.update_push_credential(
+                &id,
+                &request.url,
+                request.sslverify,
+                current.fb_token.as_deref(),
+                unix_seconds(now) as i64,
+            )?;
+            self.reload()?;
+        }
+        Ok(inserted)
+    }
+}
+
+impl Authenticator {
+    /// Keys new push tokens in the platform key store from now on (the app calls this once,
+    /// right after opening). Without it, device keys are software keys sealed in the vault.
+    pub fn set_platform_device_keys(&self, keys: Arc<dyn PlatformDeviceKeys>) -> Result<()> {
+        *self
+            .push
+            .platform_keys
+            .lock()
+            .map_err(|_| AuthError::Poisoned)? = Some(keys);
+        Ok(())
+    }
+
+    /// Size of new software device keys: 4096 bits (as privacyIDEA's app) unless changed;
+    /// 2048 and 3072 are allowed (tests, slow devices).
+    pub fn set_software_key_bits(&self, bits: usize) -> Result<()> {
+        if !SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits) {
+            return Err(push_error(PushError::InvalidArgument {
+                param: "key_bits".into(),
+                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
+            }));
+        }
+        self.push
+            .key_bits
+            .store(bits, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn local_now(&self) -> SystemTime {
+        let secs = self.clock.now_unix_seconds();
+        UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+    }
+
+    fn client(&self) -> Result<Arc<PushClient>> {
+        let mut slot = self.push.client.lock().map_err(|_| AuthError::Poisoned)?;
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(PushClient::new(PushClientConfig::default()).map_err(push_error)?);
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Checks an enrollment QR code without enrolling (for a confirmation screen).
+    pub fn preview_push_enrollment(&self, uri: &str) -> Result<PushEnrollment> {
+        let now = self.local_now();
+        PushEnrollment::parse(uri, now, now).map_err(push_error)
+    }
+
+    /// Enrolls a push token from its QR code (`otpauth://pipush/...` or `pia://pipush/...`):
+    /// creates the device key, registers it with the server, and stores the token. With
+    /// `attach_to`, the token joins that existing account (whose code then is the fallback);
+    /// otherwise a new account is made. `push_token` is the platform's FCM/APNs token, if any.
+    pub async fn enroll_push(
+        &self,
+        uri: &str,
+        push_token: Option<&str>,
+        attach_to: Option<&str>,
+    ) -> Result<AccountInfo> {
+        let now = self.local_now();
+        let enrollment = PushEnrollment::parse(uri, now, now).map_err(push_error)?;
+        let (attach_id, platform) = {
+            let state = self.state()?;
+            if let Some((id, _)) = state
+                .push_accounts()
+                .into_iter()
+                .find(|(_, p)| p.serial == enrollment.serial)
+            {
+                return Err(crate::vault::VaultError::PushSerialTaken {
+                    serial: enrollment.serial.clone(),
+                    id: id.to_string(),
+                }
+                .into());
+            }
+            let attach_id = match attach_to {
+                None => None,
+                Some(query) => {
+                    let index = state.resolve(query)?;
+                    let account = &state.accounts[index].account;
+                    if let Some(p) = &account.push {
+                        return Err(crate::vault::VaultError::AlreadyHasPush {
+                            name: account.display_name(),
+                            serial: p.serial.clone(),
+                        }
+                        .into());
+                    }
+                    Some(account.id.clone())
+                }
+            };
+            let platform = self
+                .push
+                .platform_keys
+                .lock()
+                .map_err(|_| AuthError::Poisoned)?
+                .clone();
+            (attach_id, platform)
+        };
+        let id = attach_id.clone().unwrap_or_else(AccountId::random);
+
+        // Key generation takes about a second for 4096 bits: off the async workers.
+        let bits = self
+            .push
+            .key_bits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let alias = id.to_string();
+        let (key, stored): (Arc<dyn DeviceKey>, StoredDeviceKey) = match platform.clone() {
+            Some(keys) => {
+                let alias2 = alias.clone();
+                let keys2 = keys.clone();
+                let spki = tokio::task::spawn_blocking(move || keys2.generate(&alias2))
+                    .await
+                    .map_err(|e| push_error(PushError::device_key(format!("{e}"))))?
+                    .map_err(push_error)?;
+                (
+                    Arc::new(PlatformKey {
+                        keys,
+                        alias: alias.clone(),
+                        spki: Some(spki),
+                    }),
+                    StoredDeviceKey::Platform,
+                )
+            }
+            None => {
+                let key = tokio::task::spawn_blocking(move || SoftwareDeviceKey::generate(bits))
+                    .await
+                    .map_err(|e| push_error(PushError::device_key(format!("{e}"))))?
+                    .map_err(push_error)?;
+                let stored = StoredDeviceKey::Software(key.pkcs8().clone());
+                (Arc::new(key), stored)
+            }
+        };
+        let client = self.client()?;
+        let registered = client
+            .register(&enrollment, key.as_ref(), push_token, now)
+            .await;
+        let credential = match registered {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(keys) = &platform {
+                    let _ = keys.delete(&alias);
+                }
+                return Err(push_error(e));
+            }
+        };
+        let mut state = self.state()?;
+        let now_s = self.clock.now_unix_seconds();
+        let account = match attach_id {
+            Some(id) => state.vault.attach_push(&id, credential, stored, now_s)?,
+            None => state.vault.add_push_account(
+                id,
+                Names {
+                    issuer: enrollment.issuer.clone(),
+                    label: enrollment.label.clone(),
+                    group: None,
+                    note: None,
+                },
+                credential,
+                stored,
+                now_s,
+            )?,
+        };
+        state.push_keys.insert(account.id.clone(), key);
+        state.reload()?;
+        Ok(state.info(&account))
+    }
+
+    /// The device key of a push account, loaded once and kept.
+    fn device_key(&self, state: &mut State, id: &AccountId) -> Result<Arc<dyn DeviceKey>> {
+        if let Some(key) = state.push_keys.get(id) {
+            return Ok(key.clone());
+        }
+        let key: Arc<dyn DeviceKey> = match state.vault.push_device_key(id)? {
+            StoredDeviceKey::Software(pkcs8) => {
+                Arc::new(SoftwareDeviceKey::from_pkcs8(pkcs8).map_err(push_error)?)
+            }
+            StoredDeviceKey::Platform => {
+                let keys = self
+                    .push
+                    .platform_keys
+                    .lock()
+                    .map_err(|_| AuthError::Poisoned)?
+                    .clone()
+                    .ok_or_else(|| {
+                        push_error(PushError::device_key(
+                            "this account's key is in the platform key store, which the app has not provided",
+                        ))
+                    })?;
+                Arc::new(PlatformKey {
+                    keys,
+                    alias: id.to_string(),
+                    spki: None,
+                })
+            }
+        };
+        state.push_keys.insert(id.clone(), key.clone());
+        Ok(key)
+    }
+
+    /// Takes in a push notification's data (what FCM or APNs handed the shell, as JSON: the
+    /// data map itself, or privacyIDEA's gateway message `{"device_token", "data"}`). The
+    /// request is verified against the enrolled server key before it is kept; a request seen
+    /// before (also by polling) is returned as it was kept.
+    pub fn handle_notification(&self, payload: &str) -> Result<PushRequestInfo> {
+        let now = self.local_now();
+        let challenge = UnverifiedChallenge::from_notification(payload).map_err(push_error)?;
+        let mut state = self.state()?;
+        let credentials: Vec<PushCredential> =
+            state.push_accounts().into_iter().map(|(_, c)| c).collect();
+        let request = challenge
+            .verify_with(&credentials, now, crate::push::DEFAULT_CHALLENGE_VALIDITY)
+            .map_err(push_error)?;
+        match state.keep(&request, now)? {
+            PushInserted::New => {}
+            PushInserted::Duplicate => {
+                if let Some((kept, _)) = state.vault.push_request(&request.nonce)? {
+                    return state
+                        .request_info(&kept)
+                        .ok_or_else(|| no_request(&request.nonce));
+                }
+            }
+            PushInserted::Answered => {
+                return Err(push_error(PushError::Replayed {
+                    nonce: request.nonce,
+                }));
+            }
+            PushInserted::Expired => {
+                return Err(push_error(PushError::Expired {
+                    validity: request
+                        .expires_at
+                        .duration_since(request.received_at)
+                        .unwrap_or_default(),
+                    nonce: request.nonce,
+                }));
+            }
+        }
+        state
+            .request_info(&request)
+            .ok_or_else(|| no_request(&request.nonce))
+    }
+
+    /// The requests kept and still answerable, without asking any server.
+    pub fn pending_push_requests(&self) -> Result<Vec<PushRequestInfo>> {
+        let now = self.local_now();
+        self.state()?.pending_infos(now)
+    }
+
+    /// "Check for notifications": polls every push account's server, verifies and keeps what
+    /// it returns, and lists every request waiting for an answer. One server failing does not
+    /// stop the others; its failure is in `problems`.
+    pub async fn check_pending(&self) -> Result<CheckOutcome> {
+        let now = self.local_now();
+        let accounts = {
+            let mut state = self.state()?;
+            let mut list = Vec::new();
+            for (id, credential) in state.push_accounts() {
+                let key = self.device_key(&mut state, &id);
+                list.push((id, credential, key));
+            }
+            list
+        };
+        let client = self.client()?;
+        let mut problems = Vec::new();
+        let mut polled = Vec::new();
+        for (_, credential, key) in accounts {
+            let key = match key {
+                Ok(key) => key,
+                Err(e) => {
+                    problems.push(format!("{}: {e}", credential.serial));
+                    continue;
+                }
+            };
+            match client.poll(&credential, key.as_ref(), now).await {
+                Ok(outcome) => {
+                    for rejected in outcome.rejected {
+                        problems.push(format!("{}: {}", credential.serial, rejected.error));
+                    }
+                    polled.extend(outcome.requests);
+                }
+                Err(e) => problems.push(format!("{}: {e}", credential.serial)),
+            }
+        }
+        let server_clock_offset = client.clock_offset().map(|o| o.as_millis());
+        let mut state = self.state()?;
+        for request in &polled {
+            match state.keep(request, now)? {
+                PushInserted::New | PushInserted::Duplicate | PushInserted::Expired => {}
+                // The server lists a challenge until it expires, also after we answered it.
+                PushInserted::Answered => {}
+            }
+        }
+        if let Some(ms) = server_clock_offset {
+            state
+                .vault
+                .set_setting(SERVER_OFFSET_SETTING, &ms.to_string())?;
+            // The server's clock is the one codes are checked against: codes follow it when
+            // the device is off by a noticeable amount.
+            let seconds = (ms as f64 / 1000.0).round() as i64;
+            if (seconds - state.offset).abs() >= 2
+                && let Ok(offset) = clock::check_offset(seconds)
+            {
+                state
+                    .vault
+                    .set_setting(clock::OFFSET_SETTING, &offset.to_string())?;
+                state.offset = offset;
+            }
+        }
+        Ok(CheckOutcome {
+            requests: state.pending_infos(now)?,
+            problems,
+            server_clock_offset: server_clock_offset.map(|ms| (ms as f64 / 1000.0).round() as i64),
+        })
+    }
+
+    /// Answers a request. Approving a request of a passwordless account needs number matching
+    /// and [`UserPresence::DeviceUnlocked`]; so does any request of a token whose server asked
+    /// for an unlock. A refused answer (e.g. a wrong number) is an error and the request stays
+    /// open for another try; a sent one is never offered again.
+    pub async fn answer_push(
+        &self,
+        nonce: &str,
+        decision: Decision,
+        presence: UserPresence,
+    ) -> Result<AnswerOutcome> {
+        let now = self.local_now();
+        let Answerable {
+            request,
+            credential,
+            key,
+        } = {
+            let mut state = self.state()?;
+            let (request, answered) = state
+                .vault
+                .push_request(nonce)?
+                .ok_or_else(|| no_request(nonce))?;
+            if answered {
+                return Err(push_error(PushError::Replayed {
+                    nonce: nonce.to_owned(),
+                }));
+            }
+            if request.is_expired(now) {
+                return Err(push_error(PushError::Expired {
+                    nonce: nonce.to_owned(),
+                    validity: request
+                        .expires_at
+                        .duration_since(request.received_at)
+                        .unwrap_or_default(),
+                }));
+            }
+            let info = state
+                .request_info(&request)
+                .ok_or_else(|| no_request(nonce))?;
+            if let Decision::Approve { .. } = decision {
+                check_gate(&info, presence)?;
+            }
+            let credential = state
+                .push_accounts()
+                .into_iter()
+                .find(|(id, _)| *id == info.account_id)
+                .map(|(_, c)| c)
+                .ok_or_else(|| no_request(nonce))?;
+            let key = self.device_key(&mut state, &info.account_id)?;
+            Answerable {
+                request,
+                credential,
+                key,
+            }
+        };
+        let answer = match decision {
+            Decision::Approve { answer: None } => PushAnswer::Accept,
+            Decision::Approve {
+                answer: Some(choice),
+            } => PushAnswer::AcceptWithPresence(choice),
+            Decision::Deny { reason: None } => PushAnswer::Decline,
+            Decision::Deny {
+                reason: Some(reason),
+            } => PushAnswer::DeclineWithReason(reason),
+        };
+        let client = self.client()?;
+        let outcome = client
+            .answer(&credential, key.as_ref(), &request, &answer, now)
+            .await
+            .map_err(push_error)?;
+        self.state()?.vault.mark_push_answered(nonce, now)?;
+        Ok(outcome)
+    }
+
+    /// Tells every push account's server the platform's new push token (FCM/APNs rotate them).
+    /// Returns the serials updated; one server failing does not stop the others.
+    pub async fn update_push_token(&self, token: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let now = self.local_now();
+        let accounts = {
+            let mut state = self.state()?;
+            let mut list = Vec::new();
+            for (id, credential) in state.push_accounts() {
+                if credential.poll_only {
+                    continue;
+                }
+                let key = self.device_key(&mut state, &id);
+                list.push((id, credential, key));
+            }
+            list
+        };
+        let client = self.client()?;
+        let (mut updated, mut problems) = (Vec::new(), Vec::new());
+        let mut done: HashMap<AccountId, PushCredential> = HashMap::new();
+        for (id, credential, key) in accounts {
+            let result = match key {
+                Ok(key) => client
+                    .update_push_token(&credential, key.as_ref(), token, now)
+                    .await
+                    .map_err(push_error),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    updated.push(credential.serial.clone());
+                    done.insert(id, credential);
+                }
+                Err(e) => problems.push(format!("{}: {e}", credential.serial)),
+            }
+        }
+        let mut state = self.state()?;
+        let now_s = self.clock.now_unix_seconds();
+        for (id, credential) in done {
+            state.vault.update_push_credential(
+                &id,
+                &credential.url,
+                credential.sslverify,
+                Some(token),
+                now_s,
+            )?;
+        }
+        state.reload()?;
+        Ok((updated, problems))
+    }
+}
+
+fn no_request(nonce: &str) -> AuthError {
+    push_error(PushError::NoSuchRequest {
+        nonce: nonce.to_owned(),
+    })
+}
+
+/// The passwordless gate: what an approval needs beyond the user's tap.
+fn check_gate(info: &PushRequestInfo, presence: UserPresence) -> Result<()> {
+    let unlocked = presence == UserPresence::DeviceUnlocked;
+    if info.passwordless {
+        if info.answers.is_none() {
+            return Err(AuthError::PushGate {
+                reason: format!(
+                    "{} uses passwordless sign-in, which needs number matching, and this request has none; deny it, or ask the server to require number matching",
+                    info.serial
+                ),
+            });
+        }
+        if !unlocked {
+            return Err(AuthError::PushGate {
+                reason: format!(
+                    "{} uses passwordless sign-in: confirm with the device unlock (biometric or PIN) before approving",
+                    info.serial
+                ),
+            });
+        }
+    }
+    if info.unlock_required && !unlocked {
+        return Err(AuthError::PushGate {
+            reason: format!(
+                "the server of {} requires the device unlock (biometric or PIN) before approving",
+                info.serial
+            ),
+        });
+    }
+    Ok(())
+}

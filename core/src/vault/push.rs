@@ -1,0 +1,488 @@
+//! Push tokens and the push requests waiting for an answer, as the vault stores them.
+//!
+//! - `push_credentials`: one row per account that has a push token: everything in
+//!   [`PushCredential`] except the names (the account's), and the device key. A software device
+//!   key's PKCS#8 is sealed like an OTP secret, bound to the account id and serial; a platform
+//!   key (Android Keystore, iOS Keychain) is not here at all: the platform holds it under the
+//!   account id as its alias.
+//! - `push_requests`: verified requests, keyed by nonce, so a request that arrives both by
+//!   notification and by poll is kept once, and one that was answered is refused when it comes
+//!   again. Times are Unix milliseconds. Rows are dropped an hour after they stopped being
+//!   answerable.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use super::crypto::SealingKey;
+use super::{Vault, VaultError, damaged, insert_account, read_account};
+use crate::account::{Account, AccountId, Names};
+use crate::push::{AppForceUnlock, Capabilities, PushCredential, PushRequest};
+use crate::secret::Secret;
+
+/// How long a nonce is remembered after it can no longer be answered.
+const ANSWERED_RETENTION: Duration = Duration::from_secs(60 * 60);
+
+/// Where an account's device key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredDeviceKey {
+    /// A software RSA key: its PKCS#8 DER (sealed on disk).
+    Software(Secret),
+    /// The platform key store holds it, under the account id as alias.
+    Platform,
+}
+
+/// What [`Vault::store_push_request`] did with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushInserted {
+    /// Kept: it is new.
+    New,
+    /// Already kept and still pending (it came by notification and by poll).
+    Duplicate,
+    /// Its nonce was answered here: a re-delivery or a replay. Not offered again.
+    Answered,
+    /// Its answer window is over (now, or when it was first seen). Not offered.
+    Expired,
+}
+
+fn device_key_aad(id: &str, serial: &str) -> Vec<u8> {
+    format!("authcore/push-device-key/v1|{id}|{serial}").into_bytes()
+}
+
+pub(super) fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn from_millis(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+const CREDENTIAL_COLUMNS: &str = "account_id, serial, url, sslverify, server_public_key, \
+     poll_only, fb_token, app_force_unlock, enrolled_at_ms";
+
+fn credential_from_row(r: &Row<'_>) -> rusqlite::Result<(String, PushCredential, Option<String>)> {
+    let force: Option<String> = r.get(7)?;
+    Ok((
+        r.get(0)?,
+        PushCredential {
+            serial: r.get(1)?,
+            url: r.get(2)?,
+            sslverify: r.get::<_, i64>(3)? != 0,
+            server_public_key_pkcs1: r.get(4)?,
+            issuer: String::new(),
+            label: String::new(),
+            poll_only: r.get::<_, i64>(5)? != 0,
+            fb_token: r.get(6)?,
+            enrolled_at: from_millis(r.get(8)?),
+            app_force_unlock: None,
+        },
+        force,
+    ))
+}
+
+fn parse_force(id: &str, force: Option<String>) -> Result<Option<AppForceUnlock>, VaultError> {
+    match force.as_deref() {
+        None => Ok(None),
+        Some("any") => Ok(Some(AppForceUnlock::Any)),
+        Some("biometric") => Ok(Some(AppForceUnlock::Biometric)),
+        Some("pin") => Ok(Some(AppForceUnlock::Pin)),
+        Some(_) => Err(damaged(format!(
+            "account {id}: field app_force_unlock is invalid"
+        ))),
+    }
+}
+
+/// Every push credential, by account id (names still empty: the caller fills them).
+pub(super) fn all_credentials(
+    conn: &Connection,
+) -> Result<HashMap<String, PushCredential>, VaultError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM push_credentials"
+    ))?;
+    let rows = stmt.query_map([], credential_from_row)?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (id, mut credential, force) = row?;
+        credential.app_force_unlock = parse_force(&id, force)?;
+        out.insert(id, credential);
+    }
+    Ok(out)
+}
+
+pub(super) fn credential(
+    conn: &Connection,
+    id: &AccountId,
+) -> Result<Option<PushCredential>, VaultError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM push_credentials WHERE account_id = ?1"
+        ))?
+        .query_row([id.as_str()], credential_from_row)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((id, mut credential, force)) => {
+            credential.app_force_unlock = parse_force(&id, force)?;
+            Ok(Some(credential))
+        }
+    }
+}
+
+/// Deletes the push token of `id` (if any) and the requests for it.
+pub(super) fn delete_credential(tx: &Transaction<'_>, id: &AccountId) -> Result<(), VaultError> {
+    let serial: Option<String> = tx
+        .query_row(
+            "SELECT serial FROM push_credentials WHERE account_id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(serial) = serial {
+        tx.execute("DELETE FROM push_requests WHERE serial = ?1", [&serial])?;
+        tx.execute(
+            "DELETE FROM push_credentials WHERE account_id = ?1",
+            [id.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Fills a credential's names from its account, as every reader sees it.
+pub(super) fn with_names(account: &mut Account) {
+    let (issuer, label) = (account.issuer.clone(), account.label.clone());
+    if let Some(push) = account.push.as_mut() {
+        push.issuer = issuer;
+        push.label = label;
+    }
+}
+
+fn request_from_row(r: &Row<'_>) -> rusqlite::Result<(PushRequest, Option<i64>)> {
+    let presence: Option<String> = r.get(6)?;
+    Ok((
+        PushRequest {
+            nonce: r.get(0)?,
+            serial: r.get(1)?,
+            title: r.get(2)?,
+            question: r.get(3)?,
+            url: r.get(4)?,
+            sslverify: r.get::<_, i64>(5)? != 0,
+            require_presence: presence.map(|p| p.split(',').map(str::to_owned).collect()),
+            capabilities: Capabilities {
+                decline_reason: r.get::<_, i64>(7)? != 0,
+                verified: r.get::<_, i64>(7)? != 0,
+            },
+            received_at: from_millis(r.get(8)?),
+            expires_at: from_millis(r.get(9)?),
+        },
+        r.get(10)?,
+    ))
+}
+
+const REQUEST_COLUMNS: &str = "nonce, serial, title, question, url, sslverify, require_presence, \
+     decline_reason, received_at_ms, expires_at_ms, answered_at_ms";
+
+impl Vault {
+    /// Adds a push-only account (enrolled from a `pipush` QR code) at the end of the list. The
+    /// id is the caller's, since a platform device key is created under it before this call.
+    pub fn add_push_account(
+        &mut self,
+        id: AccountId,
+        names: Names,
+        credential: PushCredential,
+        key: StoredDeviceKey,
+        now: i64,
+    ) -> Result<Account, VaultError> {
+        let names = names.validated()?;
+        let tx = self.conn.transaction()?;
+        let last: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(sort_order), -1) FROM accounts",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut account = Account {
+            id,
+            issuer: names.issuer,
+            label: names.label,
+            otp: None,
+            push: None,
+            group: names.group,
+            note: names.note,
+            sort_order: last + 1,
+            created_at: now,
+            updated_at: now,
+            extra_params: Vec::new(),
+        };
+        insert_account(&tx, &self.key, &account)?;
+        insert_credential(&self.key, &tx, &account.id, &credential, &key)?;
+        tx.commit()?;
+        account.push = Some(credential);
+        with_names(&mut account);
+        Ok(account)
+    }
+
+    /// Gives an existing account (normally an OTP one of the same user) a push token, so the
+    /// code stays the fallback when a push does not arrive.
+    pub fn attach_push(
+        &mut self,
+        id: &AccountId,
+        credential: PushCredential,
+        key: StoredDeviceKey,
+        now: i64,
+    ) -> Result<Account, VaultError> {
+        let tx = self.conn.transaction()?;
+        let mut account = read_account(&tx, &self.key, id)?;
+        if let Some(existing) = &account.push {
+            return Err(VaultError::AlreadyHasPush {
+                name: account.display_name(),
+                serial: existing.serial.clone(),
+            });
+        }
+        insert_credential(&self.key, &tx, id, &credential, &key)?;
+        tx.execute(
+            "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
+            params![id.as_str(), now],
+        )?;
+        tx.commit()?;
+        account.push = Some(credential);
+        account.updated_at = now;
+        with_names(&mut account);
+        Ok(account)
+    }
+}
+
+fn insert_credential(
+    sealing: &SealingKey,
+    tx: &Transaction<'_>,
+    id: &AccountId,
+    c: &PushCredential,
+    key: &StoredDeviceKey,
+) -> Result<(), VaultError> {
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT account_id FROM push_credentials WHERE serial = ?1",
+            [&c.serial],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = taken {
+        return Err(VaultError::PushSerialTaken {
+            serial: c.serial.clone(),
+            id: other,
+        });
+    }
+    let (kind, sealed) = match key {
+        StoredDeviceKey::Software(pkcs8) => (
+            "software",
+            Some(
+                sealing
+                    .seal(pkcs8.expose(), &device_key_aad(id.as_str(), &c.serial))
+                    .map_err(|_| VaultError::Random)?,
+            ),
+        ),
+        StoredDeviceKey::Platform => ("platform", None),
+    };
+    tx.execute(
+        "INSERT INTO push_credentials(account_id, serial, url, sslverify, server_public_key,
+                 poll_only, fb_token, app_force_unlock, device_key_kind, device_key, enrolled_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            id.as_str(),
+            c.serial,
+            c.url,
+            i64::from(c.sslverify),
+            c.server_public_key_pkcs1,
+            i64::from(c.poll_only),
+            c.fb_token,
+            c.app_force_unlock.map(AppForceUnlock::as_str),
+            kind,
+            sealed,
+            millis(c.enrolled_at),
+        ],
+    )?;
+    Ok(())
+}
+
+impl Vault {
+    /// The device key of `id`'s push token.
+    pub fn push_device_key(&self, id: &AccountId) -> Result<StoredDeviceKey, VaultError> {
+        let row: Option<(String, String, Option<Vec<u8>>)> = self
+            .conn
+            .query_row(
+                "SELECT serial, device_key_kind, device_key FROM push_credentials
+                 WHERE account_id = ?1",
+                [id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((serial, kind, sealed)) = row else {
+            let account = self.get(id)?;
+            return Err(VaultError::NoPush {
+                name: account.display_name(),
+            });
+        };
+        match (kind.as_str(), sealed) {
+            ("platform", None) => Ok(StoredDeviceKey::Platform),
+            ("software", Some(sealed)) => self
+                .key
+                .open(&sealed, &device_key_aad(id.as_str(), &serial))
+                .map(StoredDeviceKey::Software)
+                .map_err(|_| {
+                    damaged(format!(
+                        "the device key of account {id} does not decrypt (altered on disk?)"
+                    ))
+                }),
+            _ => Err(damaged(format!(
+                "account {id}: field device_key_kind is invalid"
+            ))),
+        }
+    }
+
+    /// Stores the server's current PUSH endpoint (from a verified request) and the push token.
+    pub fn update_push_credential(
+        &mut self,
+        id: &AccountId,
+        url: &str,
+        sslverify: bool,
+        fb_token: Option<&str>,
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE push_credentials SET url = ?2, sslverify = ?3, fb_token = ?4
+             WHERE account_id = ?1",
+            params![id.as_str(), url, i64::from(sslverify), fb_token],
+        )?;
+        if n == 0 {
+            return Err(VaultError::NotFound { id: id.to_string() });
+        }
+        tx.execute(
+            "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
+            params![id.as_str(), now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps a verified request, unless its nonce is known: a request already kept is a
+    /// duplicate (it arrived both by notification and by poll); one answered or expired is not
+    /// offered again (a replay). One expired at `now` is not kept.
+    pub fn store_push_request(
+        &mut self,
+        request: &PushRequest,
+        now: SystemTime,
+    ) -> Result<PushInserted, VaultError> {
+        let tx = self.conn.transaction()?;
+        prune(&tx, now)?;
+        let known: Option<(Option<i64>, i64)> = tx
+            .query_row(
+                "SELECT answered_at_ms, expires_at_ms FROM push_requests WHERE nonce = ?1",
+                [&request.nonce],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let inserted = match known {
+            Some((Some(_), _)) => PushInserted::Answered,
+            Some((None, expires)) if expires <= millis(now) => PushInserted::Expired,
+            Some((None, _)) => PushInserted::Duplicate,
+            None if request.is_expired(now) => PushInserted::Expired,
+            None => {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO push_requests({REQUEST_COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)"
+                    ),
+                    params![
+                        request.nonce,
+                        request.serial,
+                        request.title,
+                        request.question,
+                        request.url,
+                        i64::from(request.sslverify),
+                        request.require_presence.as_ref().map(|o| o.join(",")),
+                        i64::from(
+                            request.capabilities.verified && request.capabilities.decline_reason
+                        ),
+                        millis(request.received_at),
+                        millis(request.expires_at),
+                    ],
+                )?;
+                PushInserted::New
+            }
+        };
+        tx.commit()?;
+        Ok(inserted)
+    }
+
+    /// The requests still answerable at `now`, oldest first.
+    pub fn pending_push_requests(
+        &mut self,
+        now: SystemTime,
+    ) -> Result<Vec<PushRequest>, VaultError> {
+        let tx = self.conn.transaction()?;
+        prune(&tx, now)?;
+        let list = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM push_requests
+                 WHERE answered_at_ms IS NULL AND expires_at_ms > ?1
+                 ORDER BY received_at_ms, nonce"
+            ))?;
+            stmt.query_map([millis(now)], request_from_row)?
+                .map(|r| r.map(|(request, _)| request))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        tx.commit()?;
+        Ok(list)
+    }
+
+    /// A kept request and whether it was answered.
+    pub fn push_request(&self, nonce: &str) -> Result<Option<(PushRequest, bool)>, VaultError> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM push_requests WHERE nonce = ?1"
+            ))?
+            .query_row([nonce], request_from_row)
+            .optional()?
+            .map(|(request, answered)| (request, answered.is_some())))
+    }
+
+    /// Records that `nonce` was answered (whatever the answer), so it is never offered again.
+    pub fn mark_push_answered(&mut self, nonce: &str, now: SystemTime) -> Result<(), VaultError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE push_requests SET answered_at_ms = ?2 WHERE nonce = ?1",
+            params![nonce, millis(now)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The account whose push token has `serial`.
+    pub fn account_for_serial(&self, serial: &str) -> Result<Option<AccountId>, VaultError> {
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT account_id FROM push_credentials WHERE serial = ?1",
+                [serial],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| AccountId::parse(&id).map_err(|_| damaged("an account id is malformed")))
+            .transpose()
+    }
+}
+
+fn prune(tx: &Transaction<'_>, now: SystemTime) -> Result<(), VaultError> {
+    let now = millis(now);
+    let retention = i64::try_from(ANSWERED_RETENTION.as_millis()).unwrap_or(i64::MAX);
+    // Nonces are remembered for a while after they stop being answerable, so a captured
+    // request replayed later is recognised (a challenge carries no time of its own).
+    tx.execute(
+        "DELETE FROM push_requests WHERE MAX(expires_at_ms, COALESCE(answered_at_ms, 0)) + ?2 <= ?1",
+        params![now, retention],
+    )?;
+    Ok(())
+}
