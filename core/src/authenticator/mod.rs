@@ -298,6 +298,7 @@ struct PushRuntime {
     client: Mutex<Option<Arc<crate::push::PushClient>>>,
     platform_keys: Mutex<Option<Arc<dyn PlatformDeviceKeys>>>,
     key_bits: AtomicUsize,
+    platform: Mutex<Platform>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -346,6 +347,7 @@ impl Authenticator {
                 client: Mutex::new(None),
                 platform_keys: Mutex::new(None),
                 key_bits: AtomicUsize::new(crate::push::SoftwareDeviceKey::DEFAULT_BITS),
+                platform: Mutex::new(Platform::Desktop),
             },
         })
     }

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::{AccountInfo, AuthError, Authenticator, Result, State};
 use crate::account::{AccountId, Names};
 use crate::clock;
+use crate::policy::{PasswordlessRule, Platform};
 use crate::push::{
     AnswerOutcome, DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig,
     PushCredential, PushEnrollment, PushError, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
@@ -211,6 +212,12 @@ impl Authenticator {
             .platform_keys
             .lock()
             .map_err(|_| AuthError::Poisoned)? = Some(keys);
+        Ok(())
+    }
+
+    /// The platform whose passwordless rule gates approvals (desktop unless the app says).
+    pub fn set_platform(&self, platform: Platform) -> Result<()> {
+        *self.push.platform.lock().map_err(|_| AuthError::Poisoned)? = platform;
         Ok(())
     }
 
@@ -514,9 +521,9 @@ impl Authenticator {
         })
     }
 
-    /// Answers a request. Approving a request of a passwordless account needs number matching
-    /// and [`UserPresence::DeviceUnlocked`]; so does any request of a token whose server asked
-    /// for an unlock. A refused answer (e.g. a wrong number) is an error and the request stays
+    /// Answers a request. Approving a request of a passwordless account needs what the
+    /// platform's rule says (by default number matching and [`UserPresence::DeviceUnlocked`]);
+    /// any request of a token whose server asked for an unlock needs the unlock. A refused answer (e.g. a wrong number) is an error and the request stays
     /// open for another try; a sent one is never offered again.
     pub async fn answer_push(
         &self,
@@ -552,8 +559,10 @@ impl Authenticator {
             let info = state
                 .request_info(&request)
                 .ok_or_else(|| no_request(nonce))?;
-            if let Decision::Approve { .. } = decision {
-                check_gate(&info, presence)?;
+            if let Decision::Approve { answer } = &decision {
+                let platform = *self.push.platform.lock().map_err(|_| AuthError::Poisoned)?;
+                let rule = state.policy()?.passwordless(platform);
+                check_gate(&info, rule, answer.as_deref(), presence)?;
             }
             let credential = state
                 .push_accounts()
@@ -644,26 +653,30 @@ fn no_request(nonce: &str) -> AuthError {
     })
 }
 
-/// The passwordless gate: what an approval needs beyond the user's tap.
-fn check_gate(info: &PushRequestInfo, presence: UserPresence) -> Result<()> {
+/// The passwordless gate: what an approval needs beyond the user's tap. For an account with
+/// passwordless on, the platform's rule (data, see `policy`) decides; a server that asked for
+/// an app unlock (`app_force_unlock`) gets one whatever the rule says.
+fn check_gate(
+    info: &PushRequestInfo,
+    rule: PasswordlessRule,
+    answer: Option<&str>,
+    presence: UserPresence,
+) -> Result<()> {
     let unlocked = presence == UserPresence::DeviceUnlocked;
     if info.passwordless {
-        if info.answers.is_none() {
-            return Err(AuthError::PushGate {
-                reason: format!(
-                    "{} uses passwordless sign-in, which needs number matching, and this request has none; deny it, or ask the server to require number matching",
-                    info.serial
-                ),
-            });
-        }
-        if !unlocked {
-            return Err(AuthError::PushGate {
-                reason: format!(
-                    "{} uses passwordless sign-in: confirm with the device unlock (biometric or PIN) before approving",
-                    info.serial
-                ),
-            });
-        }
+        let number_matched = info.answers.is_some() && answer.is_some();
+        rule.check_approval(number_matched, unlocked)
+            .map_err(|e| AuthError::PushGate {
+                reason: match e {
+                    crate::policy::PolicyError::NeedsNumberMatching if info.answers.is_none() => {
+                        format!(
+                            "{} ({}) has passwordless sign-in on, which needs number matching, and this request has none: deny it, or have the server require number matching",
+                            info.issuer, info.serial
+                        )
+                    }
+                    other => format!("{} ({}): {other}", info.issuer, info.serial),
+                },
+            })?;
     }
     if info.unlock_required && !unlocked {
         return Err(AuthError::PushGate {
