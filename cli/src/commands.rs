@@ -148,6 +148,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Time { command } => time(&auth, command),
         Command::Password { command } => password(&auth, command),
         Command::Passwordless { command } => passwordless(&auth, command),
+        Command::Push { command } => crate::push::run(&auth, command, cli.password_stdin),
     }
 }
 

@@ -1,6 +1,6 @@
 //! How the CLI shows things: aligned text for people, JSON (stable field names) for scripts.
 
-use authcore::authenticator::{AccountInfo, Added, CodeInfo, HotpCode};
+use authcore::authenticator::{AccountInfo, Added, CodeInfo, HotpCode, PushRequestInfo};
 use serde_json::{Value, json};
 
 /// Splits a code into groups as authenticator apps show it: `528 064`, `9428 7082`.
@@ -49,7 +49,53 @@ pub fn account_json(a: &AccountInfo) -> Value {
         "group": a.group,
         "note": a.note,
         "passwordless": a.passwordless,
+        "push_serial": a.push_serial,
     })
+}
+
+pub fn push_request_json(r: &PushRequestInfo) -> Value {
+    json!({
+        "nonce": r.nonce,
+        "account_id": r.account_id,
+        "serial": r.serial,
+        "issuer": r.issuer,
+        "label": r.label,
+        "title": r.title,
+        "question": r.question,
+        "answers": r.answers,
+        "received_at": r.received_at,
+        "expires_at": r.expires_at,
+        "decline_reasons": r.decline_reasons,
+        "passwordless": r.passwordless,
+    })
+}
+
+pub fn push_request_text(r: &PushRequestInfo, now: u64) -> String {
+    let mut out = format!(
+        "{}  {}\n  {}\n  {}\n",
+        r.nonce,
+        name(&r.issuer, &r.label),
+        r.title,
+        r.question
+    );
+    if let Some(answers) = &r.answers {
+        out.push_str(&format!(
+            "  number matching: pick the one the sign-in page shows: {}\n",
+            answers.join("  ")
+        ));
+    }
+    out.push_str(&format!(
+        "  expires in {} s; `authcore push approve {}`{} or `authcore push deny {}`\n",
+        r.expires_at.saturating_sub(now),
+        r.nonce,
+        if r.answers.is_some() {
+            " --answer X"
+        } else {
+            ""
+        },
+        r.nonce
+    ));
+    out
 }
 
 pub fn added_json(added: &[Added]) -> Value {

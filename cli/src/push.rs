@@ -1,0 +1,183 @@
+//! `authcore push ...`: push approvals from the desktop, on the same core as the phone apps.
+//!
+//! The CLI has no platform biometric prompt. It counts a vault unlocked with its password in
+//! the same call (`--password-stdin`) as the user's confirmation that they are present, which
+//! is what a passwordless approval needs; without it such an approval is refused.
+
+use std::io::Read;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use authcore::authenticator::{
+    Authenticator, CLOCK_WARN_SECONDS, Decision, DeclineReason, UserPresence,
+};
+use authcore::policy::Platform;
+use serde_json::json;
+
+use crate::{CliError, DenyReason, PushCommand, render};
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start the network runtime: {e}")))
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub fn run(
+    auth: &Authenticator,
+    command: PushCommand,
+    unlocked_with_password: bool,
+) -> Result<(), CliError> {
+    match command {
+        PushCommand::Enroll {
+            uri,
+            account,
+            push_token,
+            key_bits,
+            json,
+        } => {
+            auth.set_software_key_bits(key_bits)?;
+            let info = runtime()?.block_on(auth.enroll_push(
+                uri.trim(),
+                push_token.as_deref(),
+                account.as_deref(),
+            ))?;
+            if json {
+                render::print_json(&render::account_json(&info));
+            } else {
+                println!(
+                    "Enrolled push token {} for {} ({})",
+                    info.push_serial.as_deref().unwrap_or("?"),
+                    render::name(&info.issuer, &info.label),
+                    info.id
+                );
+            }
+        }
+        PushCommand::Pending { no_poll, json } => {
+            let requests = if no_poll {
+                auth.pending_push_requests()?
+            } else {
+                let outcome = runtime()?.block_on(auth.check_pending())?;
+                for problem in &outcome.problems {
+                    eprintln!("authcore: warning: {problem}");
+                }
+                if let Some(offset) = outcome.server_clock_offset
+                    && offset.abs() > CLOCK_WARN_SECONDS
+                {
+                    eprintln!(
+                        "authcore: warning: this computer's clock is {offset} s off the server's; codes now use the server's time (see `authcore time show`)"
+                    );
+                }
+                outcome.requests
+            };
+            if json {
+                render::print_json(&json!(
+                    requests
+                        .iter()
+                        .map(render::push_request_json)
+                        .collect::<Vec<_>>()
+                ));
+            } else if requests.is_empty() {
+                println!("No push requests waiting.");
+            } else {
+                let now = now();
+                for r in &requests {
+                    print!("{}", render::push_request_text(r, now));
+                }
+            }
+        }
+        PushCommand::Approve {
+            nonce,
+            answer,
+            platform,
+            json,
+        } => {
+            let platform =
+                Platform::parse(&platform).map_err(|e| CliError::BadInput(e.to_string()))?;
+            auth.set_platform(platform)?;
+            let presence = if unlocked_with_password {
+                UserPresence::DeviceUnlocked
+            } else {
+                UserPresence::NotVerified
+            };
+            let outcome = runtime()?.block_on(auth.answer_push(
+                nonce.trim(),
+                Decision::Approve { answer },
+                presence,
+            ))?;
+            if json {
+                render::print_json(&json!({
+                    "nonce": nonce.trim(),
+                    "status": "approved",
+                    "display_code": outcome.display_code,
+                    "message": outcome.message,
+                }));
+            } else {
+                println!("Approved.");
+                if let Some(code) = &outcome.display_code {
+                    println!(
+                        "{}: {code}",
+                        outcome
+                            .message
+                            .as_deref()
+                            .unwrap_or("Enter this code on the sign-in page")
+                    );
+                }
+            }
+        }
+        PushCommand::Deny { nonce, reason } => {
+            let reason = reason.map(|r| match r {
+                DenyReason::UnknownTrigger => DeclineReason::UnknownTrigger,
+                DenyReason::Cancelled => DeclineReason::Cancelled,
+            });
+            runtime()?.block_on(auth.answer_push(
+                nonce.trim(),
+                Decision::Deny { reason },
+                UserPresence::NotVerified,
+            ))?;
+            println!("Denied.");
+        }
+        PushCommand::Notify { file, json } => {
+            let payload = read_input(&file)?;
+            let request = auth.handle_notification(&payload)?;
+            if json {
+                render::print_json(&render::push_request_json(&request));
+            } else {
+                print!("{}", render::push_request_text(&request, now()));
+            }
+        }
+        PushCommand::Token { token } => {
+            let (updated, problems) = runtime()?.block_on(auth.update_push_token(token.trim()))?;
+            for problem in &problems {
+                eprintln!("authcore: warning: {problem}");
+            }
+            println!("Push token updated for {} token(s)", updated.len());
+            if !problems.is_empty() {
+                return Err(CliError::Failed(format!(
+                    "{} server(s) did not take the new token",
+                    problems.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_input(file: &str) -> Result<String, CliError> {
+    if file == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(1024 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| CliError::BadInput(format!("notification file {file}: {e}")))
+    }
+}
