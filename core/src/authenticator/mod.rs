@@ -5,6 +5,8 @@
 //! HMAC. Everything it returns is free of secrets except the explicit `export_*` calls.
 
 mod push;
+#[cfg(test)]
+mod push_tests;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -40,4 +40,4 @@ use std::time::Duration;
 pub const DEFAULT_CHALLENGE_VALIDITY: Duration = Duration::from_secs(120);
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -482,3 +482,146 @@ fn a_version_1_vault_is_migrated_on_open() {
     v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![a]);
 }
+
+mod push_storage {
+    use super::*;
+    use crate::account::Names;
+    use crate::push::tests::support::{credential, device_key, request, t};
+
+    fn names() -> Names {
+        Names {
+            issuer: "privacyIDEA".into(),
+            label: "alice".into(),
+            group: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_push_account_and_its_sealed_device_key_read_back() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let id = AccountId::random();
+        let pkcs8 = device_key().pkcs8().clone();
+        let added = v
+            .add_push_account(
+                id.clone(),
+                names(),
+                credential(),
+                StoredDeviceKey::Software(pkcs8.clone()),
+                NOW,
+            )
+            .unwrap();
+        drop(v);
+        let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+        let read = v.get(&id).unwrap();
+        assert_eq!(read, added);
+        assert_eq!(read.otp, None);
+        assert_eq!(read.push.as_ref().unwrap().serial, credential().serial);
+        assert_eq!(read.push.as_ref().unwrap().label, "alice");
+        assert_eq!(
+            v.push_device_key(&id).unwrap(),
+            StoredDeviceKey::Software(pkcs8.clone())
+        );
+        assert_eq!(
+            v.account_for_serial(&credential().serial).unwrap(),
+            Some(id)
+        );
+        // The device key is not in the file in the clear.
+        drop(v);
+        let bytes = std::fs::read(&f.path).unwrap();
+        let key = pkcs8.expose();
+        assert!(!bytes.windows(32).any(|w| key.windows(32).any(|k| k == w)));
+    }
+
+    #[test]
+    fn a_serial_is_enrolled_once_and_an_account_holds_one_token() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let otp = v.add(totp("privacyIDEA"), NOW).unwrap();
+        let both = v
+            .attach_push(&otp.id, credential(), StoredDeviceKey::Platform, NOW)
+            .unwrap();
+        assert!(both.otp.is_some() && both.push.is_some());
+        assert_eq!(
+            v.push_device_key(&otp.id).unwrap(),
+            StoredDeviceKey::Platform
+        );
+        let again = v.add_push_account(
+            AccountId::random(),
+            names(),
+            credential(),
+            StoredDeviceKey::Platform,
+            NOW,
+        );
+        assert!(
+            matches!(again, Err(VaultError::PushSerialTaken { .. })),
+            "{again:?}"
+        );
+        let mut other = credential();
+        other.serial = "PIPU0000OTHER".into();
+        let second = v.attach_push(&otp.id, other, StoredDeviceKey::Platform, NOW);
+        assert!(
+            matches!(second, Err(VaultError::AlreadyHasPush { .. })),
+            "{second:?}"
+        );
+        assert_eq!(
+            v.accounts().unwrap().len(),
+            1,
+            "failed calls change nothing"
+        );
+        // The code account has no push key to hand out; a push-less account says so.
+        let plain = v.add(totp("Plain"), NOW).unwrap();
+        assert!(matches!(
+            v.push_device_key(&plain.id),
+            Err(VaultError::NoPush { .. })
+        ));
+        // Deleting the account deletes its token.
+        v.delete(&otp.id).unwrap();
+        assert_eq!(v.account_for_serial(&credential().serial).unwrap(), None);
+    }
+
+    #[test]
+    fn requests_are_kept_once_and_never_offered_again_once_answered_or_expired() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let start = t(1_700_000_000);
+        let first = request("NONCE1", start);
+        assert_eq!(
+            v.store_push_request(&first, start).unwrap(),
+            PushInserted::New
+        );
+        assert_eq!(
+            v.store_push_request(&first, start).unwrap(),
+            PushInserted::Duplicate
+        );
+        assert_eq!(v.pending_push_requests(start).unwrap(), vec![first.clone()]);
+        v.mark_push_answered("NONCE1", start).unwrap();
+        assert!(v.pending_push_requests(start).unwrap().is_empty());
+        assert_eq!(
+            v.store_push_request(&first, start).unwrap(),
+            PushInserted::Answered
+        );
+        assert_eq!(
+            v.push_request("NONCE1")
+                .unwrap()
+                .map(|(_, answered)| answered),
+            Some(true)
+        );
+
+        let second = request("NONCE2", start);
+        v.store_push_request(&second, start).unwrap();
+        let later = start + std::time::Duration::from_secs(121);
+        assert!(v.pending_push_requests(later).unwrap().is_empty());
+        // Seen again after its window (a replay, or a late re-delivery): not offered.
+        let replay = request("NONCE2", later);
+        assert_eq!(
+            v.store_push_request(&replay, later).unwrap(),
+            PushInserted::Expired
+        );
+        // An hour on, the nonces are forgotten.
+        let much_later = later + std::time::Duration::from_secs(3600);
+        v.pending_push_requests(much_later).unwrap();
+        assert_eq!(v.push_request("NONCE1").unwrap(), None);
+    }
+}

@@ -9,4 +9,4 @@ mod enroll_uri;
 mod keys;
 mod response;
 mod store;
-mod support;
+pub(crate) mod support;
