@@ -1,0 +1,143 @@
+//! The client's share of a push approval, piece by piece, with privacyIDEA's key sizes (RSA-4096
+//! for the server and, as its app does, for the device):
+//! - `sign_poll` / `sign_answer`: the device signs the poll request and the answer;
+//! - `verify_challenge`: parse a challenge and check the server's signature;
+//! - `keep_request` / `mark_answered`: the vault keeps the request (one durable transaction)
+//!   and records the answer (another);
+//! - `device_keygen_4096`: what enrollment spends before its single HTTP request.
+//!
+//! Poll to approved on the client = sign_poll + verify_challenge + keep_request + sign_answer +
+//! mark_answered; the two HTTP round trips and the server's work come on top.
+use std::hint::black_box;
+use std::time::{Duration, UNIX_EPOCH};
+
+use authcore::push::{
+    Capabilities, DeviceKey, PushCredential, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
+};
+use authcore::vault::{FileKeyStore, Vault};
+use criterion::{Criterion, criterion_group, criterion_main};
+use data_encoding::BASE32;
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+
+const SERIAL: &str = "PIPU0000BENCH";
+const URL: &str = "https://pi.example/ttype/push";
+
+fn pkcs1(key: &SoftwareDeviceKey) -> Vec<u8> {
+    let spki = key.public_key_spki_der().expect("spki");
+    rsa::RsaPublicKey::from_public_key_der(&spki)
+        .expect("public key")
+        .to_pkcs1_der()
+        .expect("pkcs1")
+        .into_vec()
+}
+
+fn request(nonce: String) -> PushRequest {
+    let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    PushRequest {
+        nonce,
+        serial: SERIAL.into(),
+        title: "PI Test".into(),
+        question: "Login for alice?".into(),
+        url: URL.into(),
+        sslverify: true,
+        require_presence: None,
+        capabilities: Capabilities::default(),
+        received_at: at,
+        expires_at: at + Duration::from_secs(120),
+    }
+}
+
+fn push(c: &mut Criterion) {
+    let server = SoftwareDeviceKey::generate(4096).expect("server key");
+    let device = SoftwareDeviceKey::generate(4096).expect("device key");
+    let nonce = "ASUFJZYQYRFDTTAGQCMLJA5HOLQTIH6F";
+    let signed = format!("{nonce}|{URL}|{SERIAL}|Login for alice?|PI Test|1");
+    let signature = BASE32.encode(&server.sign_pkcs1_sha256(signed.as_bytes()).expect("sign"));
+    let payload = serde_json::json!({
+        "nonce": nonce, "question": "Login for alice?", "serial": SERIAL, "title": "PI Test",
+        "sslverify": "1", "url": URL, "signature": signature,
+    })
+    .to_string();
+    let credential = PushCredential {
+        serial: SERIAL.into(),
+        url: URL.into(),
+        sslverify: true,
+        server_public_key_pkcs1: pkcs1(&server),
+        issuer: "privacyIDEA".into(),
+        label: "alice".into(),
+        poll_only: true,
+        fb_token: None,
+        enrolled_at: UNIX_EPOCH,
+        app_force_unlock: None,
+    };
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+
+    c.bench_function("push/sign_poll_4096", |b| {
+        b.iter(|| {
+            black_box(
+                device
+                    .sign_pkcs1_sha256(
+                        format!("{SERIAL}|2026-11-22T20:00:00.000000+00:00").as_bytes(),
+                    )
+                    .expect("sign"),
+            )
+        })
+    });
+    c.bench_function("push/verify_challenge_4096", |b| {
+        b.iter(|| {
+            let challenge =
+                UnverifiedChallenge::from_notification(black_box(&payload)).expect("parse");
+            black_box(
+                challenge
+                    .verify(&credential, now, Duration::from_secs(120))
+                    .expect("verify"),
+            )
+        })
+    });
+    c.bench_function("push/sign_answer_4096", |b| {
+        b.iter(|| {
+            black_box(
+                device
+                    .sign_pkcs1_sha256(format!("{nonce}|{SERIAL}").as_bytes())
+                    .expect("sign"),
+            )
+        })
+    });
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = FileKeyStore::create(&dir.path().join("key")).expect("key file");
+    let mut vault =
+        Vault::create(&dir.path().join("vault.sqlite"), &store, None, 0).expect("vault");
+    let mut n = 0u64;
+    c.bench_function("push/keep_request", |b| {
+        b.iter(|| {
+            n += 1;
+            black_box(
+                vault
+                    .store_push_request(&request(format!("N{n}")), now)
+                    .expect("keep"),
+            )
+        })
+    });
+    let mut m = 0u64;
+    c.bench_function("push/mark_answered", |b| {
+        b.iter(|| {
+            m += 1;
+            vault
+                .mark_push_answered(&format!("N{}", m.min(n)), now)
+                .expect("mark")
+        })
+    });
+
+    let mut group = c.benchmark_group("push_enroll");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("device_keygen_4096", |b| {
+        b.iter(|| black_box(SoftwareDeviceKey::generate(4096).expect("keygen")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, push);
+criterion_main!(benches);
