@@ -9,20 +9,26 @@ with PRIVACYIDEA_CONFIGFILE pointing at the test config. In one Python process (
     run -h 127.0.0.1 -p PORT --no-reload
 
 and exits as soon as PID (the test process) is gone, however it died: a watchdog thread compares
-the parent pid every 0.2 s and ends this process (and with it the server's threads) when it changed.
+the parent pid every 0.2 s and ends this process (and with it the server's threads) when it changed,
+after removing the --remove-when-orphaned directory the test process can no longer remove.
 The test process cannot be trusted to clean up after a panic or a kill -9.
 """
 
 import argparse
 import os
+import shutil
 import sys
 import threading
 import time
 
 
-def watch_parent(parent_pid):
+def watch_parent(parent_pid, workdir):
     while True:
         if os.getppid() != parent_pid:
+            # The test process died without stopping us, so it did not remove the server's
+            # directory either (config, keys, database): do it here.
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
             # The server is a thread of this process: leaving the process stops it. os._exit skips
             # interpreter shutdown, which would wait for the server's non-daemon threads.
             os._exit(3)
@@ -45,11 +51,13 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--admin-password", required=True)
     parser.add_argument("--setup-only", action="store_true")
+    parser.add_argument("--remove-when-orphaned", metavar="DIR",
+                        help="the server's temporary directory, removed if the parent dies")
     opts = parser.parse_args()
 
     if os.getppid() != opts.parent_pid:
         sys.exit("serve.py: the parent process is already gone")
-    threading.Thread(target=watch_parent, args=(opts.parent_pid,), daemon=True).start()
+    threading.Thread(target=watch_parent, args=(opts.parent_pid, opts.remove_when_orphaned), daemon=True).start()
     if "PRIVACYIDEA_CONFIGFILE" not in os.environ:
         sys.exit("serve.py: PRIVACYIDEA_CONFIGFILE is not set")
 

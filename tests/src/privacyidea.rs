@@ -294,6 +294,8 @@ impl PrivacyIdea {
             .args(["--parent-pid", &std::process::id().to_string()])
             .args(["--port", &port.to_string()])
             .args(["--admin-password", &admin_password])
+            .arg("--remove-when-orphaned")
+            .arg(path)
             .env("PRIVACYIDEA_CONFIGFILE", &config_file)
             .current_dir(path)
             .stdin(Stdio::null())
