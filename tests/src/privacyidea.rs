@@ -133,7 +133,9 @@ pub struct PrivacyIdea {
     port: u16,
     base_url: String,
     agent: ureq::Agent,
-    admin_jwt: String,
+    admin_password: String,
+    /// Valid for an hour; renewed when the server answers 401.
+    admin_jwt: Mutex<String>,
     fcm: FakeFcm,
     started_in: Duration,
 }
@@ -315,7 +317,8 @@ impl PrivacyIdea {
             port,
             base_url,
             agent,
-            admin_jwt: String::new(),
+            admin_password: admin_password.clone(),
+            admin_jwt: Mutex::new(String::new()),
             fcm,
             started_in: Duration::ZERO,
         };
@@ -338,7 +341,7 @@ impl PrivacyIdea {
             .map_err(|e| HarnessError(format!("cannot write {}: {e}", users_file.display())))?;
 
         server.wait_until_up()?;
-        server.admin_jwt = server.login(&admin_password)?;
+        server.renew_admin_jwt()?;
         server.admin_post_form(
             "/resolver/flatfile",
             &[
@@ -436,6 +439,12 @@ impl PrivacyIdea {
         &self.fcm
     }
 
+    fn renew_admin_jwt(&self) -> Result<String> {
+        let jwt = self.login(&self.admin_password)?;
+        *self.admin_jwt.lock().unwrap_or_else(|p| p.into_inner()) = jwt.clone();
+        Ok(jwt)
+    }
+
     fn login(&self, password: &str) -> Result<String> {
         let (status, body) = self.send(
             "POST",
@@ -508,7 +517,16 @@ impl PrivacyIdea {
 
     /// An admin call that must succeed (`result.status == true`); returns the whole JSON.
     fn admin(&self, method: &str, path: &str, body: Body<'_>) -> Result<Value> {
-        let (status, json) = self.send(method, path, Some(&self.admin_jwt), body)?;
+        let jwt = self
+            .admin_jwt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (mut status, mut json) = self.send(method, path, Some(&jwt), body)?;
+        if status == 401 {
+            let jwt = self.renew_admin_jwt()?;
+            (status, json) = self.send(method, path, Some(&jwt), body)?;
+        }
         if status != 200 || json.pointer("/result/status") != Some(&Value::Bool(true)) {
             return err(format!("{method} {path} failed (HTTP {status}): {json}"));
         }

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use authcore::otp::OtpKind;
 use authcore::push::store::Inserted;
 use authcore::push::{
-    DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig, PushCredential,
-    PushEnrollment, PushError, PushRequest, PushRequestStore, SoftwareDeviceKey,
+    ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig,
+    PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore, SoftwareDeviceKey,
     UnverifiedChallenge,
 };
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
@@ -593,6 +593,26 @@ fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
         .clock_offset()
         .unwrap_or_else(|| unreachable!());
     assert!(offset.as_millis().abs() <= 1500, "offset {offset}");
+
+    // A device clock ten minutes slow: the first poll's timestamp is outside the server's one
+    // minute window (HTTP 400), its Date header shows the offset, and the retry with the
+    // corrected time goes through.
+    let fresh = PushClient::new(PushClientConfig::default())?;
+    let slow_now = SystemTime::now() - Duration::from_secs(600);
+    let outcome = block_on(fresh.poll(&phone.credential, &phone.key, slow_now))?;
+    assert!(
+        outcome.requests.is_empty() && outcome.rejected.is_empty(),
+        "{outcome:?}"
+    );
+    let seen = fresh
+        .clock_offset()
+        .unwrap_or_else(|| unreachable!("a response arrived"));
+    assert!((seen.as_millis() - 600_000).abs() <= 1500, "offset {seen}");
+    // A stale remembered offset is corrected the same way.
+    fresh.set_clock_offset(Some(ClockOffset::from_millis(-300_000)));
+    block_on(fresh.poll(&phone.credential, &phone.key, SystemTime::now()))?;
+    let seen = fresh.clock_offset().unwrap_or_else(|| unreachable!());
+    assert!(seen.as_millis().abs() <= 1500, "offset {seen}");
     Ok(())
 }
 
