@@ -30,9 +30,10 @@ use serde_json::{Value, json};
 
 /// The users created at start, each in [`REALM`]. Give every test case its own user (and so its
 /// own tokens and user-scoped policies) so cases cannot see each other's challenges.
-pub const USERS: [&str; 16] = [
+pub const USERS: [&str; 22] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory",
-    "niaj", "olivia", "peggy", "rupert", "sybil",
+    "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "xavier", "yvonne",
+    "zoe",
 ];
 /// The flat-file realm holding [`USERS`]; also the default realm.
 pub const REALM: &str = "testrealm";
@@ -54,6 +55,19 @@ pub fn push_question(user: &str) -> String {
 pub fn user_password(user: &str) -> String {
     format!("{user}-password")
 }
+
+/// Writes the flat-file resolver's users (`name:sha512_crypt:uid:gid:gecos::`, the format of
+/// privacyIDEA's `privacyidea-create-pwidresolver-user`) from `name password uid` triples. One
+/// process and 5000 rounds instead of that tool's 656000: test passwords need no key stretching,
+/// and start-up CPU goes to the server.
+const MAKE_USERS_PY: &str = r#"
+import sys
+from passlib.hash import sha512_crypt
+crypt = sha512_crypt.using(rounds=5000)
+args = sys.argv[1:]
+for name, password, uid in zip(args[0::3], args[1::3], args[2::3]):
+    print(f"{name}:{crypt.hash(password)}:{uid}:{uid}:{name}::")
+"#;
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -264,26 +278,23 @@ impl PrivacyIdea {
         fs::write(&config_file, config)
             .map_err(|e| HarnessError(format!("cannot write {}: {e}", config_file.display())))?;
 
-        // The users file is made by privacyIDEA's own tool (it hashes with sha512_crypt),
-        // meanwhile the server sets itself up.
-        let user_tools = USERS
-            .iter()
-            .enumerate()
-            .map(|(i, user)| {
-                Command::new(venv.join("bin/privacyidea-create-pwidresolver-user"))
-                    .args(["-u", user, "-i", &(1001 + i).to_string()])
-                    .args(["-p", &user_password(user), "-d", user])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .map_err(|e| {
-                        HarnessError(format!(
-                            "cannot run privacyidea-create-pwidresolver-user: {e}"
-                        ))
-                    })
-            })
-            .collect::<Result<Vec<Child>>>()?;
+        // The users file, hashed by privacyIDEA's own passlib while the server sets itself up.
+        let mut user_args = Vec::new();
+        for (i, user) in USERS.iter().enumerate() {
+            user_args.extend([
+                user.to_string(),
+                user_password(user),
+                (1001 + i).to_string(),
+            ]);
+        }
+        let user_tool = Command::new(venv.join("bin/python"))
+            .args(["-c", MAKE_USERS_PY])
+            .args(&user_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| HarnessError(format!("cannot run the venv's python: {e}")))?;
 
         let log_file = path.join("server.log");
         let log = fs::File::create(&log_file)
@@ -323,19 +334,16 @@ impl PrivacyIdea {
             started_in: Duration::ZERO,
         };
 
-        let mut passwd = String::new();
-        for tool in user_tools {
-            let out = tool
-                .wait_with_output()
-                .map_err(|e| HarnessError(format!("privacyidea-create-pwidresolver-user: {e}")))?;
-            if !out.status.success() {
-                return err(format!(
-                    "privacyidea-create-pwidresolver-user failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-            passwd.push_str(&String::from_utf8_lossy(&out.stdout));
+        let out = user_tool
+            .wait_with_output()
+            .map_err(|e| HarnessError(format!("creating the users file: {e}")))?;
+        if !out.status.success() {
+            return err(format!(
+                "creating the users file failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
+        let passwd = String::from_utf8_lossy(&out.stdout).into_owned();
         let users_file = server.dir.path().join("users.passwd");
         fs::write(&users_file, passwd)
             .map_err(|e| HarnessError(format!("cannot write {}: {e}", users_file.display())))?;
@@ -351,6 +359,17 @@ impl PrivacyIdea {
         )?;
         server.admin_post_form(&format!("/realm/{REALM}"), &[("resolvers", "flatfile")])?;
         server.admin_post_form(&format!("/defaultrealm/{REALM}"), &[])?;
+        let users = server.admin_get("/user/", &[("realm", REALM)])?;
+        let found = users
+            .pointer("/result/value")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if found != USERS.len() {
+            return err(format!(
+                "the realm {REALM} has {found} users, expected {}: {users}",
+                USERS.len()
+            ));
+        }
         // Priority BASE_PRIORITY: a user policy (priority 1) setting the same action wins
         // instead of conflicting (ERR303).
         let push_url = server.push_url();

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use authcore::otp::OtpKind;
 use authcore::push::store::Inserted;
 use authcore::push::{
-    ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig,
-    PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore, SoftwareDeviceKey,
-    UnverifiedChallenge,
+    AppForceUnlock, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient,
+    PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore,
+    SoftwareDeviceKey, UnverifiedChallenge,
 };
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
 use data_encoding::BASE64;
@@ -701,6 +701,119 @@ fn hotp_from_the_servers_uri(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+fn enrollment_uri_variants(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "trent-uri-variants",
+        "enrollment",
+        "push_use_pia_scheme=1, push_app_force_unlock=biometric, push_force_app_pin=1",
+        "trent",
+    )?;
+    let phone = Phone::enroll(pi, "trent", "trent-pin", 2048, None)?;
+    assert!(
+        phone.init.uri.starts_with("pia://pipush/"),
+        "{}",
+        phone.init.uri
+    );
+    let now = SystemTime::now();
+    let enrollment = PushEnrollment::parse(&phone.init.uri, now, now)?;
+    assert!(enrollment.pin, "push_force_app_pin puts pin=True in the QR");
+    assert_eq!(enrollment.app_force_unlock, Some(AppForceUnlock::Biometric));
+    assert_eq!(
+        phone.credential.app_force_unlock,
+        Some(AppForceUnlock::Biometric)
+    );
+    pi.delete_policy("trent-uri-variants")?;
+    Ok(())
+}
+
+fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
+    // A QR that asks for certificate checks on an http:// URL: authcore does not register.
+    pi.set_user_policy(
+        "victor-enroll-sslverify",
+        "enrollment",
+        "push_ssl_verify=1",
+        "victor",
+    )?;
+    let init = pi.init_push_token("victor", "victor-pin")?;
+    let now = SystemTime::now();
+    let registered = PushEnrollment::parse(&init.uri, now, now).and_then(|enrollment| {
+        let key = SoftwareDeviceKey::generate(2048)?;
+        let client = PushClient::new(PushClientConfig::default())?;
+        block_on(client.register(&enrollment, &key, None, now))
+    });
+    assert!(
+        matches!(registered, Err(PushError::InsecureUrl { .. })),
+        "{registered:?}"
+    );
+    assert_eq!(pi.token_info(&init.serial)?["rollout_state"], "clientwait");
+    pi.delete_token(&init.serial)?;
+    pi.delete_policy("victor-enroll-sslverify")?;
+
+    // A correctly signed challenge that says sslverify=1 for an http:// URL is not offered.
+    // Polls sign each open challenge afresh with the policies of the moment, so the policy
+    // stays until after the poll (it only concerns victor).
+    let phone = Phone::enroll(pi, "victor", "victor-pin", 2048, None)?;
+    pi.set_user_policy(
+        "victor-auth-sslverify",
+        "authentication",
+        "push_ssl_verify=1",
+        "victor",
+    )?;
+    let (transaction, _) = trigger(pi, "victor", "victor-pin")?;
+    let outcome = phone.poll()?;
+    assert!(outcome.requests.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.rejected.len(), 1, "{outcome:?}");
+    assert!(
+        matches!(outcome.rejected[0].error, PushError::InsecureUrl { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    pi.delete_policy("victor-auth-sslverify")?;
+    // With the server's setting back to sslverify=0 the same challenge is offered again.
+    let request = phone.poll_one()?;
+    phone.answer(&request, &PushAnswer::Decline)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "declined");
+    Ok(())
+}
+
+fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "walter", "walter-pin", 2048, None)?;
+    let (first, _) = trigger(pi, "walter", "walter-pin")?;
+    let (second, _) = trigger(pi, "walter", "walter-pin")?;
+    assert_ne!(first, second);
+    let outcome = phone.poll()?;
+    assert!(outcome.rejected.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.requests.len(), 2, "both stay open: {outcome:?}");
+    let now = SystemTime::now();
+    let mut store = PushRequestStore::new();
+    for request in &outcome.requests {
+        assert_eq!(store.insert(request.clone(), now)?, Inserted::New);
+    }
+    let pending = store.pending(now);
+    assert_eq!(pending.len(), 2);
+    assert_ne!(pending[0].nonce, pending[1].nonce);
+
+    // Accepting one decides exactly one login; the other is still open.
+    phone.answer(&pending[0], &PushAnswer::Accept)?;
+    store.mark_answered(&pending[0].nonce, now);
+    let mut states = [
+        challenge_status(pi, &first)?,
+        challenge_status(pi, &second)?,
+    ];
+    states.sort();
+    assert_eq!(states, ["accept", "pending"]);
+    assert_eq!(store.pending(now).len(), 1);
+
+    phone.answer(&pending[1], &PushAnswer::Decline)?;
+    let mut states = [
+        challenge_status(pi, &first)?,
+        challenge_status(pi, &second)?,
+    ];
+    states.sort();
+    assert_eq!(states, ["accept", "declined"]);
+    Ok(())
+}
+
 type Case = fn(&PrivacyIdea) -> Outcome;
 
 const CASES: &[(&str, Case)] = &[
@@ -742,6 +855,15 @@ const CASES: &[(&str, Case)] = &[
     (
         "push::enroll_and_approve_with_a_4096_bit_key",
         enroll_and_approve_with_a_4096_bit_key,
+    ),
+    ("push::enrollment_uri_variants", enrollment_uri_variants),
+    (
+        "push::sslverify_over_plain_http_is_refused",
+        sslverify_over_plain_http_is_refused,
+    ),
+    (
+        "push::several_open_challenges_are_kept_apart",
+        several_open_challenges_are_kept_apart,
     ),
     ("otp::totp_from_the_servers_uri", totp_from_the_servers_uri),
     ("otp::hotp_from_the_servers_uri", hotp_from_the_servers_uri),
