@@ -1,15 +1,17 @@
 //! authcore's push and OTP code against a real privacyIDEA 3.14 on 127.0.0.1.
 //!
 //! One server for the whole binary: `main` starts it (installing it into the cached venv on the
-//! first run), runs every case below with libtest's filtering and report, and stops it. Cases run
-//! one at a time by default (`--test-threads` overrides): a few of them change global server
-//! settings for a moment. Each case has its own user, so its polls see only its own challenges.
+//! first run), runs every case below with libtest's filtering and report, and stops it. Each case
+//! has its own user (and user-scoped policies), so its polls see only its own challenges. Cases
+//! run one at a time by default: the server keeps its state in SQLite, and serial runs keep its
+//! log readable and free of lock waits. `--test-threads 2` works too (a case that changes a
+//! server-wide setting then still runs alone) and saves about a fifth of the time here.
 //!
 //! If the server cannot be installed or started, the binary fails with the reason; nothing is
 //! skipped.
 
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use authcore::otp::OtpKind;
@@ -814,6 +816,58 @@ fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+fn non_ascii_texts_are_signed_as_utf8(pi: &PrivacyIdea) -> Outcome {
+    // Policy values end at a comma, so the texts have none.
+    pi.set_user_policy(
+        "xavier-texts",
+        "authentication",
+        "push_title_on_mobile=Grüße ✓ Ünïcødé, push_text_on_mobile=Anmeldung für {user} – 許可しますか?",
+        "xavier",
+    )?;
+    let phone = Phone::enroll(pi, "xavier", "xavier-pin", 2048, None)?;
+    let (transaction, _) = trigger(pi, "xavier", "xavier-pin")?;
+    let request = phone.poll_one()?;
+    assert_eq!(request.title, "Grüße ✓ Ünïcødé");
+    assert_eq!(request.question, "Anmeldung für xavier – 許可しますか?");
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    pi.delete_policy("xavier-texts")?;
+    Ok(())
+}
+
+fn requests_signed_by_another_device_key_are_refused(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "yvonne", "yvonne-pin", 2048, None)?;
+    let intruder = SoftwareDeviceKey::generate(2048)?;
+    let (transaction, _) = trigger(pi, "yvonne", "yvonne-pin")?;
+    // The server checks our signatures: a poll signed by another key is refused (HTTP 400,
+    // which never says whether the serial exists) ...
+    match block_on(
+        phone
+            .client
+            .poll(&phone.credential, &intruder, SystemTime::now()),
+    ) {
+        Err(PushError::Server { status: 400, .. }) => {}
+        other => panic!("a poll signed by another key must fail with HTTP 400: {other:?}"),
+    }
+    // ... and an answer signed by another key is "value": false, surfaced as Rejected.
+    let request = phone.poll_one()?;
+    let forged = block_on(phone.client.answer(
+        &phone.credential,
+        &intruder,
+        &request,
+        &PushAnswer::Accept,
+        SystemTime::now(),
+    ));
+    assert!(
+        matches!(forged, Err(PushError::Rejected { .. })),
+        "{forged:?}"
+    );
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    Ok(())
+}
+
 type Case = fn(&PrivacyIdea) -> Outcome;
 
 const CASES: &[(&str, Case)] = &[
@@ -865,6 +919,14 @@ const CASES: &[(&str, Case)] = &[
         "push::several_open_challenges_are_kept_apart",
         several_open_challenges_are_kept_apart,
     ),
+    (
+        "push::non_ascii_texts_are_signed_as_utf8",
+        non_ascii_texts_are_signed_as_utf8,
+    ),
+    (
+        "push::requests_signed_by_another_device_key_are_refused",
+        requests_signed_by_another_device_key_are_refused,
+    ),
     ("otp::totp_from_the_servers_uri", totp_from_the_servers_uri),
     ("otp::hotp_from_the_servers_uri", hotp_from_the_servers_uri),
 ];
@@ -880,6 +942,11 @@ fn selected(args: &Arguments, name: &str) -> bool {
     };
     args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
 }
+
+/// Cases that change server-wide settings (not user-scoped policies) for a moment; with
+/// `--test-threads` above 1 they still run alone.
+const CHANGES_GLOBAL_SETTINGS: &[&str] = &["push::expired_on_the_server_is_refused"];
+static SETTINGS: RwLock<()> = RwLock::new(());
 
 fn main() -> ExitCode {
     let mut args = Arguments::from_args();
@@ -912,9 +979,18 @@ fn main() -> ExitCode {
         .iter()
         .map(|&(name, case)| {
             let server = server.clone();
-            Trial::test(name, move || match &server {
-                Some(pi) => case(pi),
-                None => Err("the server was not started".into()),
+            Trial::test(name, move || {
+                let Some(pi) = &server else {
+                    return Err("the server was not started".into());
+                };
+                // A case that changes a global server setting runs alone; the others share.
+                if CHANGES_GLOBAL_SETTINGS.contains(&name) {
+                    let _alone = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                } else {
+                    let _shared = SETTINGS.read().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                }
             })
         })
         .collect();
