@@ -22,7 +22,7 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The interop tests install privacyIDEA on their own when it is missing; installing it here
-# first makes a cold install (about 20 s, 515 MB, from PyPI) and its failures visible as a stage.
+# first makes a cold install (about 25 s, 515 MB, from PyPI) and its failures visible as a stage.
 step "privacyIDEA 3.14 (venv, cached)"
 AUTHCORE_PRIVACYIDEA_VENV=$(bash tests/privacyidea/install.sh | tail -n 1)
 export AUTHCORE_PRIVACYIDEA_VENV

@@ -42,7 +42,7 @@ if [[ -f $marker && -x $venv/bin/pi-manage ]]; then
 fi
 
 started=$(date +%s)
-echo "installing privacyIDEA 3.14 into $venv (cold install, a few minutes at most)" >&2
+echo "installing privacyIDEA 3.14 into $venv (cold: about 25 s and 515 MB from PyPI)" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv"
 # pip's output goes to stderr so stdout stays the venv path alone.

@@ -1,8 +1,9 @@
 """Runs a throw-away privacyIDEA for authcore's interop tests (started by tests/src/privacyidea.rs).
 
-    python serve.py --parent-pid PID --port PORT --admin-password PW
+    python serve.py --parent-pid PID --port PORT [--remove-when-orphaned DIR]
 
-with PRIVACYIDEA_CONFIGFILE pointing at the test config. In one Python process (each separate
+with PRIVACYIDEA_CONFIGFILE pointing at the test config and AUTHCORE_PI_ADMIN_PASSWORD holding the
+admin password (in the environment, not on the command line other users can read with ps). In one Python process (each separate
 `pi-manage` call spends about 3 s importing privacyIDEA) it runs the `pi-manage` commands
 
     setup create_enckey / setup create_audit_keys / setup create_tables / admin add admin -p PW
@@ -49,7 +50,6 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--admin-password", required=True)
     parser.add_argument("--setup-only", action="store_true")
     parser.add_argument("--remove-when-orphaned", metavar="DIR",
                         help="the server's temporary directory, removed if the parent dies")
@@ -60,13 +60,16 @@ def main():
     threading.Thread(target=watch_parent, args=(opts.parent_pid, opts.remove_when_orphaned), daemon=True).start()
     if "PRIVACYIDEA_CONFIGFILE" not in os.environ:
         sys.exit("serve.py: PRIVACYIDEA_CONFIGFILE is not set")
+    admin_password = os.environ.pop("AUTHCORE_PI_ADMIN_PASSWORD", "")
+    if not admin_password:
+        sys.exit("serve.py: AUTHCORE_PI_ADMIN_PASSWORD is not set")
 
     from privacyidea.cli.pimanage import cli
 
     pi_manage(cli, "setup", "create_enckey")
     pi_manage(cli, "setup", "create_audit_keys")
     pi_manage(cli, "setup", "create_tables")
-    pi_manage(cli, "admin", "add", "admin", "-p", opts.admin_password)
+    pi_manage(cli, "admin", "add", "admin", "-p", admin_password)
     if opts.setup_only:
         return
     print(f"serve.py: setup done, serving on 127.0.0.1:{opts.port}", flush=True)

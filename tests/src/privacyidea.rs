@@ -185,7 +185,7 @@ pub fn venv() -> Result<PathBuf> {
         return Ok(dir);
     }
     let script = harness_file("install.sh");
-    // stderr is inherited: a cold install (about 20 s) shows its progress in the test output.
+    // stderr is inherited: a cold install (about 25 s) shows its progress in the test output.
     let output = Command::new("bash")
         .arg(&script)
         .stdin(Stdio::null())
@@ -306,10 +306,10 @@ impl PrivacyIdea {
             .arg(harness_file("serve.py"))
             .args(["--parent-pid", &std::process::id().to_string()])
             .args(["--port", &port.to_string()])
-            .args(["--admin-password", &admin_password])
             .arg("--remove-when-orphaned")
             .arg(path)
             .env("PRIVACYIDEA_CONFIGFILE", &config_file)
+            .env("AUTHCORE_PI_ADMIN_PASSWORD", &admin_password)
             .current_dir(path)
             .stdin(Stdio::null())
             .stdout(log)
