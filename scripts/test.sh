@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, in the order a failure is cheapest to read: formatting and lints,
-# the Rust unit and integration tests (published vectors, other apps' export files, crash and
-# at-rest checks), then the bindings from Kotlin and Swift, then interop with a real server.
+# the privacyIDEA server install, the Rust unit and integration tests (published vectors, other
+# apps' export files, crash and at-rest checks, interop with a real privacyIDEA), then the
+# bindings from Kotlin and Swift.
 # It installs what it needs on a fresh Debian machine and fails, never skips, when it cannot.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +21,14 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Rust tests (core, CLI, cross-crate)"
+# The interop tests install privacyIDEA on their own when it is missing; installing it here
+# first makes a cold install (about 25 s, 515 MB, from PyPI) and its failures visible as a stage.
+step "privacyIDEA 3.14 (venv, cached)"
+AUTHCORE_PRIVACYIDEA_VENV=$(bash tests/privacyidea/install.sh | tail -n 1)
+export AUTHCORE_PRIVACYIDEA_VENV
+echo "privacyIDEA venv: $AUTHCORE_PRIVACYIDEA_VENV"
+
+step "Rust tests (core, CLI, cross-crate, privacyIDEA interop)"
 cargo test --workspace --locked
 
 step "Swift package tests (XCTest)"

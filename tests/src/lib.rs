@@ -27,3 +27,6 @@ pub fn account_for(label: &str) -> NewAccount {
         extra_params: Vec::new(),
     }
 }
+
+/// A real privacyIDEA 3.14 on 127.0.0.1 and its admin/relying-party calls (interop tests).
+pub mod privacyidea;

@@ -1,0 +1,1001 @@
+//! authcore's push and OTP code against a real privacyIDEA 3.14 on 127.0.0.1.
+//!
+//! One server for the whole binary: `main` starts it (installing it into the cached venv on the
+//! first run), runs every case below with libtest's filtering and report, and stops it. Each case
+//! has its own user (and user-scoped policies), so its polls see only its own challenges. Cases
+//! run one at a time by default: the server keeps its state in SQLite, and serial runs keep its
+//! log readable and free of lock waits. `--test-threads 2` works too (a case that changes a
+//! server-wide setting then still runs alone) and saves about a fifth of the time here.
+//!
+//! If the server cannot be installed or started, the binary fails with the reason; nothing is
+//! skipped.
+
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use authcore::otp::OtpKind;
+use authcore::push::store::Inserted;
+use authcore::push::{
+    AppForceUnlock, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient,
+    PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore,
+    SoftwareDeviceKey, UnverifiedChallenge,
+};
+use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
+use data_encoding::BASE64;
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+
+type Outcome = Result<(), Failed>;
+
+/// The validity the client assumes for a challenge: privacyIDEA's default.
+const VALIDITY: Duration = authcore::push::DEFAULT_CHALLENGE_VALIDITY;
+const FCM_WAIT: Duration = Duration::from_secs(20);
+const GATEWAY: &str = "fakefcm";
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"))
+        .block_on(future)
+}
+
+/// One phone with one enrolled PUSH token.
+struct Phone {
+    key: SoftwareDeviceKey,
+    credential: PushCredential,
+    client: PushClient,
+    init: TokenInit,
+}
+
+impl Phone {
+    /// Enrolls a PUSH token for `user` (token PIN `pin`) with a fresh `bits`-bit device key:
+    /// step 1 by the admin, then the QR parsed and registered by authcore.
+    fn enroll(
+        pi: &PrivacyIdea,
+        user: &str,
+        pin: &str,
+        bits: usize,
+        fb_token: Option<&str>,
+    ) -> Result<Phone, Failed> {
+        let init = pi.init_push_token(user, pin)?;
+        let now = SystemTime::now();
+        let enrollment = PushEnrollment::parse(&init.uri, now, now)?;
+        assert_eq!(
+            enrollment.serial, init.serial,
+            "the QR names the token's serial"
+        );
+        assert_eq!(
+            enrollment.url,
+            pi.push_url(),
+            "the QR names the registration URL of the policy"
+        );
+        assert!(!enrollment.sslverify, "the policy says push_ssl_verify=0");
+        let key = SoftwareDeviceKey::generate(bits)?;
+        let client = PushClient::new(PushClientConfig::default())?;
+        let credential = block_on(client.register(&enrollment, &key, fb_token, SystemTime::now()))?;
+        assert_eq!(credential.serial, init.serial);
+        assert_eq!(credential.fb_token.as_deref(), fb_token);
+        Ok(Phone {
+            key,
+            credential,
+            client,
+            init,
+        })
+    }
+
+    fn serial(&self) -> &str {
+        &self.credential.serial
+    }
+
+    fn poll(&self) -> Result<authcore::push::PollOutcome, PushError> {
+        block_on(
+            self.client
+                .poll(&self.credential, &self.key, SystemTime::now()),
+        )
+    }
+
+    /// Polls and expects exactly one verified request and nothing rejected.
+    fn poll_one(&self) -> Result<PushRequest, Failed> {
+        let outcome = self.poll()?;
+        assert!(
+            outcome.rejected.is_empty(),
+            "no poll entry may fail verification: {:?}",
+            outcome.rejected
+        );
+        assert_eq!(
+            outcome.requests.len(),
+            1,
+            "exactly one open challenge for {}: {:?}",
+            self.serial(),
+            outcome.requests
+        );
+        Ok(outcome
+            .requests
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| unreachable!()))
+    }
+
+    fn answer(
+        &self,
+        request: &PushRequest,
+        answer: &PushAnswer,
+    ) -> Result<authcore::push::AnswerOutcome, PushError> {
+        block_on(self.client.answer(
+            &self.credential,
+            &self.key,
+            request,
+            answer,
+            SystemTime::now(),
+        ))
+    }
+}
+
+/// Triggers a push login for `user` and checks it is a challenge.
+fn trigger(pi: &PrivacyIdea, user: &str, pin: &str) -> Result<(String, Option<String>), Failed> {
+    let check = pi.validate_check(user, pin)?;
+    assert_eq!(check.http_status, 200, "{}", check.json);
+    assert!(check.status, "{}", check.json);
+    assert!(
+        !check.value,
+        "a trigger does not authenticate yet: {}",
+        check.json
+    );
+    assert_eq!(
+        check.authentication.as_deref(),
+        Some("CHALLENGE"),
+        "{}",
+        check.json
+    );
+    Ok((check.transaction()?, check.presence_answer))
+}
+
+fn challenge_status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
+    let status = pi.poll_transaction(transaction)?;
+    Ok(status
+        .challenge_status
+        .unwrap_or_else(|| panic!("no challenge_status: {}", status.json)))
+}
+
+fn assert_request_texts(request: &PushRequest, phone: &Phone, user: &str, pi: &PrivacyIdea) {
+    assert_eq!(request.serial, phone.serial());
+    assert_eq!(request.title, PUSH_TITLE);
+    assert_eq!(request.question, push_question(user));
+    assert_eq!(request.url, pi.push_url());
+    assert!(!request.sslverify);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn enroll_registers_the_device_key(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "alice", "alice-pin", 2048, None)?;
+    assert!(
+        phone.credential.poll_only,
+        "the base policy enrolls poll-only tokens"
+    );
+    let token = pi.token_info(phone.serial())?;
+    assert_eq!(token["rollout_state"], "enrolled", "{token}");
+    assert_eq!(token["tokentype"], "push", "{token}");
+    // The server stored our key: the SPKI we sent, base64 without PEM armour.
+    let spki = phone.key.public_key_spki_der()?;
+    assert_eq!(
+        token["info"]["public_key_smartphone"],
+        BASE64.encode(&spki),
+        "{token}"
+    );
+    assert_eq!(
+        token["info"]["firebase_token"], "no_firebase_token",
+        "{token}"
+    );
+    // The enrollment credential is single-use: a second registration is refused.
+    let now = SystemTime::now();
+    let enrollment = PushEnrollment::parse(&phone.init.uri, now, now)?;
+    match block_on(phone.client.register(&enrollment, &phone.key, None, now)) {
+        Err(PushError::Server { status, .. }) => assert!(status >= 400, "status {status}"),
+        other => panic!("a second registration must fail with a server error: {other:?}"),
+    }
+    // Nothing open yet: a poll succeeds and is empty.
+    let outcome = phone.poll()?;
+    assert!(
+        outcome.requests.is_empty() && outcome.rejected.is_empty(),
+        "{outcome:?}"
+    );
+    Ok(())
+}
+
+fn approve_accepts_the_login(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "bob", "bob-pin", 2048, None)?;
+    let (transaction, presence) = trigger(pi, "bob", "bob-pin")?;
+    assert_eq!(presence, None, "no number matching without the policy");
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+
+    let request = phone.poll_one()?;
+    assert_request_texts(&request, &phone, "bob", pi);
+    assert_eq!(request.require_presence, None);
+    assert!(request.capabilities.verified, "3.14 signs its capabilities");
+    assert!(
+        request.capabilities.decline_reason,
+        "3.14 advertises decline reasons"
+    );
+
+    let now = SystemTime::now();
+    let mut store = PushRequestStore::new();
+    assert_eq!(store.insert(request.clone(), now)?, Inserted::New);
+    // The next poll brings the same challenge again: kept once.
+    let again = phone.poll_one()?;
+    assert_eq!(again.nonce, request.nonce);
+    assert_eq!(store.insert(again, now)?, Inserted::Duplicate);
+    assert_eq!(store.pending(now).len(), 1);
+
+    let outcome = phone.answer(
+        store.get_answerable(&request.nonce, now)?,
+        &PushAnswer::Accept,
+    )?;
+    assert_eq!(outcome.display_code, None);
+    store.mark_answered(&request.nonce, now);
+
+    let status = pi.poll_transaction(&transaction)?;
+    assert!(status.value, "{}", status.json);
+    assert_eq!(
+        status.challenge_status.as_deref(),
+        Some("accept"),
+        "{}",
+        status.json
+    );
+    let finished = pi.finalize("bob", &transaction, "")?;
+    assert!(
+        finished.accepted(),
+        "finalize must ACCEPT: {}",
+        finished.json
+    );
+
+    // A re-delivery of the answered challenge is refused by the store.
+    assert!(matches!(
+        store.insert(request, now),
+        Err(PushError::Replayed { .. })
+    ));
+    Ok(())
+}
+
+fn deny_declines_the_login(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "carol", "carol-pin", 2048, None)?;
+    let (transaction, _) = trigger(pi, "carol", "carol-pin")?;
+    let request = phone.poll_one()?;
+    phone.answer(&request, &PushAnswer::Decline)?;
+    let status = pi.poll_transaction(&transaction)?;
+    assert!(!status.value, "{}", status.json);
+    assert_eq!(
+        status.challenge_status.as_deref(),
+        Some("declined"),
+        "{}",
+        status.json
+    );
+    let finished = pi.finalize("carol", &transaction, "")?;
+    assert!(
+        !finished.accepted(),
+        "a declined login must not ACCEPT: {}",
+        finished.json
+    );
+    Ok(())
+}
+
+fn decline_reasons_reach_the_server(pi: &PrivacyIdea) -> Outcome {
+    for (user, reason, expected) in [
+        ("dave", DeclineReason::UnknownTrigger, "declined"),
+        ("erin", DeclineReason::Cancelled, "cancelled"),
+    ] {
+        let pin = format!("{user}-pin");
+        let phone = Phone::enroll(pi, user, &pin, 2048, None)?;
+        let (transaction, _) = trigger(pi, user, &pin)?;
+        let request = phone.poll_one()?;
+        assert!(request.capabilities.verified && request.capabilities.decline_reason);
+        phone.answer(&request, &PushAnswer::DeclineWithReason(reason))?;
+        let status = challenge_status(pi, &transaction)?;
+        assert_eq!(status, expected, "decline reason {}", reason.as_str());
+    }
+    Ok(())
+}
+
+fn number_matching_needs_the_right_option(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "frank-number-matching",
+        "authentication",
+        "push_require_presence=1",
+        "frank",
+    )?;
+    let phone = Phone::enroll(pi, "frank", "frank-pin", 2048, None)?;
+    let (transaction, presence) = trigger(pi, "frank", "frank-pin")?;
+    let presence = presence.unwrap_or_else(|| panic!("the trigger carries detail.presence_answer"));
+    let request = phone.poll_one()?;
+    let options = request
+        .require_presence
+        .clone()
+        .unwrap_or_else(|| panic!("the challenge asks for presence: {request:?}"));
+    assert!(
+        options.contains(&presence),
+        "{presence} is among {options:?}"
+    );
+    assert!(options.len() >= 2, "{options:?}");
+
+    // A plain accept is refused locally, before anything is sent.
+    assert!(matches!(
+        phone.answer(&request, &PushAnswer::Accept),
+        Err(PushError::InvalidAnswer { .. })
+    ));
+    // A wrong option is signed and sent, and refused by the server (value: false).
+    let wrong = options
+        .iter()
+        .find(|o| **o != presence)
+        .cloned()
+        .unwrap_or_default();
+    match phone.answer(&request, &PushAnswer::AcceptWithPresence(wrong)) {
+        Err(PushError::Rejected { .. }) => {}
+        other => panic!("a wrong option must be rejected by the server: {other:?}"),
+    }
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    // The challenge stays open: the right option accepts.
+    phone.answer(&request, &PushAnswer::AcceptWithPresence(presence))?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    let finished = pi.finalize("frank", &transaction, "")?;
+    assert!(finished.accepted(), "{}", finished.json);
+    pi.delete_policy("frank-number-matching")?;
+    Ok(())
+}
+
+fn code_to_phone_shows_the_code(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "grace-code-to-phone",
+        "authentication",
+        "push_code_to_phone=1",
+        "grace",
+    )?;
+    let phone = Phone::enroll(pi, "grace", "grace-pin", 2048, None)?;
+    let (transaction, _) = trigger(pi, "grace", "grace-pin")?;
+    let request = phone.poll_one()?;
+    let outcome = phone.answer(&request, &PushAnswer::Accept)?;
+    let code = outcome
+        .display_code
+        .unwrap_or_else(|| panic!("code-to-phone: the accept response carries a display_code"));
+    assert!(!code.is_empty());
+    assert!(
+        outcome.message.is_some(),
+        "the server says what to do with the code"
+    );
+    let finished = pi.finalize("grace", &transaction, &code)?;
+    assert!(
+        finished.accepted(),
+        "pass=<display_code> must ACCEPT: {}",
+        finished.json
+    );
+    pi.delete_policy("grace-code-to-phone")?;
+    Ok(())
+}
+
+fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
+    pi.use_fake_fcm_for_user(GATEWAY, "heidi")?;
+    let phone = Phone::enroll(pi, "heidi", "heidi-pin", 2048, Some("fcm-heidi"))?;
+    // Another token, so another server key.
+    let other = Phone::enroll(pi, "judy", "judy-pin", 2048, None)?;
+    let (transaction, _) = trigger(pi, "heidi", "heidi-pin")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(phone.serial(), 0, FCM_WAIT)
+        .unwrap_or_else(|| {
+            panic!(
+                "no push message for {} reached the fake FCM",
+                phone.serial()
+            )
+        });
+    let now = SystemTime::now();
+    let genuine = UnverifiedChallenge::from_notification(&message.to_string())?;
+
+    // Tampered text: the server's signature no longer matches.
+    let mut tampered = message.clone();
+    tampered["data"]["question"] = Value::from("Login for mallory?");
+    let forged = UnverifiedChallenge::from_notification(&tampered.to_string())?;
+    assert!(matches!(
+        forged.verify(&phone.credential, now, VALIDITY),
+        Err(PushError::BadSignature { .. })
+    ));
+    // Tampered signature.
+    let mut tampered = message.clone();
+    let signature = tampered["data"]["signature"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let flipped = if signature.starts_with('A') { "B" } else { "A" };
+    tampered["data"]["signature"] = Value::from(format!("{flipped}{}", &signature[1..]));
+    let forged = UnverifiedChallenge::from_notification(&tampered.to_string())?;
+    assert!(matches!(
+        forged.verify(&phone.credential, now, VALIDITY),
+        Err(PushError::BadSignature { .. })
+    ));
+    // Signed by another key: heidi's genuine challenge checked against judy's server key, and
+    // a poll with that key rejects the entry instead of offering it.
+    let mut wrong_key = phone.credential.clone();
+    wrong_key.server_public_key_pkcs1 = other.credential.server_public_key_pkcs1.clone();
+    assert!(matches!(
+        genuine.clone().verify(&wrong_key, now, VALIDITY),
+        Err(PushError::BadSignature { .. })
+    ));
+    let polled = block_on(phone.client.poll(&wrong_key, &phone.key, SystemTime::now()))?;
+    assert!(
+        polled.requests.is_empty(),
+        "nothing unverified is offered: {:?}",
+        polled.requests
+    );
+    assert_eq!(polled.rejected.len(), 1, "{:?}", polled.rejected);
+    assert!(matches!(
+        polled.rejected[0].error,
+        PushError::BadSignature { .. }
+    ));
+    // Addressed to another push token.
+    let mut readdressed = message.clone();
+    readdressed["device_token"] = Value::from("someone-else");
+    let forged = UnverifiedChallenge::from_notification(&readdressed.to_string())?;
+    assert!(matches!(
+        forged.verify(&phone.credential, now, VALIDITY),
+        Err(PushError::WrongAccount { .. })
+    ));
+
+    // Stale: received longer ago than the answer window. The store refuses it, never lists it,
+    // and the client does not send an answer for it.
+    let long_ago = now - VALIDITY - Duration::from_secs(1);
+    let stale = genuine
+        .clone()
+        .verify(&phone.credential, long_ago, VALIDITY)?;
+    let mut store = PushRequestStore::new();
+    assert!(matches!(
+        store.insert(stale.clone(), now),
+        Err(PushError::Expired { .. })
+    ));
+    assert!(store.pending(now).is_empty());
+    assert!(matches!(
+        phone.answer(&stale, &PushAnswer::Accept),
+        Err(PushError::Expired { .. })
+    ));
+    // A fresh one expires in the store once its window is over.
+    let fresh = genuine.verify(&phone.credential, now, VALIDITY)?;
+    store.insert(fresh.clone(), now)?;
+    let later = now + VALIDITY;
+    assert!(matches!(
+        store.get_answerable(&fresh.nonce, later),
+        Err(PushError::Expired { .. })
+    ));
+    assert!(store.pending(later).is_empty());
+    assert_eq!(
+        challenge_status(pi, &transaction)?,
+        "pending",
+        "nothing was answered"
+    );
+    // Clean up: decline it.
+    phone.answer(&fresh, &PushAnswer::Decline)?;
+    Ok(())
+}
+
+fn expired_on_the_server_is_refused(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "ivan", "ivan-pin", 2048, None)?;
+    // Only challenges created while this is set get the short window.
+    pi.set_config("PushChallengeValidityTime", "4")?;
+    let triggered = trigger(pi, "ivan", "ivan-pin");
+    pi.set_config("PushChallengeValidityTime", "120")?;
+    let (transaction, _) = triggered?;
+    let request = phone.poll_one()?;
+    std::thread::sleep(Duration::from_secs(6));
+    let outcome = phone.poll()?;
+    assert!(
+        outcome.requests.is_empty(),
+        "the server no longer lists it: {outcome:?}"
+    );
+    match phone.answer(&request, &PushAnswer::Accept) {
+        Err(PushError::Rejected { .. }) => {}
+        other => panic!("an answer after the server's window must be rejected: {other:?}"),
+    }
+    let finished = pi.finalize("ivan", &transaction, "")?;
+    assert!(!finished.accepted(), "{}", finished.json);
+    Ok(())
+}
+
+fn delivered_through_the_http_gateway(pi: &PrivacyIdea) -> Outcome {
+    pi.use_fake_fcm_for_user(GATEWAY, "mallory")?;
+    let phone = Phone::enroll(pi, "mallory", "mallory-pin", 2048, Some("fcm-mallory"))?;
+    assert!(!phone.credential.poll_only, "a token with a push channel");
+    let (transaction, _) = trigger(pi, "mallory", "mallory-pin")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(phone.serial(), 0, FCM_WAIT)
+        .unwrap_or_else(|| {
+            panic!(
+                "no push message for {} reached the fake FCM",
+                phone.serial()
+            )
+        });
+    assert_eq!(message["device_token"], "fcm-mallory", "{message}");
+    let received = SystemTime::now();
+    let challenge = UnverifiedChallenge::from_notification(&message.to_string())?;
+    assert_eq!(challenge.device_token(), Some("fcm-mallory"));
+    // The bare data map (what an FCM handler gets) parses to the same challenge.
+    let bare = UnverifiedChallenge::from_notification(&message["data"].to_string())?;
+    assert_eq!(bare.nonce(), challenge.nonce());
+    let request =
+        challenge.verify_with(std::slice::from_ref(&phone.credential), received, VALIDITY)?;
+    assert_request_texts(&request, &phone, "mallory", pi);
+    let mut store = PushRequestStore::new();
+    store.insert(request.clone(), received)?;
+    // The same challenge by poll is a duplicate, not a second request.
+    assert_eq!(
+        store.insert(phone.poll_one()?, SystemTime::now())?,
+        Inserted::Duplicate
+    );
+    phone.answer(&request, &PushAnswer::Accept)?;
+    store.mark_answered(&request.nonce, SystemTime::now());
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    let finished = pi.finalize("mallory", &transaction, "")?;
+    assert!(finished.accepted(), "{}", finished.json);
+    Ok(())
+}
+
+fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
+    pi.use_fake_fcm_for_user(GATEWAY, "niaj")?;
+    let mut phone = Phone::enroll(pi, "niaj", "niaj-pin", 2048, Some("fcm-niaj-old"))?;
+    block_on(phone.client.update_push_token(
+        &phone.credential,
+        &phone.key,
+        "fcm-niaj-new",
+        SystemTime::now(),
+    ))?;
+    let token = pi.token_info(phone.serial())?;
+    assert_eq!(token["info"]["firebase_token"], "fcm-niaj-new", "{token}");
+    let old_credential = phone.credential.clone();
+    phone.credential.fb_token = Some("fcm-niaj-new".to_owned());
+    // The next notification goes to the new token.
+    let (transaction, _) = trigger(pi, "niaj", "niaj-pin")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(phone.serial(), 0, FCM_WAIT)
+        .unwrap_or_else(|| panic!("no push message for {}", phone.serial()));
+    assert_eq!(message["device_token"], "fcm-niaj-new", "{message}");
+    let now = SystemTime::now();
+    let challenge = UnverifiedChallenge::from_notification(&message.to_string())?;
+    assert!(matches!(
+        challenge.clone().verify(&old_credential, now, VALIDITY),
+        Err(PushError::WrongAccount { .. })
+    ));
+    let request = challenge.verify(&phone.credential, now, VALIDITY)?;
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    // A forged update (signed by another key) is refused.
+    let intruder = SoftwareDeviceKey::generate(2048)?;
+    let forged = block_on(phone.client.update_push_token(
+        &phone.credential,
+        &intruder,
+        "fcm-evil",
+        SystemTime::now(),
+    ));
+    assert!(
+        forged.is_err(),
+        "an update signed by another key must fail: {forged:?}"
+    );
+    Ok(())
+}
+
+fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "olivia", "olivia-pin", 2048, None)?;
+    let offset = phone
+        .client
+        .clock_offset()
+        .unwrap_or_else(|| panic!("the registration response's Date header gives an offset"));
+    // Same machine, so only the Date header's 1 s resolution and the round trip remain.
+    assert!(offset.as_millis().abs() <= 1500, "offset {offset}");
+    phone.poll()?;
+    let offset = phone
+        .client
+        .clock_offset()
+        .unwrap_or_else(|| unreachable!());
+    assert!(offset.as_millis().abs() <= 1500, "offset {offset}");
+
+    // A device clock ten minutes slow: the first poll's timestamp is outside the server's one
+    // minute window (HTTP 400), its Date header shows the offset, and the retry with the
+    // corrected time goes through.
+    let fresh = PushClient::new(PushClientConfig::default())?;
+    let slow_now = SystemTime::now() - Duration::from_secs(600);
+    let outcome = block_on(fresh.poll(&phone.credential, &phone.key, slow_now))?;
+    assert!(
+        outcome.requests.is_empty() && outcome.rejected.is_empty(),
+        "{outcome:?}"
+    );
+    let seen = fresh
+        .clock_offset()
+        .unwrap_or_else(|| unreachable!("a response arrived"));
+    assert!((seen.as_millis() - 600_000).abs() <= 1500, "offset {seen}");
+    // A stale remembered offset is corrected the same way.
+    fresh.set_clock_offset(Some(ClockOffset::from_millis(-300_000)));
+    block_on(fresh.poll(&phone.credential, &phone.key, SystemTime::now()))?;
+    let seen = fresh.clock_offset().unwrap_or_else(|| unreachable!());
+    assert!(seen.as_millis().abs() <= 1500, "offset {seen}");
+    Ok(())
+}
+
+fn enroll_and_approve_with_a_4096_bit_key(pi: &PrivacyIdea) -> Outcome {
+    let started = Instant::now();
+    let phone = Phone::enroll(pi, "peggy", "peggy-pin", 4096, None)?;
+    let enrolled_in = started.elapsed();
+    assert_eq!(phone.key.bits(), 4096);
+    let (transaction, _) = trigger(pi, "peggy", "peggy-pin")?;
+    let request = phone.poll_one()?;
+    assert_request_texts(&request, &phone, "peggy", pi);
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert!(pi.finalize("peggy", &transaction, "")?.accepted());
+    eprintln!(
+        "  4096-bit device key: key generation + enrollment {:.2?}, whole case {:.2?}",
+        enrolled_in,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn totp_from_the_servers_uri(pi: &PrivacyIdea) -> Outcome {
+    let init = pi.init_totp_token("rupert", "rupert-pin")?;
+    let accounts = authcore::uri::parse(&init.uri)?;
+    assert_eq!(accounts.len(), 1, "{}", init.uri);
+    let account = &accounts[0];
+    assert_eq!(account.otp.params.kind, OtpKind::Totp { period: 30 });
+    let generator = account.otp.generator()?;
+    let unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let code = generator.code_at(unix)?;
+    let wrong = format!(
+        "{:06}",
+        (code.as_str().parse::<u32>().unwrap_or(0) + 1) % 1_000_000
+    );
+    assert!(
+        !pi.validate_check("rupert", &format!("rupert-pin{wrong}"))?
+            .accepted()
+    );
+    let check = pi.validate_check("rupert", &format!("rupert-pin{}", code.as_str()))?;
+    assert!(
+        check.accepted(),
+        "authcore's TOTP code must ACCEPT: {}",
+        check.json
+    );
+    // privacyIDEA refuses a TOTP code that was already used.
+    let reused = pi.validate_check("rupert", &format!("rupert-pin{}", code.as_str()))?;
+    assert!(
+        !reused.accepted(),
+        "a reused TOTP code must be rejected: {}",
+        reused.json
+    );
+    Ok(())
+}
+
+fn hotp_from_the_servers_uri(pi: &PrivacyIdea) -> Outcome {
+    let init = pi.init_hotp_token("sybil", "sybil-pin")?;
+    let accounts = authcore::uri::parse(&init.uri)?;
+    assert_eq!(accounts.len(), 1, "{}", init.uri);
+    let account = &accounts[0];
+    // privacyIDEA's URI says counter=1 while its own counter starts at 0; its look-ahead window
+    // accepts the code for 1, and from then on both sides count together.
+    let OtpKind::Hotp { counter } = account.otp.params.kind else {
+        panic!("an HOTP account: {:?}", account.otp.params)
+    };
+    assert_eq!(counter, 1, "{}", init.uri);
+    let generator = account.otp.generator()?;
+    for next in [counter, counter + 1] {
+        let code = generator.code_for_counter(next);
+        let check = pi.validate_check("sybil", &format!("sybil-pin{}", code.as_str()))?;
+        assert!(
+            check.accepted(),
+            "HOTP counter {next} must ACCEPT: {}",
+            check.json
+        );
+    }
+    // A used counter is not accepted again.
+    let replay = generator.code_for_counter(counter + 1);
+    assert!(
+        !pi.validate_check("sybil", &format!("sybil-pin{}", replay.as_str()))?
+            .accepted()
+    );
+    Ok(())
+}
+
+fn enrollment_uri_variants(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "trent-uri-variants",
+        "enrollment",
+        "push_use_pia_scheme=1, push_app_force_unlock=biometric, push_force_app_pin=1",
+        "trent",
+    )?;
+    let phone = Phone::enroll(pi, "trent", "trent-pin", 2048, None)?;
+    assert!(
+        phone.init.uri.starts_with("pia://pipush/"),
+        "{}",
+        phone.init.uri
+    );
+    let now = SystemTime::now();
+    let enrollment = PushEnrollment::parse(&phone.init.uri, now, now)?;
+    assert!(enrollment.pin, "push_force_app_pin puts pin=True in the QR");
+    assert_eq!(enrollment.app_force_unlock, Some(AppForceUnlock::Biometric));
+    assert_eq!(
+        phone.credential.app_force_unlock,
+        Some(AppForceUnlock::Biometric)
+    );
+    pi.delete_policy("trent-uri-variants")?;
+    Ok(())
+}
+
+fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
+    // A QR that asks for certificate checks on an http:// URL: authcore does not register.
+    pi.set_user_policy(
+        "victor-enroll-sslverify",
+        "enrollment",
+        "push_ssl_verify=1",
+        "victor",
+    )?;
+    let init = pi.init_push_token("victor", "victor-pin")?;
+    let now = SystemTime::now();
+    let registered = PushEnrollment::parse(&init.uri, now, now).and_then(|enrollment| {
+        let key = SoftwareDeviceKey::generate(2048)?;
+        let client = PushClient::new(PushClientConfig::default())?;
+        block_on(client.register(&enrollment, &key, None, now))
+    });
+    assert!(
+        matches!(registered, Err(PushError::InsecureUrl { .. })),
+        "{registered:?}"
+    );
+    assert_eq!(pi.token_info(&init.serial)?["rollout_state"], "clientwait");
+    pi.delete_token(&init.serial)?;
+    pi.delete_policy("victor-enroll-sslverify")?;
+
+    // A correctly signed challenge that says sslverify=1 for an http:// URL is not offered.
+    // Polls sign each open challenge afresh with the policies of the moment, so the policy
+    // stays until after the poll (it only concerns victor).
+    let phone = Phone::enroll(pi, "victor", "victor-pin", 2048, None)?;
+    pi.set_user_policy(
+        "victor-auth-sslverify",
+        "authentication",
+        "push_ssl_verify=1",
+        "victor",
+    )?;
+    let (transaction, _) = trigger(pi, "victor", "victor-pin")?;
+    let outcome = phone.poll()?;
+    assert!(outcome.requests.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.rejected.len(), 1, "{outcome:?}");
+    assert!(
+        matches!(outcome.rejected[0].error, PushError::InsecureUrl { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    pi.delete_policy("victor-auth-sslverify")?;
+    // With the server's setting back to sslverify=0 the same challenge is offered again.
+    let request = phone.poll_one()?;
+    phone.answer(&request, &PushAnswer::Decline)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "declined");
+    Ok(())
+}
+
+fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "walter", "walter-pin", 2048, None)?;
+    let (first, _) = trigger(pi, "walter", "walter-pin")?;
+    let (second, _) = trigger(pi, "walter", "walter-pin")?;
+    assert_ne!(first, second);
+    let outcome = phone.poll()?;
+    assert!(outcome.rejected.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.requests.len(), 2, "both stay open: {outcome:?}");
+    let now = SystemTime::now();
+    let mut store = PushRequestStore::new();
+    for request in &outcome.requests {
+        assert_eq!(store.insert(request.clone(), now)?, Inserted::New);
+    }
+    let pending = store.pending(now);
+    assert_eq!(pending.len(), 2);
+    assert_ne!(pending[0].nonce, pending[1].nonce);
+
+    // Accepting one decides exactly one login; the other is still open.
+    phone.answer(&pending[0], &PushAnswer::Accept)?;
+    store.mark_answered(&pending[0].nonce, now);
+    let mut states = [
+        challenge_status(pi, &first)?,
+        challenge_status(pi, &second)?,
+    ];
+    states.sort();
+    assert_eq!(states, ["accept", "pending"]);
+    assert_eq!(store.pending(now).len(), 1);
+
+    phone.answer(&pending[1], &PushAnswer::Decline)?;
+    let mut states = [
+        challenge_status(pi, &first)?,
+        challenge_status(pi, &second)?,
+    ];
+    states.sort();
+    assert_eq!(states, ["accept", "declined"]);
+    Ok(())
+}
+
+fn non_ascii_texts_are_signed_as_utf8(pi: &PrivacyIdea) -> Outcome {
+    // Policy values end at a comma, so the texts have none.
+    pi.set_user_policy(
+        "xavier-texts",
+        "authentication",
+        "push_title_on_mobile=Grüße ✓ Ünïcødé, push_text_on_mobile=Anmeldung für {user} – 許可しますか?",
+        "xavier",
+    )?;
+    let phone = Phone::enroll(pi, "xavier", "xavier-pin", 2048, None)?;
+    let (transaction, _) = trigger(pi, "xavier", "xavier-pin")?;
+    let request = phone.poll_one()?;
+    assert_eq!(request.title, "Grüße ✓ Ünïcødé");
+    assert_eq!(request.question, "Anmeldung für xavier – 許可しますか?");
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    pi.delete_policy("xavier-texts")?;
+    Ok(())
+}
+
+fn requests_signed_by_another_device_key_are_refused(pi: &PrivacyIdea) -> Outcome {
+    let phone = Phone::enroll(pi, "yvonne", "yvonne-pin", 2048, None)?;
+    let intruder = SoftwareDeviceKey::generate(2048)?;
+    let (transaction, _) = trigger(pi, "yvonne", "yvonne-pin")?;
+    // The server checks our signatures: a poll signed by another key is refused (HTTP 400,
+    // which never says whether the serial exists) ...
+    match block_on(
+        phone
+            .client
+            .poll(&phone.credential, &intruder, SystemTime::now()),
+    ) {
+        Err(PushError::Server { status: 400, .. }) => {}
+        other => panic!("a poll signed by another key must fail with HTTP 400: {other:?}"),
+    }
+    // ... and an answer signed by another key is "value": false, surfaced as Rejected.
+    let request = phone.poll_one()?;
+    let forged = block_on(phone.client.answer(
+        &phone.credential,
+        &intruder,
+        &request,
+        &PushAnswer::Accept,
+        SystemTime::now(),
+    ));
+    assert!(
+        matches!(forged, Err(PushError::Rejected { .. })),
+        "{forged:?}"
+    );
+    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    phone.answer(&request, &PushAnswer::Accept)?;
+    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    Ok(())
+}
+
+type Case = fn(&PrivacyIdea) -> Outcome;
+
+const CASES: &[(&str, Case)] = &[
+    (
+        "push::enroll_registers_the_device_key",
+        enroll_registers_the_device_key,
+    ),
+    ("push::approve_accepts_the_login", approve_accepts_the_login),
+    ("push::deny_declines_the_login", deny_declines_the_login),
+    (
+        "push::decline_reasons_reach_the_server",
+        decline_reasons_reach_the_server,
+    ),
+    (
+        "push::number_matching_needs_the_right_option",
+        number_matching_needs_the_right_option,
+    ),
+    (
+        "push::code_to_phone_shows_the_code",
+        code_to_phone_shows_the_code,
+    ),
+    (
+        "push::forged_and_stale_requests_are_rejected",
+        forged_and_stale_requests_are_rejected,
+    ),
+    (
+        "push::expired_on_the_server_is_refused",
+        expired_on_the_server_is_refused,
+    ),
+    (
+        "push::delivered_through_the_http_gateway",
+        delivered_through_the_http_gateway,
+    ),
+    (
+        "push::push_token_update_is_accepted",
+        push_token_update_is_accepted,
+    ),
+    ("push::clock_offset_is_near_zero", clock_offset_is_near_zero),
+    (
+        "push::enroll_and_approve_with_a_4096_bit_key",
+        enroll_and_approve_with_a_4096_bit_key,
+    ),
+    ("push::enrollment_uri_variants", enrollment_uri_variants),
+    (
+        "push::sslverify_over_plain_http_is_refused",
+        sslverify_over_plain_http_is_refused,
+    ),
+    (
+        "push::several_open_challenges_are_kept_apart",
+        several_open_challenges_are_kept_apart,
+    ),
+    (
+        "push::non_ascii_texts_are_signed_as_utf8",
+        non_ascii_texts_are_signed_as_utf8,
+    ),
+    (
+        "push::requests_signed_by_another_device_key_are_refused",
+        requests_signed_by_another_device_key_are_refused,
+    ),
+    ("otp::totp_from_the_servers_uri", totp_from_the_servers_uri),
+    ("otp::hotp_from_the_servers_uri", hotp_from_the_servers_uri),
+];
+
+/// Whether libtest-mimic will run the case `name` with these arguments (its filter rules).
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+/// Cases that change server-wide settings (not user-scoped policies) for a moment; with
+/// `--test-threads` above 1 they still run alone.
+const CHANGES_GLOBAL_SETTINGS: &[&str] = &["push::expired_on_the_server_is_refused"];
+static SETTINGS: RwLock<()> = RwLock::new(());
+
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(1);
+    }
+    // `cargo test --workspace some_filter` runs this binary too: start no server when the
+    // filter leaves no case to run (or when only listing).
+    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
+    let server = if args.list || !any_selected {
+        None
+    } else {
+        let started = Instant::now();
+        match PrivacyIdea::start() {
+            Ok(server) => {
+                eprintln!(
+                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
+                    server.base_url(),
+                    started.elapsed()
+                );
+                Some(Arc::new(server))
+            }
+            Err(e) => {
+                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let trials = CASES
+        .iter()
+        .map(|&(name, case)| {
+            let server = server.clone();
+            Trial::test(name, move || {
+                let Some(pi) = &server else {
+                    return Err("the server was not started".into());
+                };
+                // A case that changes a global server setting runs alone; the others share.
+                if CHANGES_GLOBAL_SETTINGS.contains(&name) {
+                    let _alone = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                } else {
+                    let _shared = SETTINGS.read().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                }
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The trials (and their clones of the Arc) are gone: this drop stops the server.
+    drop(server);
+    conclusion.exit_code()
+}
