@@ -1,0 +1,479 @@
+//! The app's view of push against a real privacyIDEA 3.14 on 127.0.0.1: everything through
+//! `Authenticator` (the facade the CLI and the FFI use), so the vault's push tables, the request
+//! dedupe, the passwordless gate and the fallback code are exercised with the real server.
+//! (`push_privacyidea.rs` covers the protocol module case by case.)
+//!
+//! One server for the binary, started by `main` and stopped at the end; cases run one at a time,
+//! each with its own user and its own vault. It prints the wall-clock times of an enrollment
+//! with a 4096-bit key and of poll-to-approved (server included), for the closing notes; the
+//! client-only share is benchmarked in `core/benches/push.rs`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authcore::authenticator::{
+    AuthError, Authenticator, Decision, DeclineReason, PushError, UserPresence,
+};
+use authcore::clock::SystemClock;
+use authcore::policy::Platform;
+use authcore::vault::FileKeyStore;
+use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+type Outcome = Result<(), Failed>;
+type Case = fn(&PrivacyIdea) -> Outcome;
+
+const GATEWAY: &str = "fakefcm";
+const FCM_WAIT: Duration = Duration::from_secs(20);
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"))
+        .block_on(future)
+}
+
+/// A phone: an app's vault with the core on top.
+struct App {
+    _dir: tempfile::TempDir,
+    auth: Authenticator,
+}
+
+impl App {
+    fn new(bits: usize) -> Result<App, Failed> {
+        let dir = tempfile::tempdir()?;
+        let store = FileKeyStore::create(&dir.path().join("key"))?;
+        let auth = Authenticator::create(
+            &dir.path().join("vault.sqlite"),
+            &store,
+            None,
+            Arc::new(SystemClock),
+        )?;
+        auth.set_software_key_bits(bits)?;
+        Ok(App { _dir: dir, auth })
+    }
+
+    fn enroll(
+        &self,
+        pi: &PrivacyIdea,
+        user: &str,
+        push_token: Option<&str>,
+    ) -> Result<String, Failed> {
+        let init = pi.init_push_token(user, &format!("{user}-pin"))?;
+        let info = block_on(self.auth.enroll_push(&init.uri, push_token, None))?;
+        assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
+        assert_eq!(info.otp_type, "push");
+        Ok(info.id.to_string())
+    }
+
+    /// "Check for notifications", expecting exactly `n` requests and no problem.
+    fn check(&self, n: usize) -> Result<Vec<authcore::authenticator::PushRequestInfo>, Failed> {
+        let outcome = block_on(self.auth.check_pending())?;
+        assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
+        assert_eq!(outcome.requests.len(), n, "{:?}", outcome.requests);
+        let offset = outcome
+            .server_clock_offset
+            .unwrap_or_else(|| panic!("the server's Date header gives the clock offset"));
+        assert!(offset.abs() <= 2, "same machine, same clock: {offset} s");
+        Ok(outcome.requests)
+    }
+
+    fn answer(
+        &self,
+        nonce: &str,
+        decision: Decision,
+    ) -> Result<authcore::authenticator::AnswerOutcome, AuthError> {
+        block_on(
+            self.auth
+                .answer_push(nonce, decision, UserPresence::NotVerified),
+        )
+    }
+}
+
+fn trigger(pi: &PrivacyIdea, user: &str) -> Result<(String, Option<String>), Failed> {
+    let response = pi.validate_check(user, &format!("{user}-pin"))?;
+    assert_eq!(
+        response.authentication.as_deref(),
+        Some("CHALLENGE"),
+        "{}",
+        response.json
+    );
+    Ok((response.transaction()?, response.presence_answer.clone()))
+}
+
+fn status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
+    Ok(pi
+        .poll_transaction(transaction)?
+        .challenge_status
+        .unwrap_or_default())
+}
+
+fn enroll_poll_approve_and_sign_in(pi: &PrivacyIdea) -> Outcome {
+    let app = App::new(4096)?;
+    let started = Instant::now();
+    let id = app.enroll(pi, "alice", None)?;
+    let enrolled_in = started.elapsed();
+    let (transaction, _) = trigger(pi, "alice")?;
+
+    let started = Instant::now();
+    let requests = app.check(1)?;
+    let request = &requests[0];
+    let polled_in = started.elapsed();
+    assert_eq!(request.account_id.as_str(), id);
+    assert_eq!(request.title, PUSH_TITLE);
+    assert_eq!(request.question, push_question("alice"));
+    assert_eq!(request.answers, None);
+    assert!(request.expires_at > request.received_at);
+    let outcome = app.answer(&request.nonce, Decision::Approve { answer: None })?;
+    let approved_in = started.elapsed();
+    assert_eq!(outcome.display_code, None);
+    assert_eq!(status(pi, &transaction)?, "accept");
+    let finished = pi.finalize("alice", &transaction, "")?;
+    assert!(finished.accepted(), "{}", finished.json);
+    eprintln!(
+        "  timing: enrollment with a 4096-bit device key {enrolled_in:.2?} (key generation, registration, storage); poll {polled_in:.2?}; poll to approved {approved_in:.2?} (server on 127.0.0.1 included)"
+    );
+
+    // Answered: not listed again, and a second answer is refused as a replay.
+    assert!(app.check(0)?.is_empty());
+    let again = app.answer(&request.nonce, Decision::Approve { answer: None });
+    assert!(
+        matches!(again, Err(AuthError::Push(PushError::Replayed { .. }))),
+        "{again:?}"
+    );
+    Ok(())
+}
+
+fn deny_and_deny_with_reasons(pi: &PrivacyIdea) -> Outcome {
+    for (user, reason, expected) in [
+        ("bob", None, "declined"),
+        ("carol", Some(DeclineReason::UnknownTrigger), "declined"),
+        ("dave", Some(DeclineReason::Cancelled), "cancelled"),
+    ] {
+        let app = App::new(2048)?;
+        app.enroll(pi, user, None)?;
+        let (transaction, _) = trigger(pi, user)?;
+        let request = app.check(1)?.remove(0);
+        assert!(
+            request.decline_reasons,
+            "privacyIDEA 3.14 advertises decline reasons"
+        );
+        app.answer(&request.nonce, Decision::Deny { reason })?;
+        assert_eq!(status(pi, &transaction)?, expected, "{user}");
+        let finished = pi.finalize(user, &transaction, "")?;
+        assert!(
+            !finished.accepted(),
+            "a denied login is not accepted: {}",
+            finished.json
+        );
+    }
+    Ok(())
+}
+
+fn number_matching_wrong_then_right(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "erin-nm",
+        "authentication",
+        "push_require_presence=1",
+        "erin",
+    )?;
+    let app = App::new(2048)?;
+    app.enroll(pi, "erin", None)?;
+    let (transaction, shown) = trigger(pi, "erin")?;
+    let shown = shown.unwrap_or_else(|| panic!("the login page gets the number to show"));
+    let request = app.check(1)?.remove(0);
+    let options = request.answers.clone().unwrap_or_default();
+    assert!(options.contains(&shown), "{shown} among {options:?}");
+    let wrong = options
+        .iter()
+        .find(|o| **o != shown)
+        .cloned()
+        .unwrap_or_default();
+    let refused = app.answer(
+        &request.nonce,
+        Decision::Approve {
+            answer: Some(wrong),
+        },
+    );
+    assert!(
+        matches!(refused, Err(AuthError::Push(PushError::Rejected { .. }))),
+        "a wrong number is an error: {refused:?}"
+    );
+    assert_eq!(status(pi, &transaction)?, "pending");
+    assert_eq!(
+        app.auth.pending_push_requests()?.len(),
+        1,
+        "still open for another try"
+    );
+    app.answer(
+        &request.nonce,
+        Decision::Approve {
+            answer: Some(shown),
+        },
+    )?;
+    assert_eq!(status(pi, &transaction)?, "accept");
+    pi.delete_policy("erin-nm")?;
+    Ok(())
+}
+
+fn code_to_phone(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "frank-ctp",
+        "authentication",
+        "push_code_to_phone=1",
+        "frank",
+    )?;
+    let app = App::new(2048)?;
+    app.enroll(pi, "frank", None)?;
+    let (transaction, _) = trigger(pi, "frank")?;
+    let request = app.check(1)?.remove(0);
+    let outcome = app.answer(&request.nonce, Decision::Approve { answer: None })?;
+    let code = outcome
+        .display_code
+        .unwrap_or_else(|| panic!("code-to-phone returns the code to type"));
+    let finished = pi.finalize("frank", &transaction, &code)?;
+    assert!(finished.accepted(), "{}", finished.json);
+    pi.delete_policy("frank-ctp")?;
+    Ok(())
+}
+
+/// A real push message through privacyIDEA's HTTP gateway (a listener plays FCM) handed to
+/// `handle_notification`, then found again by polling: one request, answered once.
+fn notification_and_poll_are_one_request(pi: &PrivacyIdea) -> Outcome {
+    pi.use_fake_fcm_for_user(GATEWAY, "grace")?;
+    let app = App::new(2048)?;
+    app.enroll(pi, "grace", Some("fcm-grace-1"))?;
+    let serial = app.auth.accounts()?[0]
+        .push_serial
+        .clone()
+        .unwrap_or_default();
+    let (transaction, _) = trigger(pi, "grace")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(&serial, 0, FCM_WAIT)
+        .unwrap_or_else(|| panic!("no push message for {serial} reached the fake FCM"));
+    assert_eq!(message["device_token"], "fcm-grace-1");
+    let from_push = app.auth.handle_notification(&message.to_string())?;
+    let polled = app.check(1)?;
+    assert_eq!(
+        polled,
+        vec![from_push.clone()],
+        "seen both ways, listed once"
+    );
+    app.answer(&from_push.nonce, Decision::Approve { answer: None })?;
+    assert_eq!(status(pi, &transaction)?, "accept");
+    // The same message delivered again is a replay.
+    let replay = app.auth.handle_notification(&message.to_string());
+    assert!(
+        matches!(replay, Err(AuthError::Push(PushError::Replayed { .. }))),
+        "{replay:?}"
+    );
+    // A tampered copy is refused and never listed.
+    let mut forged = message.clone();
+    forged["data"]["nonce"] = serde_json::Value::from("ZZZZJZYQYRFDTTAGQCMLJA5HOLQTIH6F");
+    let forged = app.auth.handle_notification(&forged.to_string());
+    assert!(
+        matches!(forged, Err(AuthError::Push(PushError::BadSignature { .. }))),
+        "{forged:?}"
+    );
+    assert!(app.auth.pending_push_requests()?.is_empty());
+
+    // The platform rotates the push token: the server sends the next push to the new one.
+    let (updated, problems) = block_on(app.auth.update_push_token("fcm-grace-2"))?;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(updated, vec![serial.clone()]);
+    let (transaction, _) = trigger(pi, "grace")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(&serial, 1, FCM_WAIT)
+        .unwrap_or_else(|| panic!("no second push message for {serial}"));
+    assert_eq!(message["device_token"], "fcm-grace-2");
+    let request = app.auth.handle_notification(&message.to_string())?;
+    app.answer(&request.nonce, Decision::Deny { reason: None })?;
+    assert_eq!(status(pi, &transaction)?, "declined");
+    Ok(())
+}
+
+/// One account with a TOTP code and a push token: when push fails, its code signs in.
+fn the_code_is_the_fallback(pi: &PrivacyIdea) -> Outcome {
+    let app = App::new(2048)?;
+    let totp = pi.init_totp_token("heidi", "heidi-otp")?;
+    let added = app.auth.add_uri(&totp.uri)?;
+    let id = added[0].info().id.to_string();
+    let push = pi.init_push_token("heidi", "heidi-pin")?;
+    let both = block_on(app.auth.enroll_push(&push.uri, None, Some(&id)))?;
+    assert_eq!(both.id.to_string(), id);
+    assert_eq!(both.otp_type, "totp");
+    assert_eq!(both.push_serial.as_deref(), Some(push.serial.as_str()));
+    assert_eq!(app.auth.accounts()?.len(), 1);
+    let codes = app.auth.codes(None, None)?;
+    assert_eq!(codes.len(), 1);
+    let signed_in = pi.validate_check("heidi", &format!("heidi-otp{}", codes[0].code))?;
+    assert!(signed_in.accepted(), "{}", signed_in.json);
+    Ok(())
+}
+
+/// privacyIDEA's own HOTP URI through the facade: its counter starts where the server's
+/// window accepts it.
+fn hotp_from_privacyidea(pi: &PrivacyIdea) -> Outcome {
+    let app = App::new(2048)?;
+    let hotp = pi.init_hotp_token("ivan", "ivan-otp")?;
+    let added = app.auth.add_uri(&hotp.uri)?;
+    let id = added[0].info().id.to_string();
+    for _ in 0..2 {
+        let code = app.auth.next_hotp(&id)?;
+        let check = pi.validate_check("ivan", &format!("ivan-otp{}", code.code))?;
+        assert!(
+            check.accepted(),
+            "HOTP counter {}: {}",
+            code.counter,
+            check.json
+        );
+    }
+    // The counter was saved before each code: privacyIDEA's URI said 1, two codes later it is 3.
+    let stored = app.auth.accounts()?.remove(0);
+    assert_eq!(stored.counter, Some(3));
+    Ok(())
+}
+
+fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "judy-nm",
+        "authentication",
+        "push_require_presence=1",
+        "judy",
+    )?;
+    let app = App::new(2048)?;
+    app.auth.set_platform(Platform::Android)?;
+    let id = app.enroll(pi, "judy", None)?;
+    app.auth.enable_passwordless(&id, Platform::Android)?;
+    let (transaction, shown) = trigger(pi, "judy")?;
+    let shown = shown.unwrap_or_default();
+    let request = app.check(1)?.remove(0);
+    assert!(request.passwordless);
+    let refused = block_on(app.auth.answer_push(
+        &request.nonce,
+        Decision::Approve {
+            answer: Some(shown.clone()),
+        },
+        UserPresence::NotVerified,
+    ));
+    assert!(
+        matches!(refused, Err(AuthError::PushGate { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(status(pi, &transaction)?, "pending", "nothing was sent");
+    block_on(app.auth.answer_push(
+        &request.nonce,
+        Decision::Approve {
+            answer: Some(shown),
+        },
+        UserPresence::DeviceUnlocked,
+    ))?;
+    assert_eq!(status(pi, &transaction)?, "accept");
+    Ok(())
+}
+
+/// A lost phone: the account is deleted (on the old device if at hand) and the server's token
+/// revoked; a new phone enrolls afresh.
+fn a_replaced_phone_enrolls_again(pi: &PrivacyIdea) -> Outcome {
+    let old = App::new(2048)?;
+    let id = old.enroll(pi, "mallory", None)?;
+    let serial = old.auth.accounts()?[0]
+        .push_serial
+        .clone()
+        .unwrap_or_default();
+    old.auth.delete(&id)?;
+    assert!(old.auth.accounts()?.is_empty());
+    pi.delete_token(&serial)?;
+    let new = App::new(2048)?;
+    new.enroll(pi, "mallory", None)?;
+    let (transaction, _) = trigger(pi, "mallory")?;
+    let request = new.check(1)?.remove(0);
+    new.answer(&request.nonce, Decision::Approve { answer: None })?;
+    assert_eq!(status(pi, &transaction)?, "accept");
+    assert!(block_on(old.auth.check_pending())?.requests.is_empty());
+    Ok(())
+}
+
+const CASES: &[(&str, Case)] = &[
+    (
+        "facade::enroll_poll_approve_and_sign_in",
+        enroll_poll_approve_and_sign_in,
+    ),
+    (
+        "facade::deny_and_deny_with_reasons",
+        deny_and_deny_with_reasons,
+    ),
+    (
+        "facade::number_matching_wrong_then_right",
+        number_matching_wrong_then_right,
+    ),
+    ("facade::code_to_phone", code_to_phone),
+    (
+        "facade::notification_and_poll_are_one_request",
+        notification_and_poll_are_one_request,
+    ),
+    ("facade::the_code_is_the_fallback", the_code_is_the_fallback),
+    ("facade::hotp_from_privacyidea", hotp_from_privacyidea),
+    (
+        "facade::passwordless_needs_number_matching_and_unlock",
+        passwordless_needs_number_matching_and_unlock,
+    ),
+    (
+        "facade::a_replaced_phone_enrolls_again",
+        a_replaced_phone_enrolls_again,
+    ),
+];
+
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+fn main() -> ExitCode {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(1);
+    }
+    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
+    let server = if args.list || !any_selected {
+        None
+    } else {
+        match PrivacyIdea::start() {
+            Ok(server) => {
+                eprintln!(
+                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
+                    server.base_url(),
+                    server.started_in()
+                );
+                Some(Arc::new(server))
+            }
+            Err(e) => {
+                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let trials = CASES
+        .iter()
+        .map(|&(name, case)| {
+            let server = server.clone();
+            Trial::test(name, move || match &server {
+                Some(pi) => case(pi),
+                None => Err("the server was not started".into()),
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(server);
+    conclusion.exit_code()
+}
