@@ -88,3 +88,62 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
         KeyStoreError::Unexpected { reason: e.reason }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(e: PushError) -> AuthCoreError {
+        AuthError::Push(e).into()
+    }
+
+    #[test]
+    fn push_failures_map_to_readable_variants() {
+        let forged = push(PushError::BadSignature {
+            serial: "PIPU0001".into(),
+        });
+        assert!(
+            matches!(&forged, AuthCoreError::Push(m) if m.contains("PIPU0001") && m.contains("does not verify")),
+            "{forged:?}"
+        );
+        let replayed = push(PushError::Replayed { nonce: "N1".into() });
+        assert!(
+            matches!(&replayed, AuthCoreError::Push(m) if m == "push request N1 was already answered")
+        );
+        let offline = push(PushError::Network {
+            reason: "connection refused".into(),
+        });
+        assert!(
+            matches!(&offline, AuthCoreError::Network(m) if m == "network: connection refused")
+        );
+        let refused = push(PushError::Rejected {
+            server_message: None,
+        });
+        assert!(
+            matches!(&refused, AuthCoreError::Server(m) if m == "the server refused the request")
+        );
+        let status = push(PushError::Server {
+            status: 500,
+            server_message: Some("boom".into()),
+        });
+        assert!(
+            matches!(&status, AuthCoreError::Server(m) if m == "server error (HTTP 500): boom")
+        );
+        let key = push(PushError::DeviceKey {
+            reason: "key store unavailable: device locked".into(),
+        });
+        assert!(matches!(&key, AuthCoreError::KeyStore(m) if m.ends_with("device locked")));
+        let bits = push(PushError::InvalidArgument {
+            param: "key_bits".into(),
+            reason: "1024 is not supported".into(),
+        });
+        assert!(matches!(&bits, AuthCoreError::InvalidInput(_)));
+        let gate: AuthCoreError = AuthError::PushGate {
+            reason: "confirm with the device unlock".into(),
+        }
+        .into();
+        assert!(
+            matches!(&gate, AuthCoreError::ApprovalRefused(m) if m == "approval refused: confirm with the device unlock")
+        );
+    }
+}

@@ -299,3 +299,44 @@ impl Authenticator {
         Ok(PushTokenUpdate { updated, problems })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing;
+
+    impl DeviceKeyStore for Failing {
+        fn generate(&self, _: String) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::Unavailable {
+                reason: "device locked".into(),
+            })
+        }
+        fn sign(&self, alias: String, _: Vec<u8>) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::Unexpected {
+                reason: format!("no key {alias}"),
+            })
+        }
+        fn delete(&self, _: String) -> std::result::Result<(), KeyStoreError> {
+            Err(KeyStoreError::WrongKey)
+        }
+    }
+
+    #[test]
+    fn platform_key_failures_become_readable_device_key_errors() {
+        let keys = ForeignDeviceKeys(Arc::new(Failing));
+        let text = |e: PushError| e.to_string();
+        assert_eq!(
+            keys.generate("a").map_err(text),
+            Err("device key: key store unavailable: device locked".to_owned())
+        );
+        assert_eq!(
+            keys.sign("a", b"m").map_err(text),
+            Err("device key: key store failed: no key a".to_owned())
+        );
+        assert_eq!(
+            keys.delete("a").map_err(text),
+            Err("device key: the key store holds a different key".to_owned())
+        );
+    }
+}
