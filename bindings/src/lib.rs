@@ -3,11 +3,13 @@
 //!
 //! Secrets cross only inward (an enrollment URI, a password) and outward only through the
 //! explicit `export_*` calls. The platform supplies the key store that wraps the vault's master
-//! key and the time source; both are foreign traits.
+//! key, the time source and, optionally, the store of push device keys; all are foreign traits.
+//! Push approvals (`push.rs`) are async where the core talks to a server.
 
 mod convert;
 mod errors;
 mod platform;
+mod push;
 
 use std::sync::Arc;
 
@@ -20,6 +22,10 @@ pub use convert::{
 };
 pub use errors::{AuthCoreError, KeyStoreError};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};
+pub use push::{
+    ApproveOutcome, CheckOutcome, DeclineReason, DeviceKeyStore, PushEnrollmentPreview,
+    PushRequest, PushTokenUpdate,
+};
 
 uniffi::setup_scaffolding!();
 

@@ -49,6 +49,65 @@ public final class AuthCoreClient: Sendable {
     }
     public func delete(id: String) async throws -> Account { try await run { try $0.delete(id: id) } }
 
+    // MARK: Push approvals (privacyIDEA PUSH)
+    // The network calls are UniFFI async functions on the library's own runtime; they never
+    // block a thread of the caller. The others run detached, like the calls above.
+
+    /// Keeps the device keys of push tokens enrolled from now on in `store` (on Apple platforms,
+    /// `KeychainDeviceKeyStore`). Without one they are software keys sealed in the vault.
+    public func setDeviceKeyStore(_ store: DeviceKeyStore) throws { try authenticator.setDeviceKeyStore(store: store) }
+
+    /// Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed).
+    public func setSoftwareKeyBits(_ bits: UInt32) throws { try authenticator.setSoftwareKeyBits(bits: bits) }
+
+    /// What a push enrollment QR code would enroll, for a confirmation screen.
+    public func previewPushEnrollment(uri: String) async throws -> PushEnrollmentPreview {
+        try await run { try $0.previewPushEnrollment(uri: uri) }
+    }
+
+    /// Enrolls the push token of a scanned QR code (`otpauth://pipush/...`) with its server, as a
+    /// new account or joined to the account `attachTo`. `pushToken` is the APNs token, if any.
+    public func enrollPush(uri: String, pushToken: String? = nil, attachTo: String? = nil) async throws -> Account {
+        try await authenticator.enrollPush(uri: uri, pushToken: pushToken, attachTo: attachTo)
+    }
+
+    /// Takes in a push notification's data as JSON; the request is verified before it is kept.
+    public func handleNotification(_ payload: String) async throws -> PushRequest {
+        try await run { try $0.handleNotification(payload: payload) }
+    }
+
+    /// Takes in a remote notification's `userInfo` as APNs delivers it (the challenge's fields are
+    /// top-level string values beside `aps`).
+    public func handleNotification(userInfo: [AnyHashable: Any]) async throws -> PushRequest {
+        var fields: [String: String] = [:]
+        for case let (key as String, value as String) in userInfo { fields[key] = value }
+        let data = try JSONSerialization.data(withJSONObject: fields)
+        return try await handleNotification(String(decoding: data, as: UTF8.self))
+    }
+
+    /// The requests kept and still answerable, without asking any server.
+    public func pendingPushRequests() async throws -> [PushRequest] { try await run { try $0.pendingPushRequests() } }
+
+    /// "Check for notifications": polls every push account's server (on launch, pull-to-refresh).
+    public func checkPending() async throws -> CheckOutcome { try await authenticator.checkPending() }
+
+    /// Approves request `nonce`. `answer` is the number-matching choice when the request has
+    /// `answers`; `deviceUnlocked` is true only right after the user passed Face ID / Touch ID /
+    /// the passcode (LocalAuthentication), which passwordless accounts require.
+    public func approve(nonce: String, answer: String? = nil, deviceUnlocked: Bool = false) async throws -> ApproveOutcome {
+        try await authenticator.approvePush(nonce: nonce, answer: answer, deviceUnlocked: deviceUnlocked)
+    }
+
+    /// Denies request `nonce`; give a `reason` only when the request's `declineReasons` is true.
+    public func deny(nonce: String, reason: DeclineReason? = nil) async throws {
+        try await authenticator.denyPush(nonce: nonce, reason: reason)
+    }
+
+    /// Sends the new APNs token to every push server.
+    public func updatePushToken(_ token: String) async throws -> PushTokenUpdate {
+        try await authenticator.updatePushToken(token: token)
+    }
+
     /// Every time-based account's current code, yielded at once and then at the start of every
     /// tick (a second by default), each with its countdown and the next code. Iterate it while
     /// the list is on screen; cancelling the task ends it.
@@ -82,4 +141,9 @@ extension AccountCode: @unchecked Sendable {}
 extension Account: @unchecked Sendable {}
 extension AddedAccount: @unchecked Sendable {}
 extension HotpCode: @unchecked Sendable {}
+extension PushEnrollmentPreview: @unchecked Sendable {}
+extension PushRequest: @unchecked Sendable {}
+extension CheckOutcome: @unchecked Sendable {}
+extension ApproveOutcome: @unchecked Sendable {}
+extension PushTokenUpdate: @unchecked Sendable {}
 #endif

@@ -13,7 +13,9 @@ import kotlinx.coroutines.withContext
  * runs on [dispatcher] (I/O by default), so UI code calls it from the main thread without
  * blocking. Failures are thrown as the sealed [AuthCoreException] hierarchy:
  * [AuthCoreException.InvalidInput], [AuthCoreException.NotFound], [AuthCoreException.WrongPassword],
- * [AuthCoreException.KeyStore] and [AuthCoreException.Vault], each with a message a user can read.
+ * [AuthCoreException.KeyStore], [AuthCoreException.Vault] and, for push approvals,
+ * [AuthCoreException.Push], [AuthCoreException.Network], [AuthCoreException.Server] and
+ * [AuthCoreException.ApprovalRefused], each with a message a user can read.
  */
 class AuthCore(
     val authenticator: Authenticator,
@@ -80,5 +82,84 @@ class AuthCore(
         }
     }.flowOn(dispatcher)
 
+    // Push approvals (privacyIDEA PUSH). The network calls are UniFFI `suspend` functions that
+    // run on the library's own runtime and never block the caller's thread; the others run on
+    // [dispatcher].
+
+    /**
+     * Keeps the device keys of push tokens enrolled from now on in [store] (on Android,
+     * `AndroidKeystoreDeviceKeyStore`). Call once after opening; without it the keys are
+     * software keys sealed in the vault.
+     */
+    suspend fun setDeviceKeyStore(store: DeviceKeyStore) = io { setDeviceKeyStore(store) }
+
+    /** Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed). */
+    suspend fun setSoftwareKeyBits(bits: Int) = io { setSoftwareKeyBits(bits.toUInt()) }
+
+    /** What a push enrollment QR code would enroll, for a confirmation screen. */
+    suspend fun previewPushEnrollment(uri: String): PushEnrollmentPreview = io { previewPushEnrollment(uri) }
+
+    /**
+     * Enrolls the push token of a scanned QR code (`otpauth://pipush/...`) with its server, as a
+     * new account or joined to the account [attachTo]. [pushToken] is the FCM token, if any.
+     */
+    suspend fun enrollPush(uri: String, pushToken: String? = null, attachTo: String? = null): Account =
+        authenticator.enrollPush(uri, pushToken, attachTo)
+
+    /** Takes in a push notification's data as JSON; the request is verified before it is kept. */
+    suspend fun handleNotification(payload: String): PushRequest = io { handleNotification(payload) }
+
+    /**
+     * Takes in a push notification's data map as FCM delivers it
+     * (`RemoteMessage.data` in `FirebaseMessagingService.onMessageReceived`).
+     */
+    suspend fun handleNotification(data: Map<String, String>): PushRequest =
+        handleNotification(notificationJson(data))
+
+    /** The requests kept and still answerable, without asking any server. */
+    suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }
+
+    /** "Check for notifications": polls every push account's server (on resume, pull-to-refresh). */
+    suspend fun checkPending(): CheckOutcome = authenticator.checkPending()
+
+    /**
+     * Approves request [nonce]. [answer] is the number-matching choice when the request has
+     * [PushRequest.answers]; [deviceUnlocked] is true only right after the platform confirmed the
+     * user (BiometricPrompt with `DEVICE_CREDENTIAL`), which passwordless accounts require.
+     */
+    suspend fun approve(nonce: String, answer: String? = null, deviceUnlocked: Boolean = false): ApproveOutcome =
+        authenticator.approvePush(nonce, answer, deviceUnlocked)
+
+    /** Denies request [nonce]; give a [reason] only when [PushRequest.declineReasons] is true. */
+    suspend fun deny(nonce: String, reason: DeclineReason? = null) = authenticator.denyPush(nonce, reason)
+
+    /** Sends FCM's new token (`FirebaseMessagingService.onNewToken`) to every push server. */
+    suspend fun updatePushToken(token: String): PushTokenUpdate = authenticator.updatePushToken(token)
+
     override fun close() = authenticator.close()
+}
+
+/** A notification's data map as the JSON object [Authenticator.handleNotification] takes. */
+fun notificationJson(data: Map<String, String>): String = buildString {
+    append('{')
+    data.entries.forEachIndexed { i, (key, value) ->
+        if (i > 0) append(',')
+        appendJsonString(key)
+        append(':')
+        appendJsonString(value)
+    }
+    append('}')
+}
+
+private fun StringBuilder.appendJsonString(text: String) {
+    append('"')
+    for (c in text) {
+        when {
+            c == '"' -> append("\\\"")
+            c == '\\' -> append("\\\\")
+            c < ' ' -> append("\\u%04x".format(c.code))
+            else -> append(c)
+        }
+    }
+    append('"')
 }

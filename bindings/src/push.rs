@@ -1,0 +1,342 @@
+//! Push approvals (privacyIDEA PUSH) as Kotlin and Swift see them: the records, the
+//! `DeviceKeyStore` foreign trait with its adapter to the core's `PlatformDeviceKeys`, and the
+//! push calls of `Authenticator`. Network calls are `async` on uniffi's tokio runtime (reqwest
+//! needs one); the rest are plain calls. Translation only.
+
+use std::sync::Arc;
+
+use authcore::authenticator::{
+    AnswerOutcome, CheckOutcome as CoreCheckOutcome, Decision, DeclineReason as CoreDeclineReason,
+    PlatformDeviceKeys, PushEnrollment, PushError, PushRequestInfo, UserPresence,
+};
+use zeroize::Zeroizing;
+
+use crate::errors::{AuthCoreError, KeyStoreError};
+use crate::{Account, Authenticator};
+
+type Result<T> = std::result::Result<T, AuthCoreError>;
+
+/// Keeps the RSA device keys of push tokens in the platform (Android Keystore, iOS Keychain /
+/// Secure Enclave) so the private half never leaves it. `alias` is the account id.
+#[uniffi::export(with_foreign)]
+pub trait DeviceKeyStore: Send + Sync {
+    /// Creates an RSA key pair (2048 bits or more, e = 65537) for `alias`, replacing any old
+    /// one, and returns its public key as a DER SubjectPublicKeyInfo (Java's
+    /// `PublicKey.encoded`, `SecKeyCopyExternalRepresentation` wrapped in SPKI).
+    fn generate(&self, alias: String) -> std::result::Result<Vec<u8>, KeyStoreError>;
+    /// RSASSA-PKCS#1 v1.5 with SHA-256 over `message` (Java's `SHA256withRSA`,
+    /// `.rsaSignatureMessagePKCS1v15SHA256`) with the key of `alias`.
+    fn sign(&self, alias: String, message: Vec<u8>) -> std::result::Result<Vec<u8>, KeyStoreError>;
+    /// Forgets the key of `alias`; a missing key is not an error.
+    fn delete(&self, alias: String) -> std::result::Result<(), KeyStoreError>;
+}
+
+struct ForeignDeviceKeys(Arc<dyn DeviceKeyStore>);
+
+fn device_key_error(e: KeyStoreError) -> PushError {
+    PushError::DeviceKey {
+        reason: e.to_string(),
+    }
+}
+
+impl PlatformDeviceKeys for ForeignDeviceKeys {
+    fn generate(&self, alias: &str) -> std::result::Result<Vec<u8>, PushError> {
+        self.0.generate(alias.to_owned()).map_err(device_key_error)
+    }
+
+    fn sign(&self, alias: &str, message: &[u8]) -> std::result::Result<Vec<u8>, PushError> {
+        self.0
+            .sign(alias.to_owned(), message.to_vec())
+            .map_err(device_key_error)
+    }
+
+    fn delete(&self, alias: &str) -> std::result::Result<(), PushError> {
+        self.0.delete(alias.to_owned()).map_err(device_key_error)
+    }
+}
+
+/// What a push enrollment QR code would enroll, for a confirmation screen. The one-time
+/// enrollment credential it carries is not included.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PushEnrollmentPreview {
+    pub serial: String,
+    pub issuer: String,
+    pub label: String,
+    /// The server's PUSH endpoint.
+    pub url: String,
+    /// False only when the server itself said not to verify its certificate.
+    pub sslverify: bool,
+    /// The server sends no notifications for this token: the app must poll (`check_pending`).
+    pub poll_only: bool,
+    /// How long the QR code may be used after scanning.
+    pub ttl_seconds: u64,
+}
+
+impl From<&PushEnrollment> for PushEnrollmentPreview {
+    fn from(e: &PushEnrollment) -> Self {
+        PushEnrollmentPreview {
+            serial: e.serial.clone(),
+            issuer: e.issuer.clone(),
+            label: e.label.clone(),
+            url: e.url.clone(),
+            sslverify: e.sslverify,
+            poll_only: e.poll_only,
+            ttl_seconds: e.ttl.as_secs(),
+        }
+    }
+}
+
+/// A verified push request waiting for the user: what to show, nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PushRequest {
+    /// Identifies the request in `approve_push` / `deny_push`.
+    pub nonce: String,
+    pub account_id: String,
+    pub serial: String,
+    pub issuer: String,
+    pub label: String,
+    pub title: String,
+    pub question: String,
+    /// Number matching: the options to offer (the login page shows the right one); `None` when
+    /// the server did not ask for it.
+    pub answers: Option<Vec<String>>,
+    /// Unix seconds.
+    pub received_at: u64,
+    pub expires_at: u64,
+    /// The server accepts a reason with a denial.
+    pub decline_reasons: bool,
+    /// The account holds passwordless sign-in: approving needs number matching and
+    /// `device_unlocked`.
+    pub passwordless: bool,
+    /// The server wants the device unlocked before an answer.
+    pub unlock_required: bool,
+}
+
+impl From<&PushRequestInfo> for PushRequest {
+    fn from(r: &PushRequestInfo) -> Self {
+        PushRequest {
+            nonce: r.nonce.clone(),
+            account_id: r.account_id.to_string(),
+            serial: r.serial.clone(),
+            issuer: r.issuer.clone(),
+            label: r.label.clone(),
+            title: r.title.clone(),
+            question: r.question.clone(),
+            answers: r.answers.clone(),
+            received_at: r.received_at,
+            expires_at: r.expires_at,
+            decline_reasons: r.decline_reasons,
+            passwordless: r.passwordless,
+            unlock_required: r.unlock_required,
+        }
+    }
+}
+
+/// The outcome of "check for notifications".
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CheckOutcome {
+    /// Every request waiting for an answer, oldest first.
+    pub requests: Vec<PushRequest>,
+    /// One readable line per server that could not be polled or entry that was refused.
+    pub problems: Vec<String>,
+    /// The server's clock minus the device's, in seconds, when a server told it.
+    pub server_clock_offset: Option<i64>,
+}
+
+impl From<&CoreCheckOutcome> for CheckOutcome {
+    fn from(c: &CoreCheckOutcome) -> Self {
+        CheckOutcome {
+            requests: c.requests.iter().map(Into::into).collect(),
+            problems: c.problems.clone(),
+            server_clock_offset: c.server_clock_offset,
+        }
+    }
+}
+
+/// What the server said to an approval.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ApproveOutcome {
+    /// Code-to-phone: the code the user must now type on the login page.
+    pub display_code: Option<String>,
+    /// The server's instruction to show beside `display_code`.
+    pub message: Option<String>,
+}
+
+impl From<AnswerOutcome> for ApproveOutcome {
+    fn from(a: AnswerOutcome) -> Self {
+        ApproveOutcome {
+            display_code: a.display_code,
+            message: a.message,
+        }
+    }
+}
+
+/// The outcome of telling the servers a new push token.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PushTokenUpdate {
+    /// Serials whose server now has the new token (poll-only tokens are not sent it).
+    pub updated: Vec<String>,
+    /// One readable line per server that failed.
+    pub problems: Vec<String>,
+}
+
+/// Why the user denied a request (send only when `PushRequest.decline_reasons` is true).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DeclineReason {
+    /// "This wasn't me": the user did not start this login.
+    UnknownTrigger,
+    /// The user started the login but changed their mind.
+    Cancelled,
+}
+
+impl From<DeclineReason> for CoreDeclineReason {
+    fn from(r: DeclineReason) -> Self {
+        match r {
+            DeclineReason::UnknownTrigger => CoreDeclineReason::UnknownTrigger,
+            DeclineReason::Cancelled => CoreDeclineReason::Cancelled,
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Authenticator {
+    /// Keys new push tokens in the platform's key store from now on (call once after opening).
+    /// Without one, device keys are software keys sealed in the vault.
+    pub fn set_device_key_store(&self, store: Arc<dyn DeviceKeyStore>) -> Result<()> {
+        Ok(self
+            .inner
+            .set_platform_device_keys(Arc::new(ForeignDeviceKeys(store)))?)
+    }
+
+    /// Size of new software device keys: 4096 bits unless changed; 2048 and 3072 are allowed.
+    pub fn set_software_key_bits(&self, bits: u32) -> Result<()> {
+        Ok(self.inner.set_software_key_bits(bits as usize)?)
+    }
+
+    /// Checks a push enrollment QR code (`otpauth://pipush/...`) without enrolling.
+    pub fn preview_push_enrollment(&self, uri: String) -> Result<PushEnrollmentPreview> {
+        let uri = Zeroizing::new(uri);
+        Ok((&self.inner.preview_push_enrollment(&uri)?).into())
+    }
+
+    /// Enrolls a push token from its QR code: creates the device key, registers it with the
+    /// server and stores the token, as a new account or joined to `attach_to` (an account id).
+    /// `push_token` is the platform's FCM/APNs token, if the app has one.
+    pub async fn enroll_push(
+        &self,
+        uri: String,
+        push_token: Option<String>,
+        attach_to: Option<String>,
+    ) -> Result<Account> {
+        let uri = Zeroizing::new(uri);
+        let info = self
+            .inner
+            .enroll_push(&uri, push_token.as_deref(), attach_to.as_deref())
+            .await?;
+        Ok((&info).into())
+    }
+
+    /// Takes in a push notification's data (the FCM/APNs data map as JSON, or privacyIDEA's
+    /// gateway message). It is verified against the enrolled server key before it is kept.
+    pub fn handle_notification(&self, payload: String) -> Result<PushRequest> {
+        Ok((&self.inner.handle_notification(&payload)?).into())
+    }
+
+    /// The requests kept and still answerable, without asking any server.
+    pub fn pending_push_requests(&self) -> Result<Vec<PushRequest>> {
+        Ok(self
+            .inner
+            .pending_push_requests()?
+            .iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// "Check for notifications": polls every push account's server and lists every request
+    /// waiting for an answer. One server failing does not stop the others (see `problems`).
+    pub async fn check_pending(&self) -> Result<CheckOutcome> {
+        Ok((&self.inner.check_pending().await?).into())
+    }
+
+    /// Approves a request; `answer` is the number-matching choice when it has one.
+    /// `device_unlocked`: the platform confirmed a device unlock (biometric, PIN) just now, which
+    /// passwordless accounts and servers demanding an unlock require.
+    pub async fn approve_push(
+        &self,
+        nonce: String,
+        answer: Option<String>,
+        device_unlocked: bool,
+    ) -> Result<ApproveOutcome> {
+        let presence = if device_unlocked {
+            UserPresence::DeviceUnlocked
+        } else {
+            UserPresence::NotVerified
+        };
+        Ok(self
+            .inner
+            .answer_push(&nonce, Decision::Approve { answer }, presence)
+            .await?
+            .into())
+    }
+
+    /// Denies a request, optionally saying why.
+    pub async fn deny_push(&self, nonce: String, reason: Option<DeclineReason>) -> Result<()> {
+        self.inner
+            .answer_push(
+                &nonce,
+                Decision::Deny {
+                    reason: reason.map(Into::into),
+                },
+                UserPresence::NotVerified,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Tells every push account's server the platform's new FCM/APNs token.
+    pub async fn update_push_token(&self, token: String) -> Result<PushTokenUpdate> {
+        let (updated, problems) = self.inner.update_push_token(&token).await?;
+        Ok(PushTokenUpdate { updated, problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Failing;
+
+    impl DeviceKeyStore for Failing {
+        fn generate(&self, _: String) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::Unavailable {
+                reason: "device locked".into(),
+            })
+        }
+        fn sign(&self, alias: String, _: Vec<u8>) -> std::result::Result<Vec<u8>, KeyStoreError> {
+            Err(KeyStoreError::Unexpected {
+                reason: format!("no key {alias}"),
+            })
+        }
+        fn delete(&self, _: String) -> std::result::Result<(), KeyStoreError> {
+            Err(KeyStoreError::WrongKey)
+        }
+    }
+
+    #[test]
+    fn platform_key_failures_become_readable_device_key_errors() {
+        let keys = ForeignDeviceKeys(Arc::new(Failing));
+        let text = |e: PushError| e.to_string();
+        assert_eq!(
+            keys.generate("a").map_err(text),
+            Err("device key: key store unavailable: device locked".to_owned())
+        );
+        assert_eq!(
+            keys.sign("a", b"m").map_err(text),
+            Err("device key: key store failed: no key a".to_owned())
+        );
+        assert_eq!(
+            keys.delete("a").map_err(text),
+            Err("device key: the key store holds a different key".to_owned())
+        );
+    }
+}
