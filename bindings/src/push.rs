@@ -12,7 +12,7 @@ use authcore::authenticator::{
 use zeroize::Zeroizing;
 
 use crate::errors::{AuthCoreError, KeyStoreError};
-use crate::{Account, Authenticator};
+use crate::{Account, Authenticator, Platform};
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
@@ -200,6 +200,12 @@ impl From<DeclineReason> for CoreDeclineReason {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Authenticator {
+    /// The platform whose passwordless rule gates approvals: call once after opening with the
+    /// platform the app runs on (the core cannot tell; it assumes desktop until told).
+    pub fn set_platform(&self, platform: Platform) -> Result<()> {
+        Ok(self.inner.set_platform(platform.into())?)
+    }
+
     /// Keys new push tokens in the platform's key store from now on (call once after opening).
     /// Without one, device keys are software keys sealed in the vault.
     pub fn set_device_key_store(&self, store: Arc<dyn DeviceKeyStore>) -> Result<()> {

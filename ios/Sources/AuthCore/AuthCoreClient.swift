@@ -57,6 +57,10 @@ public final class AuthCoreClient: Sendable {
     /// `KeychainDeviceKeyStore`). Without one they are software keys sealed in the vault.
     public func setDeviceKeyStore(_ store: DeviceKeyStore) throws { try authenticator.setDeviceKeyStore(store: store) }
 
+    /// The platform whose passwordless rule gates approvals: call once after opening with `.ios`
+    /// on an iPhone (the core assumes desktop until told).
+    public func setPlatform(_ platform: Platform) throws { try authenticator.setPlatform(platform: platform) }
+
     /// Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed).
     public func setSoftwareKeyBits(_ bits: UInt32) throws { try authenticator.setSoftwareKeyBits(bits: bits) }
 

@@ -204,6 +204,24 @@ final class PushTests: XCTestCase {
         XCTAssertEqual(pending.map(\.nonce), [plain.nonce])
     }
 
+    func testThePlatformTheAppSetsPicksTheRuleThatGatesApprovals() async throws {
+        let (client, account) = try await enrolled()
+        try client.setPlatform(.ios)
+        _ = try client.authenticator.enablePasswordless(id: account.id, platform: .ios)
+        // An issuer's rule: iOS passwordless without the unlock; the desktop keeps it.
+        try client.authenticator.setPasswordlessRules(
+            json: #"{"passwordless":{"ios":{"max_accounts":null,"require_device_unlock":false},"desktop":{"max_accounts":1}}}"#)
+        let request = try await client.handleNotification(standIn.notification("number_matching"))
+        try client.setPlatform(.desktop)
+        let refused = await thrown { try await client.approve(nonce: request.nonce, answer: self.standIn.presenceAnswer) }
+        guard case .ApprovalRefused(let m)? = refused else { return XCTFail("\(String(describing: refused))") }
+        XCTAssertTrue(m.contains("device unlock"), m)
+        try client.setPlatform(.ios)
+        _ = try await client.approve(nonce: request.nonce, answer: standIn.presenceAnswer)
+        let pending = try await client.pendingPushRequests()
+        XCTAssertFalse(pending.map(\.nonce).contains(request.nonce))
+    }
+
     func testPollsDeniesWithAReasonAndTakesUserInfo() async throws {
         let (client, account) = try await enrolled()
         let checked = try await client.checkPending()

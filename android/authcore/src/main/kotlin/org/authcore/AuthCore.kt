@@ -93,6 +93,12 @@ class AuthCore(
      */
     suspend fun setDeviceKeyStore(store: DeviceKeyStore) = io { setDeviceKeyStore(store) }
 
+    /**
+     * The platform whose passwordless rule gates approvals: call once after opening with
+     * [Platform.ANDROID] on a phone (the core assumes desktop until told).
+     */
+    suspend fun setPlatform(platform: Platform) = io { setPlatform(platform) }
+
     /** Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed). */
     suspend fun setSoftwareKeyBits(bits: Int) = io { setSoftwareKeyBits(bits.toUInt()) }
 

@@ -211,6 +211,23 @@ class PushTest {
     }
 
     @Test
+    fun `the platform the app sets picks the rule that gates approvals`() = enrolled { auth, account ->
+        auth.setPlatform(Platform.ANDROID)
+        auth.enablePasswordless(account.id, Platform.ANDROID)
+        // An issuer's rule: Android passwordless without the unlock; the desktop keeps it.
+        auth.setPasswordlessRules("""{"passwordless":{"android":{"max_accounts":1,"require_device_unlock":false},"desktop":{"max_accounts":1}}}""")
+        val request = auth.handleNotification(StandIn.notification("number_matching"))
+        auth.setPlatform(Platform.DESKTOP)
+        val refused = assertThrows<AuthCoreException.ApprovalRefused> {
+            auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
+        }
+        assertTrue(refused.message!!.contains("device unlock"), refused.message)
+        auth.setPlatform(Platform.ANDROID)
+        auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
+        assertTrue(auth.pendingPushRequests().none { it.nonce == request.nonce })
+    }
+
+    @Test
     fun `the coroutine layer polls, denies with a reason and takes FCM data maps`() = runBlocking {
         AuthCore(open()).use { core ->
             core.setSoftwareKeyBits(2048)
