@@ -188,7 +188,8 @@ pub enum PushCommand {
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum DenyReason {
-    /// "This wasn't me": you did not start this sign-in.
+    /// "This wasn't me": you did not start this sign-in (also accepted: unknown-trigger).
+    #[value(name = "unknown_trigger", alias = "unknown-trigger")]
     UnknownTrigger,
     /// You started it but changed your mind.
     Cancelled,
@@ -277,8 +278,45 @@ impl From<authcore::authenticator::AuthError> for CliError {
     }
 }
 
+/// A usage error as one line (clap's own spans several: the error, possible values, a hint).
+fn usage_error_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let text = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("For more information")
+                && !line.starts_with("Usage:")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.strip_prefix("error: ").unwrap_or(&text).to_owned()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                // --help and --version print to stdout and succeed; a command given without
+                // its subcommand shows that command's help (on stderr, as bad input).
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    ExitCode::SUCCESS
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    ExitCode::from(2)
+                }
+                _ => {
+                    eprintln!("authcore: {}", usage_error_line(&e));
+                    ExitCode::from(2)
+                }
+            };
+        }
+    };
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BadInput(msg)) => {

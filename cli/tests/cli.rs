@@ -197,10 +197,15 @@ fn bad_input_exits_2_with_one_clear_line() {
         &authcore(home.path(), &["export", "--format", "otpauth"], None),
         "--plaintext",
     );
-    // Unknown flags and commands are clap's usage errors, also status 2.
-    assert_eq!(
-        authcore(home.path(), &["frobnicate"], None).status.code(),
-        Some(2)
+    // Usage errors (unknown commands, flags, values) are one line too, naming the culprit.
+    bad_input(&authcore(home.path(), &["frobnicate"], None), "frobnicate");
+    bad_input(
+        &authcore(home.path(), &["codes", "--bogus"], None),
+        "--bogus",
+    );
+    bad_input(
+        &authcore(home.path(), &["push", "deny", "N", "--reason", "meh"], None),
+        "invalid value 'meh' for '--reason <REASON>' [possible values: unknown_trigger, cancelled]",
     );
 }
 

@@ -1,0 +1,511 @@
+//! `authcore push ...` and `authcore passwordless ...` as a script drives them, against a real
+//! privacyIDEA 3.14 on 127.0.0.1: the JSON fields the issue fixes, exit statuses, and what the
+//! server sees after each answer.
+//!
+//! One server for the binary (started by `main`, stopped at the end), one user and one
+//! `AUTHCORE_HOME` per case.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, ExitCode, Output, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+
+type Outcome = Result<(), Failed>;
+type Case = fn(&PrivacyIdea) -> Outcome;
+
+const GATEWAY: &str = "fakefcm";
+
+fn authcore(home: &Path, args: &[&str], stdin: &str) -> Result<Output, Failed> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
+        .args(args)
+        .env("AUTHCORE_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.as_bytes())?;
+    }
+    Ok(child.wait_with_output()?)
+}
+
+fn ok(home: &Path, args: &[&str]) -> Result<String, Failed> {
+    let out = authcore(home, args, "")?;
+    if !out.status.success() {
+        return Err(format!(
+            "authcore {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+fn json(home: &Path, args: &[&str]) -> Result<Value, Failed> {
+    Ok(serde_json::from_str(&ok(home, args)?)?)
+}
+
+/// Runs a command that must fail with `status`; returns its stderr.
+fn fails(home: &Path, args: &[&str], stdin: &str, status: i32) -> Result<String, Failed> {
+    let out = authcore(home, args, stdin)?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.code() != Some(status) {
+        return Err(format!(
+            "authcore {args:?}: expected exit status {status}, got {:?}; stderr: {stderr}",
+            out.status.code()
+        )
+        .into());
+    }
+    if stderr.lines().count() != 1 {
+        return Err(format!("one clear line on stderr expected, got: {stderr:?}").into());
+    }
+    Ok(stderr)
+}
+
+fn enroll(home: &Path, pi: &PrivacyIdea, user: &str, extra: &[&str]) -> Result<Value, Failed> {
+    let init = pi.init_push_token(user, &format!("{user}-pin"))?;
+    let mut args = vec!["push", "enroll", &init.uri, "--key-bits", "2048", "--json"];
+    args.extend_from_slice(extra);
+    let account = json(home, &args)?;
+    assert_eq!(account["push_serial"], init.serial.as_str());
+    Ok(account)
+}
+
+fn trigger(pi: &PrivacyIdea, user: &str) -> Result<(String, Option<String>), Failed> {
+    let response = pi.validate_check(user, &format!("{user}-pin"))?;
+    assert_eq!(
+        response.authentication.as_deref(),
+        Some("CHALLENGE"),
+        "{}",
+        response.json
+    );
+    Ok((response.transaction()?, response.presence_answer.clone()))
+}
+
+fn status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
+    Ok(pi
+        .poll_transaction(transaction)?
+        .challenge_status
+        .unwrap_or_default())
+}
+
+/// `push pending --json`, expecting exactly `n` requests.
+fn pending(home: &Path, n: usize) -> Result<Vec<Value>, Failed> {
+    let listed = json(home, &["push", "pending", "--json"])?;
+    let requests = listed.as_array().cloned().unwrap_or_default();
+    assert_eq!(requests.len(), n, "{listed}");
+    Ok(requests)
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+fn enroll_pending_approve(pi: &PrivacyIdea) -> Outcome {
+    let home = tempfile::tempdir()?;
+    let account = enroll(home.path(), pi, "alice", &[])?;
+    assert_eq!(account["type"], "push");
+    let listed = json(home.path(), &["list", "--json"])?;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert!(pending(home.path(), 0)?.is_empty());
+
+    let (transaction, _) = trigger(pi, "alice")?;
+    let request = pending(home.path(), 1)?.remove(0);
+    for field in [
+        "nonce",
+        "account_id",
+        "serial",
+        "title",
+        "question",
+        "answers",
+        "expires_at",
+    ] {
+        assert!(request.get(field).is_some(), "{field} missing in {request}");
+    }
+    assert_eq!(request["account_id"], account["id"]);
+    assert_eq!(request["serial"], account["push_serial"]);
+    assert_eq!(request["title"], PUSH_TITLE);
+    assert_eq!(request["question"], push_question("alice").as_str());
+    assert_eq!(request["answers"], Value::Null);
+    let nonce = text(&request["nonce"]);
+
+    // The request is kept: listed again without asking the server.
+    let kept = json(home.path(), &["push", "pending", "--no-poll", "--json"])?;
+    assert_eq!(kept, Value::Array(vec![request.clone()]));
+
+    let approved = json(home.path(), &["push", "approve", &nonce, "--json"])?;
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["display_code"], Value::Null);
+    assert_eq!(status(pi, &transaction)?, "accept");
+    assert!(pi.finalize("alice", &transaction, "")?.accepted());
+    assert!(pending(home.path(), 0)?.is_empty());
+
+    // Answered once: a second approval is refused (exit 2, one line naming why).
+    let again = fails(home.path(), &["push", "approve", &nonce], "", 2)?;
+    assert!(again.contains("already"), "{again}");
+    Ok(())
+}
+
+fn deny_with_reasons(pi: &PrivacyIdea) -> Outcome {
+    let home = tempfile::tempdir()?;
+    enroll(home.path(), pi, "bob", &[])?;
+    for (reason, expected) in [
+        (None, "declined"),
+        (Some("unknown_trigger"), "declined"),
+        (Some("cancelled"), "cancelled"),
+    ] {
+        let (transaction, _) = trigger(pi, "bob")?;
+        let request = pending(home.path(), 1)?.remove(0);
+        let nonce = text(&request["nonce"]);
+        let mut args = vec!["push", "deny", nonce.as_str()];
+        if let Some(reason) = reason {
+            args.extend_from_slice(&["--reason", reason]);
+        }
+        assert_eq!(ok(home.path(), &args)?.trim(), "Denied.");
+        assert_eq!(status(pi, &transaction)?, expected, "{reason:?}");
+        assert!(!pi.finalize("bob", &transaction, "")?.accepted());
+    }
+    // A reason the protocol does not have is bad input (exit 2), and nothing is sent.
+    let (transaction, _) = trigger(pi, "bob")?;
+    let nonce = text(&pending(home.path(), 1)?[0]["nonce"]);
+    let bad = fails(
+        home.path(),
+        &["push", "deny", &nonce, "--reason", "whatever"],
+        "",
+        2,
+    )?;
+    assert!(bad.contains("whatever"), "{bad}");
+    assert_eq!(status(pi, &transaction)?, "pending");
+    Ok(())
+}
+
+fn number_matching_and_code_to_phone(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "carol-nm",
+        "authentication",
+        "push_require_presence=1",
+        "carol",
+    )?;
+    let home = tempfile::tempdir()?;
+    enroll(home.path(), pi, "carol", &[])?;
+    let (transaction, shown) = trigger(pi, "carol")?;
+    let shown = shown.ok_or("the login page gets the number to show")?;
+    let request = pending(home.path(), 1)?.remove(0);
+    let answers: Vec<String> = request["answers"]
+        .as_array()
+        .map(|a| a.iter().map(text).collect())
+        .unwrap_or_default();
+    assert!(answers.contains(&shown), "{shown} among {answers:?}");
+    let nonce = text(&request["nonce"]);
+    let wrong = answers
+        .iter()
+        .find(|a| **a != shown)
+        .cloned()
+        .unwrap_or_default();
+    let refused = fails(
+        home.path(),
+        &["push", "approve", &nonce, "--answer", &wrong],
+        "",
+        1,
+    )?;
+    assert!(refused.contains("refused"), "{refused}");
+    assert_eq!(
+        pending(home.path(), 1)?[0]["nonce"],
+        nonce.as_str(),
+        "still open"
+    );
+    let approved = json(
+        home.path(),
+        &["push", "approve", &nonce, "--answer", &shown, "--json"],
+    )?;
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(status(pi, &transaction)?, "accept");
+    pi.delete_policy("carol-nm")?;
+
+    // Code-to-phone: the approval prints the code to type on the sign-in page.
+    pi.set_user_policy(
+        "carol-ctp",
+        "authentication",
+        "push_code_to_phone=1",
+        "carol",
+    )?;
+    let (transaction, _) = trigger(pi, "carol")?;
+    let nonce = text(&pending(home.path(), 1)?[0]["nonce"]);
+    let printed = ok(home.path(), &["push", "approve", &nonce])?;
+    let code = printed
+        .lines()
+        .find_map(|line| {
+            line.rsplit_once(": ")
+                .map(|(_, code)| code.trim().to_owned())
+        })
+        .ok_or_else(|| format!("no code in {printed:?}"))?;
+    assert!(
+        pi.finalize("carol", &transaction, &code)?.accepted(),
+        "code {code} from {printed:?}"
+    );
+    pi.delete_policy("carol-ctp")?;
+    Ok(())
+}
+
+fn notify_from_the_gateway(pi: &PrivacyIdea) -> Outcome {
+    pi.use_fake_fcm_for_user(GATEWAY, "dave")?;
+    let home = tempfile::tempdir()?;
+    let account = enroll(home.path(), pi, "dave", &["--push-token", "fcm-dave-1"])?;
+    let serial = text(&account["push_serial"]);
+    let (transaction, _) = trigger(pi, "dave")?;
+    let message = pi
+        .fake_fcm()
+        .wait_for_serial(&serial, 0, Duration::from_secs(20))
+        .ok_or_else(|| format!("no push message for {serial} reached the fake FCM"))?;
+    let file = home.path().join("notification.json");
+    std::fs::write(&file, message.to_string())?;
+    let file = file.to_string_lossy().into_owned();
+    let request = json(home.path(), &["push", "notify", &file, "--json"])?;
+    assert_eq!(request["serial"], serial.as_str());
+    // Delivered and polled: one request; delivered twice (from stdin this time): still one.
+    assert_eq!(pending(home.path(), 1)?[0]["nonce"], request["nonce"]);
+    let out = authcore(
+        home.path(),
+        &["push", "notify", "-", "--json"],
+        &message.to_string(),
+    )?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(pending(home.path(), 1)?[0]["nonce"], request["nonce"]);
+    // A tampered copy: refused, never listed.
+    let mut forged = message.clone();
+    forged["data"]["question"] = Value::from("Login for mallory?");
+    let forged = fails(
+        home.path(),
+        &["push", "notify", "-"],
+        &forged.to_string(),
+        2,
+    )?;
+    assert!(forged.contains("signature"), "{forged}");
+    assert_eq!(pending(home.path(), 1)?.len(), 1);
+    ok(home.path(), &["push", "approve", &text(&request["nonce"])])?;
+    assert_eq!(status(pi, &transaction)?, "accept");
+    // The message delivered again after the answer is a replay.
+    let replay = fails(
+        home.path(),
+        &["push", "notify", "-"],
+        &message.to_string(),
+        2,
+    )?;
+    assert!(replay.contains("already"), "{replay}");
+    assert!(pending(home.path(), 0)?.is_empty());
+
+    let rotated = ok(home.path(), &["push", "token", "fcm-dave-2"])?;
+    assert!(rotated.contains("1 token"), "{rotated}");
+    trigger(pi, "dave")?;
+    let next = pi
+        .fake_fcm()
+        .wait_for_serial(&serial, 1, Duration::from_secs(20))
+        .ok_or("no second push message")?;
+    assert_eq!(next["device_token"], "fcm-dave-2");
+    Ok(())
+}
+
+fn the_code_is_the_fallback(pi: &PrivacyIdea) -> Outcome {
+    let home = tempfile::tempdir()?;
+    let totp = pi.init_totp_token("erin", "erin-otp")?;
+    let added = json(home.path(), &["add", &totp.uri, "--json"])?;
+    let id = text(&added[0]["id"]);
+    let both = enroll(home.path(), pi, "erin", &["--account", &id])?;
+    assert_eq!(both["id"], id.as_str());
+    assert_eq!(both["type"], "totp");
+    let codes = json(home.path(), &["codes", "--json"])?;
+    assert_eq!(codes.as_array().map(Vec::len), Some(1), "{codes}");
+    let code = text(&codes[0]["code"]);
+    let signed_in = pi.validate_check("erin", &format!("erin-otp{code}"))?;
+    assert!(signed_in.accepted(), "{}", signed_in.json);
+    Ok(())
+}
+
+fn passwordless_under_the_android_rule(pi: &PrivacyIdea) -> Outcome {
+    pi.set_user_policy(
+        "frank-nm",
+        "authentication",
+        "push_require_presence=1",
+        "frank",
+    )?;
+    let home = tempfile::tempdir()?;
+    let first = enroll(home.path(), pi, "frank", &[])?;
+    let first_label = text(&first["label"]);
+    let first = text(&first["id"]);
+    let other = json(
+        home.path(),
+        &[
+            "add",
+            "otpauth://totp/Other:frank?secret=JBSWY3DPEHPK3PXP",
+            "--json",
+        ],
+    )?;
+    let other = text(&other[0]["id"]);
+    ok(
+        home.path(),
+        &["passwordless", "enable", &first, "--platform", "android"],
+    )?;
+    // Android allows one account: the error names the one holding it.
+    let limit = fails(
+        home.path(),
+        &["passwordless", "enable", &other, "--platform", "android"],
+        "",
+        2,
+    )?;
+    assert!(limit.contains(&first_label), "{limit} names {first_label}");
+    // iOS allows several.
+    ok(
+        home.path(),
+        &["passwordless", "enable", &other, "--platform", "ios"],
+    )?;
+    ok(home.path(), &["passwordless", "disable", &other])?;
+
+    let (transaction, shown) = trigger(pi, "frank")?;
+    let shown = shown.unwrap_or_default();
+    let request = pending(home.path(), 1)?.remove(0);
+    assert_eq!(request["passwordless"], true);
+    let nonce = text(&request["nonce"]);
+    // No unlock (the key file opened the vault): refused, and nothing reaches the server.
+    let refused = fails(
+        home.path(),
+        &[
+            "push",
+            "approve",
+            &nonce,
+            "--answer",
+            &shown,
+            "--platform",
+            "android",
+        ],
+        "",
+        2,
+    )?;
+    assert!(refused.contains("unlock"), "{refused}");
+    assert_eq!(status(pi, &transaction)?, "pending");
+    // The vault password typed in the same call counts as the user's presence.
+    let set = authcore(home.path(), &["password", "set"], "correct horse\n")?;
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let approved = authcore(
+        home.path(),
+        &[
+            "--password-stdin",
+            "push",
+            "approve",
+            &nonce,
+            "--answer",
+            &shown,
+            "--platform",
+            "android",
+        ],
+        "correct horse\n",
+    )?;
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert_eq!(status(pi, &transaction)?, "accept");
+    pi.delete_policy("frank-nm")?;
+    Ok(())
+}
+
+fn bad_enrollment_input(pi: &PrivacyIdea) -> Outcome {
+    let home = tempfile::tempdir()?;
+    let init = pi.init_push_token("grace", "grace-pin")?;
+    let v2 = init.uri.replace("v=1", "v=2");
+    let refused = fails(
+        home.path(),
+        &["push", "enroll", &v2, "--key-bits", "2048"],
+        "",
+        2,
+    )?;
+    assert!(refused.contains('v'), "{refused}");
+    let bits = fails(
+        home.path(),
+        &["push", "enroll", &init.uri, "--key-bits", "1024"],
+        "",
+        2,
+    )?;
+    assert!(bits.contains("1024"), "{bits}");
+    let listed = json(home.path(), &["list", "--json"])?;
+    assert_eq!(listed, Value::Array(vec![]), "nothing enrolled");
+    let unknown = fails(home.path(), &["push", "approve", "NOSUCHNONCE"], "", 2)?;
+    assert!(unknown.contains("NOSUCHNONCE"), "{unknown}");
+    Ok(())
+}
+
+const CASES: &[(&str, Case)] = &[
+    ("cli::enroll_pending_approve", enroll_pending_approve),
+    ("cli::deny_with_reasons", deny_with_reasons),
+    (
+        "cli::number_matching_and_code_to_phone",
+        number_matching_and_code_to_phone,
+    ),
+    ("cli::notify_from_the_gateway", notify_from_the_gateway),
+    ("cli::the_code_is_the_fallback", the_code_is_the_fallback),
+    (
+        "cli::passwordless_under_the_android_rule",
+        passwordless_under_the_android_rule,
+    ),
+    ("cli::bad_enrollment_input", bad_enrollment_input),
+];
+
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
+    let server = if args.list || !any_selected {
+        None
+    } else {
+        match PrivacyIdea::start() {
+            Ok(server) => {
+                eprintln!(
+                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
+                    server.base_url(),
+                    server.started_in()
+                );
+                Some(Arc::new(server))
+            }
+            Err(e) => {
+                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let trials = CASES
+        .iter()
+        .map(|&(name, case)| {
+            let server = server.clone();
+            Trial::test(name, move || match &server {
+                Some(pi) => case(pi),
+                None => Err("the server was not started".into()),
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(server);
+    conclusion.exit_code()
+}
