@@ -8,15 +8,11 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, ExitCode, Output, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
-use libtest_mimic::{Arguments, Failed, Trial};
+use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
 use serde_json::Value;
-
-type Outcome = Result<(), Failed>;
-type Case = fn(&PrivacyIdea) -> Outcome;
 
 const GATEWAY: &str = "fakefcm";
 
@@ -76,22 +72,9 @@ fn enroll(home: &Path, pi: &PrivacyIdea, user: &str, extra: &[&str]) -> Result<V
     Ok(account)
 }
 
+/// Starts a push login for `user` with the PIN its token was enrolled with.
 fn trigger(pi: &PrivacyIdea, user: &str) -> Result<(String, Option<String>), Failed> {
-    let response = pi.validate_check(user, &format!("{user}-pin"))?;
-    assert_eq!(
-        response.authentication.as_deref(),
-        Some("CHALLENGE"),
-        "{}",
-        response.json
-    );
-    Ok((response.transaction()?, response.presence_answer.clone()))
-}
-
-fn status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
-    Ok(pi
-        .poll_transaction(transaction)?
-        .challenge_status
-        .unwrap_or_default())
+    Ok(pi.trigger(user, &format!("{user}-pin"))?)
 }
 
 /// `push pending --json`, expecting exactly `n` requests.
@@ -141,7 +124,7 @@ fn enroll_pending_approve(pi: &PrivacyIdea) -> Outcome {
     let approved = json(home.path(), &["push", "approve", &nonce, "--json"])?;
     assert_eq!(approved["status"], "approved");
     assert_eq!(approved["display_code"], Value::Null);
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     assert!(pi.finalize("alice", &transaction, "")?.accepted());
     assert!(pending(home.path(), 0)?.is_empty());
 
@@ -167,7 +150,7 @@ fn deny_with_reasons(pi: &PrivacyIdea) -> Outcome {
             args.extend_from_slice(&["--reason", reason]);
         }
         assert_eq!(ok(home.path(), &args)?.trim(), "Denied.");
-        assert_eq!(status(pi, &transaction)?, expected, "{reason:?}");
+        assert_eq!(pi.challenge_status(&transaction)?, expected, "{reason:?}");
         assert!(!pi.finalize("bob", &transaction, "")?.accepted());
     }
     // A reason the protocol does not have is bad input (exit 2), and nothing is sent.
@@ -180,7 +163,7 @@ fn deny_with_reasons(pi: &PrivacyIdea) -> Outcome {
         2,
     )?;
     assert!(bad.contains("whatever"), "{bad}");
-    assert_eq!(status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     Ok(())
 }
 
@@ -224,7 +207,7 @@ fn number_matching_and_code_to_phone(pi: &PrivacyIdea) -> Outcome {
         &["push", "approve", &nonce, "--answer", &shown, "--json"],
     )?;
     assert_eq!(approved["status"], "approved");
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     pi.delete_policy("carol-nm")?;
 
     // Code-to-phone: the approval prints the code to type on the sign-in page.
@@ -292,7 +275,7 @@ fn notify_from_the_gateway(pi: &PrivacyIdea) -> Outcome {
     assert!(forged.contains("signature"), "{forged}");
     assert_eq!(pending(home.path(), 1)?.len(), 1);
     ok(home.path(), &["push", "approve", &text(&request["nonce"])])?;
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     // The message delivered again after the answer is a replay.
     let replay = fails(
         home.path(),
@@ -390,7 +373,7 @@ fn passwordless_under_the_android_rule(pi: &PrivacyIdea) -> Outcome {
         2,
     )?;
     assert!(refused.contains("unlock"), "{refused}");
-    assert_eq!(status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     // The vault password typed in the same call counts as the user's presence.
     let set = authcore(home.path(), &["password", "set"], "correct horse\n")?;
     assert!(
@@ -417,7 +400,7 @@ fn passwordless_under_the_android_rule(pi: &PrivacyIdea) -> Outcome {
         "{}",
         String::from_utf8_lossy(&approved.stderr)
     );
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     pi.delete_policy("frank-nm")?;
     Ok(())
 }
@@ -463,49 +446,10 @@ const CASES: &[(&str, Case)] = &[
     ("cli::bad_enrollment_input", bad_enrollment_input),
 ];
 
-fn selected(args: &Arguments, name: &str) -> bool {
-    let matches = |pattern: &str| {
-        if args.exact {
-            name == pattern
-        } else {
-            name.contains(pattern)
-        }
-    };
-    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
-}
-
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
-    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
-    let server = if args.list || !any_selected {
-        None
-    } else {
-        match PrivacyIdea::start() {
-            Ok(server) => {
-                eprintln!(
-                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
-                    server.base_url(),
-                    server.started_in()
-                );
-                Some(Arc::new(server))
-            }
-            Err(e) => {
-                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    let trials = CASES
-        .iter()
-        .map(|&(name, case)| {
-            let server = server.clone();
-            Trial::test(name, move || match &server {
-                Some(pi) => case(pi),
-                None => Err("the server was not started".into()),
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(server);
-    conclusion.exit_code()
+    suite::run(&Suite {
+        cases: CASES,
+        alone: &[],
+        default_threads: None,
+    })
 }

@@ -30,3 +30,6 @@ pub fn account_for(label: &str) -> NewAccount {
 
 /// A real privacyIDEA 3.14 on 127.0.0.1 and its admin/relying-party calls (interop tests).
 pub mod privacyidea;
+
+/// The `main` of an interop test binary: one privacyIDEA shared by its cases.
+pub mod suite;

@@ -727,6 +727,34 @@ impl PrivacyIdea {
         })
     }
 
+    /// Starts a push login for `user` (`pass`: the token PIN) and checks that it is a challenge,
+    /// not yet a sign-in. Returns its transaction id and, with number matching, the option the
+    /// login page shows.
+    pub fn trigger(&self, user: &str, pass: &str) -> Result<(String, Option<String>)> {
+        let check = self.validate_check(user, pass)?;
+        if check.http_status != 200
+            || !check.status
+            || check.value
+            || check.authentication.as_deref() != Some("CHALLENGE")
+        {
+            return err(format!(
+                "expected a pending challenge for {user} (HTTP 200, status true, value false, CHALLENGE), got HTTP {}: {}",
+                check.http_status, check.json
+            ));
+        }
+        Ok((check.transaction()?, check.presence_answer))
+    }
+
+    /// What the login page sees of a transaction: `accept`, `declined`, `cancelled` or
+    /// `pending`.
+    pub fn challenge_status(&self, transaction_id: &str) -> Result<String> {
+        let status = self.poll_transaction(transaction_id)?;
+        match status.challenge_status {
+            Some(challenge_status) => Ok(challenge_status),
+            None => err(format!("no challenge_status: {}", status.json)),
+        }
+    }
+
     /// Creates the HTTP SMS gateway `gateway` that delivers push messages as JSON to the
     /// [`FakeFcm`] listener. Tokens enrolled under an enrollment policy
     /// `push_firebase_configuration=<gateway>` (see [`PrivacyIdea::use_fake_fcm_for_user`]) get

@@ -19,10 +19,7 @@ use authcore::clock::SystemClock;
 use authcore::policy::Platform;
 use authcore::vault::FileKeyStore;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
-use libtest_mimic::{Arguments, Failed, Trial};
-
-type Outcome = Result<(), Failed>;
-type Case = fn(&PrivacyIdea) -> Outcome;
+use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
 
 const GATEWAY: &str = "fakefcm";
 const FCM_WAIT: Duration = Duration::from_secs(20);
@@ -92,22 +89,9 @@ impl App {
     }
 }
 
+/// Starts a push login for `user` with the PIN its token was enrolled with.
 fn trigger(pi: &PrivacyIdea, user: &str) -> Result<(String, Option<String>), Failed> {
-    let response = pi.validate_check(user, &format!("{user}-pin"))?;
-    assert_eq!(
-        response.authentication.as_deref(),
-        Some("CHALLENGE"),
-        "{}",
-        response.json
-    );
-    Ok((response.transaction()?, response.presence_answer.clone()))
-}
-
-fn status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
-    Ok(pi
-        .poll_transaction(transaction)?
-        .challenge_status
-        .unwrap_or_default())
+    Ok(pi.trigger(user, &format!("{user}-pin"))?)
 }
 
 fn enroll_poll_approve_and_sign_in(pi: &PrivacyIdea) -> Outcome {
@@ -129,7 +113,7 @@ fn enroll_poll_approve_and_sign_in(pi: &PrivacyIdea) -> Outcome {
     let outcome = app.answer(&request.nonce, Decision::Approve { answer: None })?;
     let approved_in = started.elapsed();
     assert_eq!(outcome.display_code, None);
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     let finished = pi.finalize("alice", &transaction, "")?;
     assert!(finished.accepted(), "{}", finished.json);
     eprintln!(
@@ -161,7 +145,7 @@ fn deny_and_deny_with_reasons(pi: &PrivacyIdea) -> Outcome {
             "privacyIDEA 3.14 advertises decline reasons"
         );
         app.answer(&request.nonce, Decision::Deny { reason })?;
-        assert_eq!(status(pi, &transaction)?, expected, "{user}");
+        assert_eq!(pi.challenge_status(&transaction)?, expected, "{user}");
         let finished = pi.finalize(user, &transaction, "")?;
         assert!(
             !finished.accepted(),
@@ -201,7 +185,7 @@ fn number_matching_wrong_then_right(pi: &PrivacyIdea) -> Outcome {
         matches!(refused, Err(AuthError::Push(PushError::Rejected { .. }))),
         "a wrong number is an error: {refused:?}"
     );
-    assert_eq!(status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     assert_eq!(
         app.auth.pending_push_requests()?.len(),
         1,
@@ -213,7 +197,7 @@ fn number_matching_wrong_then_right(pi: &PrivacyIdea) -> Outcome {
             answer: Some(shown),
         },
     )?;
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     pi.delete_policy("erin-nm")?;
     Ok(())
 }
@@ -263,7 +247,7 @@ fn notification_and_poll_are_one_request(pi: &PrivacyIdea) -> Outcome {
         "seen both ways, listed once"
     );
     app.answer(&from_push.nonce, Decision::Approve { answer: None })?;
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     // The same message delivered again is a replay.
     let replay = app.auth.handle_notification(&message.to_string());
     assert!(
@@ -292,7 +276,7 @@ fn notification_and_poll_are_one_request(pi: &PrivacyIdea) -> Outcome {
     assert_eq!(message["device_token"], "fcm-grace-2");
     let request = app.auth.handle_notification(&message.to_string())?;
     app.answer(&request.nonce, Decision::Deny { reason: None })?;
-    assert_eq!(status(pi, &transaction)?, "declined");
+    assert_eq!(pi.challenge_status(&transaction)?, "declined");
     Ok(())
 }
 
@@ -364,7 +348,11 @@ fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
         matches!(refused, Err(AuthError::PushGate { .. })),
         "{refused:?}"
     );
-    assert_eq!(status(pi, &transaction)?, "pending", "nothing was sent");
+    assert_eq!(
+        pi.challenge_status(&transaction)?,
+        "pending",
+        "nothing was sent"
+    );
     block_on(app.auth.answer_push(
         &request.nonce,
         Decision::Approve {
@@ -372,7 +360,7 @@ fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
         },
         UserPresence::DeviceUnlocked,
     ))?;
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     Ok(())
 }
 
@@ -393,7 +381,7 @@ fn a_replaced_phone_enrolls_again(pi: &PrivacyIdea) -> Outcome {
     let (transaction, _) = trigger(pi, "mallory")?;
     let request = new.check(1)?.remove(0);
     new.answer(&request.nonce, Decision::Approve { answer: None })?;
-    assert_eq!(status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     assert!(block_on(old.auth.check_pending())?.requests.is_empty());
     Ok(())
 }
@@ -428,52 +416,10 @@ const CASES: &[(&str, Case)] = &[
     ),
 ];
 
-fn selected(args: &Arguments, name: &str) -> bool {
-    let matches = |pattern: &str| {
-        if args.exact {
-            name == pattern
-        } else {
-            name.contains(pattern)
-        }
-    };
-    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
-}
-
 fn main() -> ExitCode {
-    let mut args = Arguments::from_args();
-    if args.test_threads.is_none() {
-        args.test_threads = Some(1);
-    }
-    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
-    let server = if args.list || !any_selected {
-        None
-    } else {
-        match PrivacyIdea::start() {
-            Ok(server) => {
-                eprintln!(
-                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
-                    server.base_url(),
-                    server.started_in()
-                );
-                Some(Arc::new(server))
-            }
-            Err(e) => {
-                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    let trials = CASES
-        .iter()
-        .map(|&(name, case)| {
-            let server = server.clone();
-            Trial::test(name, move || match &server {
-                Some(pi) => case(pi),
-                None => Err("the server was not started".into()),
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    drop(server);
-    conclusion.exit_code()
+    suite::run(&Suite {
+        cases: CASES,
+        alone: &[],
+        default_threads: Some(1),
+    })
 }

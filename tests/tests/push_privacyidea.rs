@@ -11,7 +11,6 @@
 //! skipped.
 
 use std::process::ExitCode;
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use authcore::otp::OtpKind;
@@ -22,11 +21,9 @@ use authcore::push::{
     SoftwareDeviceKey, UnverifiedChallenge,
 };
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
+use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
 use data_encoding::BASE64;
-use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
-
-type Outcome = Result<(), Failed>;
 
 /// The validity the client assumes for a challenge: privacyIDEA's default.
 const VALIDITY: Duration = authcore::push::DEFAULT_CHALLENGE_VALIDITY;
@@ -133,32 +130,6 @@ impl Phone {
     }
 }
 
-/// Triggers a push login for `user` and checks it is a challenge.
-fn trigger(pi: &PrivacyIdea, user: &str, pin: &str) -> Result<(String, Option<String>), Failed> {
-    let check = pi.validate_check(user, pin)?;
-    assert_eq!(check.http_status, 200, "{}", check.json);
-    assert!(check.status, "{}", check.json);
-    assert!(
-        !check.value,
-        "a trigger does not authenticate yet: {}",
-        check.json
-    );
-    assert_eq!(
-        check.authentication.as_deref(),
-        Some("CHALLENGE"),
-        "{}",
-        check.json
-    );
-    Ok((check.transaction()?, check.presence_answer))
-}
-
-fn challenge_status(pi: &PrivacyIdea, transaction: &str) -> Result<String, Failed> {
-    let status = pi.poll_transaction(transaction)?;
-    Ok(status
-        .challenge_status
-        .unwrap_or_else(|| panic!("no challenge_status: {}", status.json)))
-}
-
 fn assert_request_texts(request: &PushRequest, phone: &Phone, user: &str, pi: &PrivacyIdea) {
     assert_eq!(request.serial, phone.serial());
     assert_eq!(request.title, PUSH_TITLE);
@@ -207,9 +178,9 @@ fn enroll_registers_the_device_key(pi: &PrivacyIdea) -> Outcome {
 
 fn approve_accepts_the_login(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "bob", "bob-pin", 2048, None)?;
-    let (transaction, presence) = trigger(pi, "bob", "bob-pin")?;
+    let (transaction, presence) = pi.trigger("bob", "bob-pin")?;
     assert_eq!(presence, None, "no number matching without the policy");
-    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
 
     let request = phone.poll_one()?;
     assert_request_texts(&request, &phone, "bob", pi);
@@ -261,7 +232,7 @@ fn approve_accepts_the_login(pi: &PrivacyIdea) -> Outcome {
 
 fn deny_declines_the_login(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "carol", "carol-pin", 2048, None)?;
-    let (transaction, _) = trigger(pi, "carol", "carol-pin")?;
+    let (transaction, _) = pi.trigger("carol", "carol-pin")?;
     let request = phone.poll_one()?;
     phone.answer(&request, &PushAnswer::Decline)?;
     let status = pi.poll_transaction(&transaction)?;
@@ -288,11 +259,11 @@ fn decline_reasons_reach_the_server(pi: &PrivacyIdea) -> Outcome {
     ] {
         let pin = format!("{user}-pin");
         let phone = Phone::enroll(pi, user, &pin, 2048, None)?;
-        let (transaction, _) = trigger(pi, user, &pin)?;
+        let (transaction, _) = pi.trigger(user, &pin)?;
         let request = phone.poll_one()?;
         assert!(request.capabilities.verified && request.capabilities.decline_reason);
         phone.answer(&request, &PushAnswer::DeclineWithReason(reason))?;
-        let status = challenge_status(pi, &transaction)?;
+        let status = pi.challenge_status(&transaction)?;
         assert_eq!(status, expected, "decline reason {}", reason.as_str());
     }
     Ok(())
@@ -306,7 +277,7 @@ fn number_matching_needs_the_right_option(pi: &PrivacyIdea) -> Outcome {
         "frank",
     )?;
     let phone = Phone::enroll(pi, "frank", "frank-pin", 2048, None)?;
-    let (transaction, presence) = trigger(pi, "frank", "frank-pin")?;
+    let (transaction, presence) = pi.trigger("frank", "frank-pin")?;
     let presence = presence.unwrap_or_else(|| panic!("the trigger carries detail.presence_answer"));
     let request = phone.poll_one()?;
     let options = request
@@ -334,10 +305,10 @@ fn number_matching_needs_the_right_option(pi: &PrivacyIdea) -> Outcome {
         Err(PushError::Rejected { .. }) => {}
         other => panic!("a wrong option must be rejected by the server: {other:?}"),
     }
-    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     // The challenge stays open: the right option accepts.
     phone.answer(&request, &PushAnswer::AcceptWithPresence(presence))?;
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     let finished = pi.finalize("frank", &transaction, "")?;
     assert!(finished.accepted(), "{}", finished.json);
     pi.delete_policy("frank-number-matching")?;
@@ -352,7 +323,7 @@ fn code_to_phone_shows_the_code(pi: &PrivacyIdea) -> Outcome {
         "grace",
     )?;
     let phone = Phone::enroll(pi, "grace", "grace-pin", 2048, None)?;
-    let (transaction, _) = trigger(pi, "grace", "grace-pin")?;
+    let (transaction, _) = pi.trigger("grace", "grace-pin")?;
     let request = phone.poll_one()?;
     let outcome = phone.answer(&request, &PushAnswer::Accept)?;
     let code = outcome
@@ -378,7 +349,7 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "heidi", "heidi-pin", 2048, Some("fcm-heidi"))?;
     // Another token, so another server key.
     let other = Phone::enroll(pi, "judy", "judy-pin", 2048, None)?;
-    let (transaction, _) = trigger(pi, "heidi", "heidi-pin")?;
+    let (transaction, _) = pi.trigger("heidi", "heidi-pin")?;
     let message = pi
         .fake_fcm()
         .wait_for_serial(phone.serial(), 0, FCM_WAIT)
@@ -466,7 +437,7 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
     ));
     assert!(store.pending(later).is_empty());
     assert_eq!(
-        challenge_status(pi, &transaction)?,
+        pi.challenge_status(&transaction)?,
         "pending",
         "nothing was answered"
     );
@@ -479,7 +450,7 @@ fn expired_on_the_server_is_refused(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "ivan", "ivan-pin", 2048, None)?;
     // Only challenges created while this is set get the short window.
     pi.set_config("PushChallengeValidityTime", "4")?;
-    let triggered = trigger(pi, "ivan", "ivan-pin");
+    let triggered = pi.trigger("ivan", "ivan-pin");
     pi.set_config("PushChallengeValidityTime", "120")?;
     let (transaction, _) = triggered?;
     let request = phone.poll_one()?;
@@ -502,7 +473,7 @@ fn delivered_through_the_http_gateway(pi: &PrivacyIdea) -> Outcome {
     pi.use_fake_fcm_for_user(GATEWAY, "mallory")?;
     let phone = Phone::enroll(pi, "mallory", "mallory-pin", 2048, Some("fcm-mallory"))?;
     assert!(!phone.credential.poll_only, "a token with a push channel");
-    let (transaction, _) = trigger(pi, "mallory", "mallory-pin")?;
+    let (transaction, _) = pi.trigger("mallory", "mallory-pin")?;
     let message = pi
         .fake_fcm()
         .wait_for_serial(phone.serial(), 0, FCM_WAIT)
@@ -531,7 +502,7 @@ fn delivered_through_the_http_gateway(pi: &PrivacyIdea) -> Outcome {
     );
     phone.answer(&request, &PushAnswer::Accept)?;
     store.mark_answered(&request.nonce, SystemTime::now());
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     let finished = pi.finalize("mallory", &transaction, "")?;
     assert!(finished.accepted(), "{}", finished.json);
     Ok(())
@@ -551,7 +522,7 @@ fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
     let old_credential = phone.credential.clone();
     phone.credential.fb_token = Some("fcm-niaj-new".to_owned());
     // The next notification goes to the new token.
-    let (transaction, _) = trigger(pi, "niaj", "niaj-pin")?;
+    let (transaction, _) = pi.trigger("niaj", "niaj-pin")?;
     let message = pi
         .fake_fcm()
         .wait_for_serial(phone.serial(), 0, FCM_WAIT)
@@ -565,7 +536,7 @@ fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
     ));
     let request = challenge.verify(&phone.credential, now, VALIDITY)?;
     phone.answer(&request, &PushAnswer::Accept)?;
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     // A forged update (signed by another key) is refused.
     let intruder = SoftwareDeviceKey::generate(2048)?;
     let forged = block_on(phone.client.update_push_token(
@@ -623,11 +594,11 @@ fn enroll_and_approve_with_a_4096_bit_key(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "peggy", "peggy-pin", 4096, None)?;
     let enrolled_in = started.elapsed();
     assert_eq!(phone.key.bits(), 4096);
-    let (transaction, _) = trigger(pi, "peggy", "peggy-pin")?;
+    let (transaction, _) = pi.trigger("peggy", "peggy-pin")?;
     let request = phone.poll_one()?;
     assert_request_texts(&request, &phone, "peggy", pi);
     phone.answer(&request, &PushAnswer::Accept)?;
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     assert!(pi.finalize("peggy", &transaction, "")?.accepted());
     eprintln!(
         "  4096-bit device key: key generation + enrollment {:.2?}, whole case {:.2?}",
@@ -761,7 +732,7 @@ fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
         "push_ssl_verify=1",
         "victor",
     )?;
-    let (transaction, _) = trigger(pi, "victor", "victor-pin")?;
+    let (transaction, _) = pi.trigger("victor", "victor-pin")?;
     let outcome = phone.poll()?;
     assert!(outcome.requests.is_empty(), "{outcome:?}");
     assert_eq!(outcome.rejected.len(), 1, "{outcome:?}");
@@ -769,19 +740,19 @@ fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
         matches!(outcome.rejected[0].error, PushError::InsecureUrl { .. }),
         "{outcome:?}"
     );
-    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     pi.delete_policy("victor-auth-sslverify")?;
     // With the server's setting back to sslverify=0 the same challenge is offered again.
     let request = phone.poll_one()?;
     phone.answer(&request, &PushAnswer::Decline)?;
-    assert_eq!(challenge_status(pi, &transaction)?, "declined");
+    assert_eq!(pi.challenge_status(&transaction)?, "declined");
     Ok(())
 }
 
 fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "walter", "walter-pin", 2048, None)?;
-    let (first, _) = trigger(pi, "walter", "walter-pin")?;
-    let (second, _) = trigger(pi, "walter", "walter-pin")?;
+    let (first, _) = pi.trigger("walter", "walter-pin")?;
+    let (second, _) = pi.trigger("walter", "walter-pin")?;
     assert_ne!(first, second);
     let outcome = phone.poll()?;
     assert!(outcome.rejected.is_empty(), "{outcome:?}");
@@ -798,19 +769,13 @@ fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
     // Accepting one decides exactly one login; the other is still open.
     phone.answer(&pending[0], &PushAnswer::Accept)?;
     store.mark_answered(&pending[0].nonce, now);
-    let mut states = [
-        challenge_status(pi, &first)?,
-        challenge_status(pi, &second)?,
-    ];
+    let mut states = [pi.challenge_status(&first)?, pi.challenge_status(&second)?];
     states.sort();
     assert_eq!(states, ["accept", "pending"]);
     assert_eq!(store.pending(now).len(), 1);
 
     phone.answer(&pending[1], &PushAnswer::Decline)?;
-    let mut states = [
-        challenge_status(pi, &first)?,
-        challenge_status(pi, &second)?,
-    ];
+    let mut states = [pi.challenge_status(&first)?, pi.challenge_status(&second)?];
     states.sort();
     assert_eq!(states, ["accept", "declined"]);
     Ok(())
@@ -825,12 +790,12 @@ fn non_ascii_texts_are_signed_as_utf8(pi: &PrivacyIdea) -> Outcome {
         "xavier",
     )?;
     let phone = Phone::enroll(pi, "xavier", "xavier-pin", 2048, None)?;
-    let (transaction, _) = trigger(pi, "xavier", "xavier-pin")?;
+    let (transaction, _) = pi.trigger("xavier", "xavier-pin")?;
     let request = phone.poll_one()?;
     assert_eq!(request.title, "Grüße ✓ Ünïcødé");
     assert_eq!(request.question, "Anmeldung für xavier – 許可しますか?");
     phone.answer(&request, &PushAnswer::Accept)?;
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     pi.delete_policy("xavier-texts")?;
     Ok(())
 }
@@ -838,7 +803,7 @@ fn non_ascii_texts_are_signed_as_utf8(pi: &PrivacyIdea) -> Outcome {
 fn requests_signed_by_another_device_key_are_refused(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "yvonne", "yvonne-pin", 2048, None)?;
     let intruder = SoftwareDeviceKey::generate(2048)?;
-    let (transaction, _) = trigger(pi, "yvonne", "yvonne-pin")?;
+    let (transaction, _) = pi.trigger("yvonne", "yvonne-pin")?;
     // The server checks our signatures: a poll signed by another key is refused (HTTP 400,
     // which never says whether the serial exists) ...
     match block_on(
@@ -862,13 +827,11 @@ fn requests_signed_by_another_device_key_are_refused(pi: &PrivacyIdea) -> Outcom
         matches!(forged, Err(PushError::Rejected { .. })),
         "{forged:?}"
     );
-    assert_eq!(challenge_status(pi, &transaction)?, "pending");
+    assert_eq!(pi.challenge_status(&transaction)?, "pending");
     phone.answer(&request, &PushAnswer::Accept)?;
-    assert_eq!(challenge_status(pi, &transaction)?, "accept");
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
     Ok(())
 }
-
-type Case = fn(&PrivacyIdea) -> Outcome;
 
 const CASES: &[(&str, Case)] = &[
     (
@@ -931,71 +894,10 @@ const CASES: &[(&str, Case)] = &[
     ("otp::hotp_from_the_servers_uri", hotp_from_the_servers_uri),
 ];
 
-/// Whether libtest-mimic will run the case `name` with these arguments (its filter rules).
-fn selected(args: &Arguments, name: &str) -> bool {
-    let matches = |pattern: &str| {
-        if args.exact {
-            name == pattern
-        } else {
-            name.contains(pattern)
-        }
-    };
-    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
-}
-
-/// Cases that change server-wide settings (not user-scoped policies) for a moment; with
-/// `--test-threads` above 1 they still run alone.
-const CHANGES_GLOBAL_SETTINGS: &[&str] = &["push::expired_on_the_server_is_refused"];
-static SETTINGS: RwLock<()> = RwLock::new(());
-
 fn main() -> ExitCode {
-    let mut args = Arguments::from_args();
-    if args.test_threads.is_none() {
-        args.test_threads = Some(1);
-    }
-    // `cargo test --workspace some_filter` runs this binary too: start no server when the
-    // filter leaves no case to run (or when only listing).
-    let any_selected = CASES.iter().any(|(name, _)| selected(&args, name));
-    let server = if args.list || !any_selected {
-        None
-    } else {
-        let started = Instant::now();
-        match PrivacyIdea::start() {
-            Ok(server) => {
-                eprintln!(
-                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
-                    server.base_url(),
-                    started.elapsed()
-                );
-                Some(Arc::new(server))
-            }
-            Err(e) => {
-                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    let trials = CASES
-        .iter()
-        .map(|&(name, case)| {
-            let server = server.clone();
-            Trial::test(name, move || {
-                let Some(pi) = &server else {
-                    return Err("the server was not started".into());
-                };
-                // A case that changes a global server setting runs alone; the others share.
-                if CHANGES_GLOBAL_SETTINGS.contains(&name) {
-                    let _alone = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
-                    case(pi)
-                } else {
-                    let _shared = SETTINGS.read().unwrap_or_else(|p| p.into_inner());
-                    case(pi)
-                }
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    // The trials (and their clones of the Arc) are gone: this drop stops the server.
-    drop(server);
-    conclusion.exit_code()
+    suite::run(&Suite {
+        cases: CASES,
+        alone: &["push::expired_on_the_server_is_refused"],
+        default_threads: Some(1),
+    })
 }

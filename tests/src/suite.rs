@@ -1,0 +1,95 @@
+//! One privacyIDEA per test binary: a `harness = false` test's `main` hands its cases to
+//! [`run`], which starts the server only if a case is selected, runs the cases with libtest's
+//! filtering and report (libtest-mimic), and stops the server after the last one. The default
+//! harness has no "after all tests" hook, hence this.
+
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+
+pub use libtest_mimic::Failed;
+use libtest_mimic::{Arguments, Trial};
+
+use crate::privacyidea::PrivacyIdea;
+
+/// What a case returns: `Err` (or a panic) fails it.
+pub type Outcome = Result<(), Failed>;
+/// A case: a named function of the running server.
+pub type Case = fn(&PrivacyIdea) -> Outcome;
+
+/// How a binary's cases share the server.
+pub struct Suite {
+    pub cases: &'static [(&'static str, Case)],
+    /// Cases that change server-wide settings for a moment: they run alone even when
+    /// `--test-threads` lets the others share the server.
+    pub alone: &'static [&'static str],
+    /// Threads when the command line does not say (`None`: libtest's default, one per core).
+    pub default_threads: Option<usize>,
+}
+
+/// Whether libtest-mimic will run the case `name` with these arguments (its filter rules).
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| {
+        if args.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
+static SETTINGS: RwLock<()> = RwLock::new(());
+
+/// Runs `suite` against one privacyIDEA it starts; fails (never skips) when the server cannot
+/// be installed or started.
+pub fn run(suite: &Suite) -> ExitCode {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        args.test_threads = suite.default_threads;
+    }
+    // `cargo test --workspace some_filter` runs this binary too: start no server when the
+    // filter leaves no case to run (or when only listing).
+    let any_selected = suite.cases.iter().any(|(name, _)| selected(&args, name));
+    let server = if args.list || !any_selected {
+        None
+    } else {
+        match PrivacyIdea::start() {
+            Ok(server) => {
+                eprintln!(
+                    "privacyIDEA 3.14 serving at {} (started in {:.1?})",
+                    server.base_url(),
+                    server.started_in()
+                );
+                Some(Arc::new(server))
+            }
+            Err(e) => {
+                eprintln!("error: the privacyIDEA 3.14 test server could not be started: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let trials = suite
+        .cases
+        .iter()
+        .map(|&(name, case)| {
+            let server = server.clone();
+            let alone = suite.alone.contains(&name);
+            Trial::test(name, move || {
+                let Some(pi) = &server else {
+                    return Err("the server was not started".into());
+                };
+                if alone {
+                    let _alone = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                } else {
+                    let _shared = SETTINGS.read().unwrap_or_else(|p| p.into_inner());
+                    case(pi)
+                }
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The trials (and their clones of the Arc) are gone: this drop stops the server.
+    drop(server);
+    conclusion.exit_code()
+}
