@@ -19,18 +19,10 @@ use authcore::clock::SystemClock;
 use authcore::policy::Platform;
 use authcore::vault::FileKeyStore;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
-use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
+use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 
 const GATEWAY: &str = "fakefcm";
 const FCM_WAIT: Duration = Duration::from_secs(20);
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"))
-        .block_on(future)
-}
 
 /// A phone: an app's vault with the core on top.
 struct App {

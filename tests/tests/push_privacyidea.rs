@@ -21,7 +21,7 @@ use authcore::push::{
     SoftwareDeviceKey, UnverifiedChallenge,
 };
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
-use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
+use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 use data_encoding::BASE64;
 use serde_json::Value;
 
@@ -29,14 +29,6 @@ use serde_json::Value;
 const VALIDITY: Duration = authcore::push::DEFAULT_CHALLENGE_VALIDITY;
 const FCM_WAIT: Duration = Duration::from_secs(20);
 const GATEWAY: &str = "fakefcm";
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"))
-        .block_on(future)
-}
 
 /// One phone with one enrolled PUSH token.
 struct Phone {
