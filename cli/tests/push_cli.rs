@@ -6,18 +6,38 @@
 //! `AUTHCORE_HOME` per case.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, ExitCode, Output, Stdio};
 use std::time::Duration;
 
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
 use authcore_tests::suite::{self, Case, Failed, Outcome, Suite};
+use authcore_tests::tls_front::TlsFront;
 use serde_json::Value;
 
 const GATEWAY: &str = "fakefcm";
 
 fn authcore(home: &Path, args: &[&str], stdin: &str) -> Result<Output, Failed> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
+    authcore_trusting(home, args, stdin, None)
+}
+
+/// Runs `authcore`; with `ca_file`, the platform trust store also holds that CA (as a CA the
+/// user or their company installed: `SSL_CERT_FILE` on Linux).
+fn authcore_trusting(
+    home: &Path,
+    args: &[&str],
+    stdin: &str,
+    ca_file: Option<&Path>,
+) -> Result<Output, Failed> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authcore"));
+    command
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    if let Some(ca_file) = ca_file {
+        command.env("SSL_CERT_FILE", ca_file);
+    }
+    let mut child = command
         .args(args)
         .env("AUTHCORE_HOME", home)
         .stdin(Stdio::piped())
@@ -430,7 +450,101 @@ fn bad_enrollment_input(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+/// Checks that `out` succeeded and returns its stdout.
+fn succeeded(args: &[&str], out: Output) -> Result<String, Failed> {
+    if !out.status.success() {
+        return Err(format!(
+            "authcore {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// privacyIDEA behind an HTTPS front: with `sslverify=1` the certificate is checked against the
+/// platform's trust store (refused until the test CA is trusted), with `sslverify=0` TLS is still
+/// used but any certificate is accepted.
+fn tls_is_verified_unless_the_server_says_otherwise(pi: &PrivacyIdea) -> Outcome {
+    let front = TlsFront::start(SocketAddr::from(([127, 0, 0, 1], pi.port())))?;
+    let https = front.url("/ttype/push");
+    let ca = Some(front.ca_file());
+    for (user, verify) in [("heidi", true), ("ivan", false)] {
+        let flag = u8::from(verify);
+        pi.set_user_policy(
+            &format!("{user}-tls-enrollment"),
+            "enrollment",
+            &format!("push_registration_url={https}, push_ssl_verify={flag}"),
+            user,
+        )?;
+        pi.set_user_policy(
+            &format!("{user}-tls-authentication"),
+            "authentication",
+            &format!("push_ssl_verify={flag}"),
+            user,
+        )?;
+        let home = tempfile::tempdir()?;
+        let init = pi.init_push_token(user, &format!("{user}-pin"))?;
+        assert!(
+            init.uri.contains(&format!("sslverify={flag}")),
+            "{}",
+            init.uri
+        );
+        let enroll = [
+            "push",
+            "enroll",
+            init.uri.as_str(),
+            "--key-bits",
+            "2048",
+            "--json",
+        ];
+        if verify {
+            // The CA is not trusted yet: the handshake fails (UnknownIssuer), nothing is enrolled.
+            let refused = fails(home.path(), &enroll, "", 1)?;
+            assert!(refused.contains("certificate"), "{refused}");
+            assert_eq!(
+                json(home.path(), &["list", "--json"])?,
+                Value::Array(vec![])
+            );
+        }
+        let trust = if verify { ca } else { None };
+        let account: Value = serde_json::from_str(&succeeded(
+            &enroll,
+            authcore_trusting(home.path(), &enroll, "", trust)?,
+        )?)?;
+        assert_eq!(account["push_serial"], init.serial.as_str());
+
+        let (transaction, _) = trigger(pi, user)?;
+        let pending = ["push", "pending", "--json"];
+        if verify {
+            // Polling without the CA: a warning naming the certificate, no request.
+            let out = authcore_trusting(home.path(), &pending, "", None)?;
+            let warning = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(warning.contains("certificate"), "{warning}");
+            assert_eq!(String::from_utf8(out.stdout)?.trim(), "[]");
+        }
+        let listed: Value = serde_json::from_str(&succeeded(
+            &pending,
+            authcore_trusting(home.path(), &pending, "", trust)?,
+        )?)?;
+        let nonce = text(&listed[0]["nonce"]);
+        let approve = ["push", "approve", nonce.as_str()];
+        succeeded(
+            &approve,
+            authcore_trusting(home.path(), &approve, "", trust)?,
+        )?;
+        assert_eq!(pi.challenge_status(&transaction)?, "accept", "{user}");
+        pi.delete_policy(&format!("{user}-tls-enrollment"))?;
+        pi.delete_policy(&format!("{user}-tls-authentication"))?;
+    }
+    Ok(())
+}
+
 const CASES: &[(&str, Case)] = &[
+    (
+        "cli::tls_is_verified_unless_the_server_says_otherwise",
+        tls_is_verified_unless_the_server_says_otherwise,
+    ),
     ("cli::enroll_pending_approve", enroll_pending_approve),
     ("cli::deny_with_reasons", deny_with_reasons),
     (

@@ -33,3 +33,6 @@ pub mod privacyidea;
 
 /// The `main` of an interop test binary: one privacyIDEA shared by its cases.
 pub mod suite;
+
+/// An HTTPS front (test CA, rustls) for the plain-http privacyIDEA, for the TLS cases.
+pub mod tls_front;
