@@ -307,6 +307,54 @@ fn number_matching_needs_the_right_option(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+/// The other option sets privacyIDEA offers: two-digit numbers, and an issuer's own labels.
+fn number_matching_numeric_and_custom_options(pi: &PrivacyIdea) -> Outcome {
+    for (user, action, expected) in [
+        (
+            "zoe",
+            "push_require_presence=1, push_presence_options=NUMERIC, push_presence_num_options=6",
+            None,
+        ),
+        (
+            "zoe",
+            "push_require_presence=1, push_presence_options=CUSTOM, \
+             push_presence_custom_options=0A:1B:2C:3D, push_presence_num_options=4",
+            Some(["0A", "1B", "2C", "3D"]),
+        ),
+    ] {
+        let policy = format!("{user}-presence-options");
+        pi.set_user_policy(&policy, "authentication", action, user)?;
+        let pin = format!("{user}-pin");
+        let phone = Phone::enroll(pi, user, &pin, 2048, None)?;
+        let (transaction, presence) = pi.trigger(user, &pin)?;
+        let presence = presence.unwrap_or_else(|| panic!("no presence_answer for {user}"));
+        let request = phone.poll_one()?;
+        let mut options = request.require_presence.clone().unwrap_or_default();
+        assert!(options.contains(&presence), "{presence} among {options:?}");
+        match expected {
+            None => {
+                assert_eq!(options.len(), 6, "{options:?}");
+                assert!(
+                    options
+                        .iter()
+                        .all(|o| o.len() == 2 && o.bytes().all(|b| b.is_ascii_digit())),
+                    "two-digit numbers: {options:?}"
+                );
+            }
+            Some(labels) => {
+                options.sort();
+                assert_eq!(options, labels);
+            }
+        }
+        phone.answer(&request, &PushAnswer::AcceptWithPresence(presence))?;
+        assert_eq!(pi.challenge_status(&transaction)?, "accept", "{user}");
+        pi.delete_policy(&policy)?;
+        // One push token per trigger: the next round enrolls afresh.
+        pi.delete_token(phone.serial())?;
+    }
+    Ok(())
+}
+
 fn code_to_phone_shows_the_code(pi: &PrivacyIdea) -> Outcome {
     pi.set_user_policy(
         "grace-code-to-phone",
@@ -835,6 +883,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "push::decline_reasons_reach_the_server",
         decline_reasons_reach_the_server,
+    ),
+    (
+        "push::number_matching_numeric_and_custom_options",
+        number_matching_numeric_and_custom_options,
     ),
     (
         "push::number_matching_needs_the_right_option",
