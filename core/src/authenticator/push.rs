@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{AccountInfo, AuthError, Authenticator, Result, State};
-use crate::account::{AccountId, Names};
+use crate::account::{Account, AccountId, Names};
 use crate::clock;
 use crate::policy::{PasswordlessRule, Platform};
 use crate::push::{
@@ -142,14 +142,19 @@ impl State {
             .collect()
     }
 
-    fn request_info(&self, request: &PushRequest) -> Option<PushRequestInfo> {
-        let loaded = self.accounts.iter().find(|l| {
+    /// The account holding the push token `serial`, with that token.
+    fn push_account(&self, serial: &str) -> Option<(&Account, &PushCredential)> {
+        self.accounts.iter().find_map(|l| {
             l.account
                 .push
                 .as_ref()
-                .is_some_and(|p| p.serial == request.serial)
-        })?;
-        let account = &loaded.account;
+                .filter(|p| p.serial == serial)
+                .map(|p| (&l.account, p))
+        })
+    }
+
+    fn request_info(&self, request: &PushRequest) -> Option<PushRequestInfo> {
+        let (account, credential) = self.push_account(&request.serial)?;
         Some(PushRequestInfo {
             nonce: request.nonce.clone(),
             account_id: account.id.clone(),
@@ -163,10 +168,7 @@ impl State {
             expires_at: unix_seconds(request.expires_at),
             decline_reasons: request.capabilities.verified && request.capabilities.decline_reason,
             passwordless: self.passwordless.contains(&account.id),
-            unlock_required: account
-                .push
-                .as_ref()
-                .is_some_and(|p| p.app_force_unlock.is_some()),
+            unlock_required: credential.app_force_unlock.is_some(),
         })
     }
 
@@ -181,20 +183,21 @@ impl State {
     /// Keeps a verified request, and the server's current endpoint it carries.
     fn keep(&mut self, request: &PushRequest, now: SystemTime) -> Result<PushInserted> {
         let inserted = self.vault.store_push_request(request, now)?;
-        if inserted == PushInserted::New
-            && let Some(id) = self.vault.account_for_serial(&request.serial)?
-            && let Some(current) = self
-                .accounts
-                .iter()
-                .find(|l| l.account.id == id)
-                .and_then(|l| l.account.push.clone())
-            && (current.url != request.url || current.sslverify != request.sslverify)
-        {
+        let moved = match self.push_account(&request.serial) {
+            Some((account, current))
+                if inserted == PushInserted::New
+                    && (current.url != request.url || current.sslverify != request.sslverify) =>
+            {
+                Some((account.id.clone(), current.fb_token.clone()))
+            }
+            _ => None,
+        };
+        if let Some((id, fb_token)) = moved {
             self.vault.update_push_credential(
                 &id,
                 &request.url,
                 request.sslverify,
-                current.fb_token.as_deref(),
+                fb_token.as_deref(),
                 unix_seconds(now) as i64,
             )?;
             self.reload()?;
@@ -271,14 +274,10 @@ impl Authenticator {
         let enrollment = PushEnrollment::parse(uri, now, now).map_err(push_error)?;
         let (attach_id, platform) = {
             let state = self.state()?;
-            if let Some((id, _)) = state
-                .push_accounts()
-                .into_iter()
-                .find(|(_, p)| p.serial == enrollment.serial)
-            {
+            if let Some((account, _)) = state.push_account(&enrollment.serial) {
                 return Err(crate::vault::VaultError::PushSerialTaken {
                     serial: enrollment.serial.clone(),
-                    id: id.to_string(),
+                    id: account.id.to_string(),
                 }
                 .into());
             }
