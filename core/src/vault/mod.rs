@@ -188,6 +188,15 @@ impl StoredRow {
     }
 }
 
+/// Records `now` as the account's last change (inside the change's transaction).
+fn touch(tx: &rusqlite::Transaction<'_>, id: &AccountId, now: i64) -> Result<(), VaultError> {
+    tx.execute(
+        "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
+        params![id.as_str(), now],
+    )?;
+    Ok(())
+}
+
 fn damaged(what: impl Into<String>) -> VaultError {
     VaultError::Damaged { what: what.into() }
 }
@@ -480,10 +489,7 @@ impl Vault {
             for (order, account) in ids.iter().enumerate() {
                 update.execute(params![account, order as i64])?;
             }
-            tx.execute(
-                "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
-                params![id.as_str(), now],
-            )?;
+            touch(&tx, id, now)?;
         }
         tx.commit()?;
         Ok(())

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::crypto::SealingKey;
-use super::{Vault, VaultError, damaged, insert_account, read_account};
+use super::{Vault, VaultError, damaged, insert_account, read_account, touch};
 use crate::account::{Account, AccountId, Names};
 use crate::push::{AppForceUnlock, Capabilities, PushCredential, PushRequest};
 use crate::secret::Secret;
@@ -241,10 +241,7 @@ impl Vault {
             });
         }
         insert_credential(&self.key, &tx, id, &credential, &key)?;
-        tx.execute(
-            "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
-            params![id.as_str(), now],
-        )?;
+        touch(&tx, id, now)?;
         tx.commit()?;
         account.push = Some(credential);
         account.updated_at = now;
@@ -358,10 +355,7 @@ impl Vault {
         if n == 0 {
             return Err(VaultError::NotFound { id: id.to_string() });
         }
-        tx.execute(
-            "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
-            params![id.as_str(), now],
-        )?;
+        touch(&tx, id, now)?;
         tx.commit()?;
         Ok(())
     }
