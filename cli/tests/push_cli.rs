@@ -51,7 +51,11 @@ fn authcore_trusting(
 }
 
 fn ok(home: &Path, args: &[&str]) -> Result<String, Failed> {
-    let out = authcore(home, args, "")?;
+    succeeded(args, authcore(home, args, "")?)
+}
+
+/// Checks that `out` succeeded and returns its stdout.
+fn succeeded(args: &[&str], out: Output) -> Result<String, Failed> {
     if !out.status.success() {
         return Err(format!(
             "authcore {args:?} failed: {}",
@@ -448,18 +452,6 @@ fn bad_enrollment_input(pi: &PrivacyIdea) -> Outcome {
     let unknown = fails(home.path(), &["push", "approve", "NOSUCHNONCE"], "", 2)?;
     assert!(unknown.contains("NOSUCHNONCE"), "{unknown}");
     Ok(())
-}
-
-/// Checks that `out` succeeded and returns its stdout.
-fn succeeded(args: &[&str], out: Output) -> Result<String, Failed> {
-    if !out.status.success() {
-        return Err(format!(
-            "authcore {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
-    }
-    Ok(String::from_utf8(out.stdout)?)
 }
 
 /// privacyIDEA behind an HTTPS front: with `sslverify=1` the certificate is checked against the

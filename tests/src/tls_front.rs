@@ -134,11 +134,11 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, backend: SocketAddr) -> s
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     let connection = ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = StreamOwned::new(connection, stream);
-    let request = read_message(&mut BufReader::new(&mut tls), true)?;
+    let request = read_request(&mut BufReader::new(&mut tls))?;
 
     let mut upstream = TcpStream::connect(backend)?;
     upstream.set_read_timeout(Some(IO_TIMEOUT))?;
-    upstream.write_all(&request)?;
+    upstream.write_all(&with_connection_close(&request))?;
     let mut response = Vec::new();
     (&mut upstream)
         .take(MAX_MESSAGE)
@@ -151,10 +151,9 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, backend: SocketAddr) -> s
     Ok(())
 }
 
-/// Reads an HTTP/1.1 message head and its `Content-Length` body; with `close`, rewrites the
-/// head to ask for `Connection: close`.
-fn read_message(reader: &mut impl BufRead, close: bool) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::new();
+/// Reads one HTTP/1.1 request: its head and its `Content-Length` body.
+fn read_request(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut message = Vec::new();
     let mut length = 0u64;
     loop {
         let mut line = String::new();
@@ -163,23 +162,15 @@ fn read_message(reader: &mut impl BufRead, close: bool) -> std::io::Result<Vec<u
                 "connection closed in the message head",
             ));
         }
-        let end = line == "\r\n" || line == "\n";
-        let lower = line.to_ascii_lowercase();
-        if let Some(value) = lower.strip_prefix("content-length:") {
+        message.extend_from_slice(line.as_bytes());
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             length = value
                 .trim()
                 .parse()
                 .map_err(|_| std::io::Error::other("bad Content-Length"))?;
-        }
-        if end {
-            if close {
-                head.extend_from_slice(b"Connection: close\r\n");
-            }
-            head.extend_from_slice(b"\r\n");
-            break;
-        }
-        if !(close && lower.starts_with("connection:")) {
-            head.extend_from_slice(line.as_bytes());
         }
     }
     if length > MAX_MESSAGE {
@@ -187,17 +178,18 @@ fn read_message(reader: &mut impl BufRead, close: bool) -> std::io::Result<Vec<u
     }
     let mut body = vec![0; usize::try_from(length).map_err(std::io::Error::other)?];
     reader.read_exact(&mut body)?;
-    head.extend_from_slice(&body);
-    Ok(head)
+    message.extend_from_slice(&body);
+    Ok(message)
 }
 
-/// The backend's response with its `Connection` header replaced by `Connection: close`, so the
-/// client does not try to reuse a connection this front closes.
-fn with_connection_close(response: &[u8]) -> Vec<u8> {
-    let Some(head_end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return response.to_vec();
+/// An HTTP message with its `Connection` header replaced by `Connection: close`: the backend
+/// then ends its response by closing, and the client does not reuse a connection this front
+/// closes.
+fn with_connection_close(message: &[u8]) -> Vec<u8> {
+    let Some(head_end) = message.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return message.to_vec();
     };
-    let head = String::from_utf8_lossy(&response[..head_end]);
+    let head = String::from_utf8_lossy(&message[..head_end]);
     let mut out = String::new();
     for line in head.split("\r\n") {
         if !line.to_ascii_lowercase().starts_with("connection:") {
@@ -207,6 +199,6 @@ fn with_connection_close(response: &[u8]) -> Vec<u8> {
     }
     out.push_str("Connection: close\r\n\r\n");
     let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(&response[head_end + 4..]);
+    bytes.extend_from_slice(&message[head_end + 4..]);
     bytes
 }
