@@ -1,7 +1,7 @@
 //! Records and enums as Kotlin and Swift see them, converted from the core's types.
 
 use authcore::account::NewAccount;
-use authcore::authenticator::{AccountInfo, Added, CodeInfo, HotpCode as CoreHotpCode};
+use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode as CoreHotpCode};
 use authcore::otp::{Algorithm, OtpKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -158,6 +158,10 @@ pub struct AccountCode {
     pub valid_for: u32,
     pub next_code: String,
     pub period: u32,
+    /// Seconds added to the device clock for this code: the user's offset, or the account's
+    /// push server's clock when that server also checks its codes (`clock_from_server`).
+    pub clock_offset: i64,
+    pub clock_from_server: bool,
 }
 
 impl From<&CodeInfo> for AccountCode {
@@ -171,6 +175,8 @@ impl From<&CodeInfo> for AccountCode {
             valid_for: c.valid_for,
             next_code: c.next_code.clone(),
             period: c.period,
+            clock_offset: c.clock_offset.seconds(),
+            clock_from_server: matches!(c.clock_offset, CodeClock::Server(_)),
         }
     }
 }

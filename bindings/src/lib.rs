@@ -2,14 +2,18 @@
 //! call converts its arguments, calls `authcore`, and converts the result. No logic lives here.
 //!
 //! Secrets cross only inward (an enrollment URI, a password) and outward only through the
-//! explicit `export_*` calls. The platform supplies the key store that wraps the vault's master
-//! key, the time source and, optionally, the store of push device keys; all are foreign traits.
-//! Push approvals (`push.rs`) are async where the core talks to a server.
+//! explicit `export_*` calls. The platform supplies, at open (`options.rs`), the key store that
+//! wraps the vault's master key, the time source, the store of push device keys (or the explicit
+//! choice of software keys) and the HTTP transport (`transport.rs`); all are foreign traits.
+//! Push approvals (`push.rs`) are async where the core talks to a server; their futures are
+//! polled by Kotlin's and Swift's own executors (no Rust runtime).
 
 mod convert;
 mod errors;
+mod options;
 mod platform;
 mod push;
+mod transport;
 
 use std::sync::Arc;
 
@@ -21,10 +25,14 @@ pub use convert::{
     Platform,
 };
 pub use errors::{AuthCoreError, KeyStoreError};
+pub use options::{DeviceKeys, OpenOptions};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};
 pub use push::{
     ApproveOutcome, CheckOutcome, DeclineReason, DeviceKeyStore, PushEnrollmentPreview,
-    PushRequest, PushTokenUpdate,
+    PushEnrollmentScan, PushRequest, PushTokenUpdate, ServerClock,
+};
+pub use transport::{
+    HttpHeader, HttpMethod, HttpRequest, HttpResponse, HttpTransport, TransportError,
 };
 
 uniffi::setup_scaffolding!();
@@ -46,16 +54,16 @@ type Result<T> = std::result::Result<T, AuthCoreError>;
 #[uniffi::export]
 impl Authenticator {
     /// Opens the vault at `path`, creating it (and a master key that `key_store` wraps) on first
-    /// use. `time_source` is asked for the time whenever codes are produced.
+    /// use, with what stays fixed while it is open (`options`: platform, device keys, transport,
+    /// time source).
     #[uniffi::constructor]
     pub fn open_or_create(
         path: String,
         key_store: Arc<dyn VaultKeyStore>,
-        time_source: Arc<dyn TimeSource>,
+        options: OpenOptions,
     ) -> Result<Arc<Self>> {
         let store = platform::ForeignKeyStore(key_store);
-        let inner =
-            CoreAuthenticator::open_or_create(path.as_ref(), &store, platform::clock(time_source))?;
+        let inner = CoreAuthenticator::open_or_create(path.as_ref(), &store, options.into())?;
         Ok(Arc::new(Authenticator { inner }))
     }
 
@@ -64,14 +72,11 @@ impl Authenticator {
     pub fn open_with_password(
         path: String,
         password: String,
-        time_source: Arc<dyn TimeSource>,
+        options: OpenOptions,
     ) -> Result<Arc<Self>> {
         let password = zeroize::Zeroizing::new(password);
-        let inner = CoreAuthenticator::open(
-            path.as_ref(),
-            Unlock::Password(&password),
-            platform::clock(time_source),
-        )?;
+        let inner =
+            CoreAuthenticator::open(path.as_ref(), Unlock::Password(&password), options.into())?;
         Ok(Arc::new(Authenticator { inner }))
     }
 

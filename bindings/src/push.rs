@@ -1,9 +1,10 @@
 //! Push approvals (privacyIDEA PUSH) as Kotlin and Swift see them: the records, the
 //! `DeviceKeyStore` foreign trait with its adapter to the core's `PlatformDeviceKeys`, and the
-//! push calls of `Authenticator`. Network calls are `async` on uniffi's tokio runtime (reqwest
-//! needs one); the rest are plain calls. Translation only.
+//! push calls of `Authenticator`. Network calls are `async`: their futures wait on the app's
+//! `HttpTransport` and are polled by Kotlin's or Swift's executor; the rest are plain calls.
+//! Translation only.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use authcore::authenticator::{
     AnswerOutcome, CheckOutcome as CoreCheckOutcome, Decision, DeclineReason as CoreDeclineReason,
@@ -12,7 +13,7 @@ use authcore::authenticator::{
 use zeroize::Zeroizing;
 
 use crate::errors::{AuthCoreError, KeyStoreError};
-use crate::{Account, Authenticator, Platform};
+use crate::{Account, Authenticator};
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
@@ -31,7 +32,7 @@ pub trait DeviceKeyStore: Send + Sync {
     fn delete(&self, alias: String) -> std::result::Result<(), KeyStoreError>;
 }
 
-struct ForeignDeviceKeys(Arc<dyn DeviceKeyStore>);
+pub(crate) struct ForeignDeviceKeys(pub Arc<dyn DeviceKeyStore>);
 
 fn device_key_error(e: KeyStoreError) -> PushError {
     PushError::DeviceKey {
@@ -70,6 +71,39 @@ pub struct PushEnrollmentPreview {
     pub poll_only: bool,
     /// How long the QR code may be used after scanning.
     pub ttl_seconds: u64,
+    /// When it was scanned, and the last moment it may be enrolled (Unix seconds).
+    pub scanned_at: u64,
+    pub expires_at: u64,
+}
+
+/// A scanned enrollment QR code, waiting for the user's confirmation. It keeps the scan time
+/// (the QR's `ttl` runs from it) and the one-time credential, which never crosses the FFI.
+#[derive(uniffi::Object)]
+pub struct PushEnrollmentScan {
+    preview: PushEnrollmentPreview,
+    /// Taken by `enroll_push`: a scan enrolls once.
+    enrollment: Mutex<Option<PushEnrollment>>,
+}
+
+impl std::fmt::Debug for PushEnrollmentScan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushEnrollmentScan")
+            .field("preview", &self.preview)
+            .finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl PushEnrollmentScan {
+    /// What the QR code would enroll.
+    pub fn preview(&self) -> PushEnrollmentPreview {
+        self.preview.clone()
+    }
+}
+
+fn unix(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl From<&PushEnrollment> for PushEnrollmentPreview {
@@ -82,6 +116,8 @@ impl From<&PushEnrollment> for PushEnrollmentPreview {
             sslverify: e.sslverify,
             poll_only: e.poll_only,
             ttl_seconds: e.ttl.as_secs(),
+            scanned_at: unix(e.scanned_at),
+            expires_at: unix(e.expires_at()),
         }
     }
 }
@@ -139,8 +175,18 @@ pub struct CheckOutcome {
     pub requests: Vec<PushRequest>,
     /// One readable line per server that could not be polled or entry that was refused.
     pub problems: Vec<String>,
-    /// The server's clock minus the device's, in seconds, when a server told it.
-    pub server_clock_offset: Option<i64>,
+    /// Every push server's clock as last seen: each corrects its own requests' timestamps and
+    /// the codes of the accounts it checks, never the user's own offset.
+    pub server_clocks: Vec<ServerClock>,
+}
+
+/// A push server's clock, as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ServerClock {
+    /// `https://host:port`.
+    pub server: String,
+    /// The server's clock minus this device's.
+    pub offset_ms: i64,
 }
 
 impl From<&CoreCheckOutcome> for CheckOutcome {
@@ -148,7 +194,14 @@ impl From<&CoreCheckOutcome> for CheckOutcome {
         CheckOutcome {
             requests: c.requests.iter().map(Into::into).collect(),
             problems: c.problems.clone(),
-            server_clock_offset: c.server_clock_offset,
+            server_clocks: c
+                .server_clocks
+                .iter()
+                .map(|s| ServerClock {
+                    server: s.server.clone(),
+                    offset_ms: s.offset_ms,
+                })
+                .collect(),
         }
     }
 }
@@ -198,46 +251,41 @@ impl From<DeclineReason> for CoreDeclineReason {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl Authenticator {
-    /// The platform whose passwordless rule gates approvals: call once after opening with the
-    /// platform the app runs on (the core cannot tell; it assumes desktop until told).
-    pub fn set_platform(&self, platform: Platform) -> Result<()> {
-        Ok(self.inner.set_platform(platform.into())?)
-    }
-
-    /// Keys new push tokens in the platform's key store from now on (call once after opening).
-    /// Without one, device keys are software keys sealed in the vault.
-    pub fn set_device_key_store(&self, store: Arc<dyn DeviceKeyStore>) -> Result<()> {
-        Ok(self
-            .inner
-            .set_platform_device_keys(Arc::new(ForeignDeviceKeys(store)))?)
-    }
-
-    /// Size of new software device keys: 4096 bits unless changed; 2048 and 3072 are allowed.
-    pub fn set_software_key_bits(&self, bits: u32) -> Result<()> {
-        Ok(self.inner.set_software_key_bits(bits as usize)?)
-    }
-
-    /// Checks a push enrollment QR code (`otpauth://pipush/...`) without enrolling.
-    pub fn preview_push_enrollment(&self, uri: String) -> Result<PushEnrollmentPreview> {
+    /// Reads a push enrollment QR code (`otpauth://pipush/...`) just scanned: what it would
+    /// enroll, for a confirmation screen. Its `ttl` runs from now; `enroll_push` consumes it.
+    pub fn scan_push_enrollment(&self, uri: String) -> Result<Arc<PushEnrollmentScan>> {
         let uri = Zeroizing::new(uri);
-        Ok((&self.inner.preview_push_enrollment(&uri)?).into())
+        let enrollment = self.inner.scan_push_enrollment(&uri)?;
+        Ok(Arc::new(PushEnrollmentScan {
+            preview: (&enrollment).into(),
+            enrollment: Mutex::new(Some(enrollment)),
+        }))
     }
 
-    /// Enrolls a push token from its QR code: creates the device key, registers it with the
-    /// server and stores the token, as a new account or joined to `attach_to` (an account id).
-    /// `push_token` is the platform's FCM/APNs token, if the app has one.
+    /// Enrolls a scanned push token: creates the device key, registers it with the server and
+    /// stores the token, as a new account or joined to `attach_to` (an account id).
+    /// `push_token` is the platform's FCM/APNs token, if the app has one. A scan is used once.
     pub async fn enroll_push(
         &self,
-        uri: String,
+        scan: Arc<PushEnrollmentScan>,
         push_token: Option<String>,
         attach_to: Option<String>,
     ) -> Result<Account> {
-        let uri = Zeroizing::new(uri);
+        let enrollment = scan
+            .enrollment
+            .lock()
+            .map_err(|_| AuthCoreError::InvalidInput("the scan is unusable".into()))?
+            .take()
+            .ok_or_else(|| {
+                AuthCoreError::InvalidInput(
+                    "this enrollment QR code was already used: scan it again".into(),
+                )
+            })?;
         let info = self
             .inner
-            .enroll_push(&uri, push_token.as_deref(), attach_to.as_deref())
+            .enroll_push(enrollment, push_token.as_deref(), attach_to.as_deref())
             .await?;
         Ok((&info).into())
     }

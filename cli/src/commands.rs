@@ -14,12 +14,14 @@ use zeroize::Zeroizing;
 use crate::home::Home;
 use crate::render;
 use crate::{
-    Cli, CliError, Command, ExportFormat, PasswordCommand, PasswordlessCommand, TimeCommand,
+    Cli, CliError, Command, ExportFormat, PasswordCommand, PasswordlessCommand, PushCommand,
+    TimeCommand,
 };
+use authcore::authenticator::{Config, DeviceKeys};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
-    let auth = open(&home, cli.password_stdin)?;
+    let auth = open(&home, cli.password_stdin, config_for(&cli.command)?)?;
     match cli.command {
         Command::Add { uri, json } => add(&auth, &uri, json),
         Command::List { json } => {
@@ -228,15 +230,38 @@ fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<()
     Ok(())
 }
 
-fn open(home: &Home, password_stdin: bool) -> Result<Authenticator, CliError> {
+/// What the vault is opened with: the desktop's set-up, with the platform and key size a push
+/// command names (fixed for the one call the CLI makes), and the reqwest transport only for
+/// commands that talk to a server.
+fn config_for(command: &Command) -> Result<Config, CliError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let Command::Push { command } = command else {
+        return Ok(Config::offline(clock));
+    };
+    let transport =
+        authcore_http::ReqwestTransport::new().map_err(|e| CliError::Failed(e.to_string()))?;
+    let mut config = Config::desktop(clock, Arc::new(transport));
+    match command {
+        PushCommand::Enroll { key_bits, .. } => {
+            config.device_keys = DeviceKeys::Software { bits: *key_bits };
+        }
+        PushCommand::Approve { platform, .. } => {
+            config.platform =
+                Platform::parse(platform).map_err(|e| CliError::BadInput(e.to_string()))?;
+        }
+        _ => {}
+    }
+    Ok(config)
+}
+
+fn open(home: &Home, password_stdin: bool, config: Config) -> Result<Authenticator, CliError> {
     let vault = home.vault();
     if password_stdin {
         let password = read_secret_line()?;
         return Ok(Authenticator::open(
             &vault,
             Unlock::Password(&password),
-            clock,
+            config,
         )?);
     }
     home.ensure().map_err(CliError::Failed)?;
@@ -253,12 +278,12 @@ fn open(home: &Home, password_stdin: bool) -> Result<Authenticator, CliError> {
         Ok(Authenticator::open(
             &vault,
             Unlock::KeyStore(&key_store),
-            clock,
+            config,
         )?)
     } else {
         let key_store =
             FileKeyStore::open_or_create(&key_file).map_err(|e| CliError::Failed(e.to_string()))?;
-        Ok(Authenticator::create(&vault, &key_store, None, clock)?)
+        Ok(Authenticator::create(&vault, &key_store, None, config)?)
     }
 }
 

@@ -10,17 +10,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use authcore::authenticator::{
     Authenticator, CLOCK_WARN_SECONDS, Decision, DeclineReason, UserPresence,
 };
-use authcore::policy::Platform;
 use serde_json::json;
 
 use crate::{CliError, DenyReason, PushCommand, render};
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Failed(format!("cannot start the network runtime: {e}")))
-}
+/// The core's push futures need no runtime: the reqwest transport runs its requests on its own,
+/// and the CLI waits for each call on its main thread.
+use authcore_http::block_on;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -41,12 +37,11 @@ pub fn run(
             key_bits,
             json,
         } => {
-            auth.set_software_key_bits(key_bits)?;
-            let info = runtime()?.block_on(auth.enroll_push(
-                uri.trim(),
-                push_token.as_deref(),
-                account.as_deref(),
-            ))?;
+            // The key size went into the authenticator's configuration at open.
+            let _ = key_bits;
+            let scanned = auth.scan_push_enrollment(uri.trim())?;
+            let info =
+                block_on(auth.enroll_push(scanned, push_token.as_deref(), account.as_deref()))?;
             if json {
                 render::print_json(&render::account_json(&info));
             } else {
@@ -62,16 +57,18 @@ pub fn run(
             let requests = if no_poll {
                 auth.pending_push_requests()?
             } else {
-                let outcome = runtime()?.block_on(auth.check_pending())?;
+                let outcome = block_on(auth.check_pending())?;
                 for problem in &outcome.problems {
                     eprintln!("authcore: warning: {problem}");
                 }
-                if let Some(offset) = outcome.server_clock_offset
-                    && offset.abs() > CLOCK_WARN_SECONDS
-                {
-                    eprintln!(
-                        "authcore: warning: this computer's clock is {offset} s off the server's; codes now use the server's time (see `authcore time show`)"
-                    );
+                for clock in &outcome.server_clocks {
+                    let offset = (clock.offset_ms as f64 / 1000.0).round() as i64;
+                    if offset.abs() > CLOCK_WARN_SECONDS {
+                        eprintln!(
+                            "authcore: warning: this computer's clock is {offset} s off the clock of {}; that server's requests and the codes it checks use its time (see `authcore codes`)",
+                            clock.server
+                        );
+                    }
                 }
                 outcome.requests
             };
@@ -97,19 +94,15 @@ pub fn run(
             platform,
             json,
         } => {
-            let platform =
-                Platform::parse(&platform).map_err(|e| CliError::BadInput(e.to_string()))?;
-            auth.set_platform(platform)?;
+            // The platform went into the authenticator's configuration at open.
+            let _ = platform;
             let presence = if unlocked_with_password {
                 UserPresence::DeviceUnlocked
             } else {
                 UserPresence::NotVerified
             };
-            let outcome = runtime()?.block_on(auth.answer_push(
-                nonce.trim(),
-                Decision::Approve { answer },
-                presence,
-            ))?;
+            let outcome =
+                block_on(auth.answer_push(nonce.trim(), Decision::Approve { answer }, presence))?;
             if json {
                 render::print_json(&json!({
                     "nonce": nonce.trim(),
@@ -135,7 +128,7 @@ pub fn run(
                 DenyReason::UnknownTrigger => DeclineReason::UnknownTrigger,
                 DenyReason::Cancelled => DeclineReason::Cancelled,
             });
-            runtime()?.block_on(auth.answer_push(
+            block_on(auth.answer_push(
                 nonce.trim(),
                 Decision::Deny { reason },
                 UserPresence::NotVerified,
@@ -152,7 +145,7 @@ pub fn run(
             }
         }
         PushCommand::Token { token } => {
-            let (updated, problems) = runtime()?.block_on(auth.update_push_token(token.trim()))?;
+            let (updated, problems) = block_on(auth.update_push_token(token.trim()))?;
             for problem in &problems {
                 eprintln!("authcore: warning: {problem}");
             }

@@ -1,6 +1,6 @@
 //! How the CLI shows things: aligned text for people, JSON (stable field names) for scripts.
 
-use authcore::authenticator::{AccountInfo, Added, CodeInfo, HotpCode, PushRequestInfo};
+use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode, PushRequestInfo};
 use serde_json::{Value, json};
 
 /// Splits a code into groups as authenticator apps show it: `528 064`, `9428 7082`.
@@ -124,7 +124,17 @@ pub fn code_json(c: &CodeInfo) -> Value {
         "valid_for": c.valid_for,
         "next_code": c.next_code,
         "period": c.period,
+        "clock": c.clock_offset,
     })
+}
+
+/// The clock correction of a code when it is not the user's plain device time.
+fn clock_note(c: &CodeInfo) -> String {
+    match c.clock_offset {
+        CodeClock::User(0) => String::new(),
+        CodeClock::User(s) => format!("  (clock {s:+} s)"),
+        CodeClock::Server(s) => format!("  (server clock {s:+} s)"),
+    }
 }
 
 pub fn hotp_json(h: &HotpCode) -> Value {
@@ -190,11 +200,12 @@ pub fn codes_table(codes: &[CodeInfo]) -> String {
     let mut out = String::new();
     for c in codes {
         out.push_str(&format!(
-            "{:<width$}  {:>11}  {:>2}s  next {}\n",
+            "{:<width$}  {:>11}  {:>2}s  next {}{}\n",
             name(&c.issuer, &c.label),
             grouped(&c.code),
             c.valid_for,
             grouped(&c.next_code),
+            clock_note(c),
         ));
     }
     out

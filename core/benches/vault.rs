@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use authcore::account::{NewAccount, OtpCredential};
 use authcore::authenticator::Authenticator;
+use authcore::authenticator::Config;
 use authcore::clock::FixedClock;
 use authcore::otp::{Algorithm, OtpParams};
 use authcore::secret::Secret;
@@ -47,7 +48,7 @@ fn thousand_account_vault(c: &mut Criterion) {
             let auth = Authenticator::open(
                 &path,
                 Unlock::KeyStore(&store),
-                Arc::new(FixedClock::new(T as i64)),
+                Config::offline(Arc::new(FixedClock::new(T as i64))),
             )
             .expect("open");
             black_box(auth.codes(None, None).expect("codes").len())
@@ -56,7 +57,7 @@ fn thousand_account_vault(c: &mut Criterion) {
     let auth = Authenticator::open(
         &path,
         Unlock::KeyStore(&store),
-        Arc::new(FixedClock::new(T as i64)),
+        Config::offline(Arc::new(FixedClock::new(T as i64))),
     )
     .expect("open");
     c.bench_function("facade_codes_1000_open_vault", |b| {

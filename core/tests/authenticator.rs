@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use authcore::account::OtpCredential;
+use authcore::authenticator::Config;
 use authcore::authenticator::{AuthError, Authenticator};
 use authcore::clock::FixedClock;
 use authcore::otp::{Algorithm, OtpParams};
@@ -15,7 +16,12 @@ const EXAMPLE: &str =
 
 fn open(dir: &tempfile::TempDir, clock: Arc<FixedClock>) -> Authenticator {
     let store = FileKeyStore::open_or_create(&dir.path().join("key")).unwrap();
-    Authenticator::open_or_create(&dir.path().join("vault.sqlite"), &store, clock).unwrap()
+    Authenticator::open_or_create(
+        &dir.path().join("vault.sqlite"),
+        &store,
+        Config::offline(clock),
+    )
+    .unwrap()
 }
 
 fn transfer(n: usize) -> Vec<String> {

@@ -38,14 +38,9 @@ fn selected(args: &Arguments, name: &str) -> bool {
     args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
 }
 
-/// Runs an async call of the core to completion on a fresh current-thread runtime.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("cannot build a tokio runtime: {e}"))
-        .block_on(future)
-}
+/// Runs an async call of the core to completion on this thread (the core's futures need no
+/// runtime; the reqwest transport runs its requests on its own).
+pub use authcore_http::block_on;
 
 static SETTINGS: RwLock<()> = RwLock::new(());
 

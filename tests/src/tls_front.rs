@@ -49,9 +49,14 @@ impl TlsFront {
             CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("CA params", e))?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "authcore interop test CA");
+        // A name of its own per front: two fronts with one name would make a verifier trusting
+        // the other front's CA find a matching issuer and report a bad signature instead of an
+        // unknown issuer, which is what a client meeting an unknown CA sees.
+        let name = format!(
+            "authcore interop test CA {}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        ca_params.distinguished_name.push(DnType::CommonName, name);
         let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(|e| fail("CA", e))?;
 
         let server_key = KeyPair::generate().map_err(|e| fail("server key", e))?;

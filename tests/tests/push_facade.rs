@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authcore::authenticator::{
-    AuthError, Authenticator, Decision, DeclineReason, PushError, UserPresence,
+    AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
 use authcore::policy::Platform;
 use authcore::vault::FileKeyStore;
+use authcore_http::ReqwestTransport;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
 use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 
@@ -32,16 +33,32 @@ struct App {
 
 impl App {
     fn new(bits: usize) -> Result<App, Failed> {
+        Self::on(Platform::Desktop, bits)
+    }
+
+    /// An app on `platform` with software device keys of `bits`, over the reqwest transport.
+    fn on(platform: Platform, bits: usize) -> Result<App, Failed> {
         let dir = tempfile::tempdir()?;
         let store = FileKeyStore::create(&dir.path().join("key"))?;
-        let auth = Authenticator::create(
-            &dir.path().join("vault.sqlite"),
-            &store,
-            None,
-            Arc::new(SystemClock),
-        )?;
-        auth.set_software_key_bits(bits)?;
+        let config = Config {
+            clock: Arc::new(SystemClock),
+            platform,
+            device_keys: DeviceKeys::Software { bits },
+            transport: Arc::new(ReqwestTransport::new()?),
+        };
+        let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
         Ok(App { _dir: dir, auth })
+    }
+
+    /// Scans and enrolls, as an app does after the user confirmed the preview.
+    fn enroll_uri(
+        &self,
+        uri: &str,
+        push_token: Option<&str>,
+        attach_to: Option<&str>,
+    ) -> Result<authcore::authenticator::AccountInfo, AuthError> {
+        let scanned = self.auth.scan_push_enrollment(uri)?;
+        block_on(self.auth.enroll_push(scanned, push_token, attach_to))
     }
 
     fn enroll(
@@ -51,7 +68,7 @@ impl App {
         push_token: Option<&str>,
     ) -> Result<String, Failed> {
         let init = pi.init_push_token(user, &format!("{user}-pin"))?;
-        let info = block_on(self.auth.enroll_push(&init.uri, push_token, None))?;
+        let info = self.enroll_uri(&init.uri, push_token, None)?;
         assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
         assert_eq!(info.otp_type, "push");
         Ok(info.id.to_string())
@@ -62,10 +79,18 @@ impl App {
         let outcome = block_on(self.auth.check_pending())?;
         assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
         assert_eq!(outcome.requests.len(), n, "{:?}", outcome.requests);
-        let offset = outcome
-            .server_clock_offset
-            .unwrap_or_else(|| panic!("the server's Date header gives the clock offset"));
-        assert!(offset.abs() <= 2, "same machine, same clock: {offset} s");
+        // One server: its Date header gives its clock, and it is this machine's.
+        assert_eq!(
+            outcome.server_clocks.len(),
+            1,
+            "{:?}",
+            outcome.server_clocks
+        );
+        let offset = outcome.server_clocks[0].offset_ms;
+        assert!(
+            offset.abs() <= 2000,
+            "same machine, same clock: {offset} ms"
+        );
         Ok(outcome.requests)
     }
 
@@ -279,7 +304,7 @@ fn the_code_is_the_fallback(pi: &PrivacyIdea) -> Outcome {
     let added = app.auth.add_uri(&totp.uri)?;
     let id = added[0].info().id.to_string();
     let push = pi.init_push_token("heidi", "heidi-pin")?;
-    let both = block_on(app.auth.enroll_push(&push.uri, None, Some(&id)))?;
+    let both = app.enroll_uri(&push.uri, None, Some(&id))?;
     assert_eq!(both.id.to_string(), id);
     assert_eq!(both.otp_type, "totp");
     assert_eq!(both.push_serial.as_deref(), Some(push.serial.as_str()));
@@ -321,8 +346,7 @@ fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
         "push_require_presence=1",
         "judy",
     )?;
-    let app = App::new(2048)?;
-    app.auth.set_platform(Platform::Android)?;
+    let app = App::on(Platform::Android, 2048)?;
     let id = app.enroll(pi, "judy", None)?;
     app.auth.enable_passwordless(&id, Platform::Android)?;
     let (transaction, shown) = trigger(pi, "judy")?;

@@ -11,6 +11,7 @@
 //! skipped.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use authcore::otp::OtpKind;
@@ -20,6 +21,7 @@ use authcore::push::{
     PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore,
     SoftwareDeviceKey, UnverifiedChallenge,
 };
+use authcore_http::ReqwestTransport;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
 use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 use data_encoding::BASE64;
@@ -29,6 +31,17 @@ use serde_json::Value;
 const VALIDITY: Duration = authcore::push::DEFAULT_CHALLENGE_VALIDITY;
 const FCM_WAIT: Duration = Duration::from_secs(20);
 const GATEWAY: &str = "fakefcm";
+
+/// A push client over the reqwest transport, as the CLI has.
+fn new_client() -> Result<PushClient, PushError> {
+    let transport = ReqwestTransport::new().map_err(|e| PushError::Network {
+        reason: e.to_string(),
+    })?;
+    Ok(PushClient::new(
+        Arc::new(transport),
+        PushClientConfig::default(),
+    ))
+}
 
 /// One phone with one enrolled PUSH token.
 struct Phone {
@@ -62,7 +75,7 @@ impl Phone {
         );
         assert!(!enrollment.sslverify, "the policy says push_ssl_verify=0");
         let key = SoftwareDeviceKey::generate(bits)?;
-        let client = PushClient::new(PushClientConfig::default())?;
+        let client = new_client()?;
         let credential = block_on(client.register(&enrollment, &key, fb_token, SystemTime::now()))?;
         assert_eq!(credential.serial, init.serial);
         assert_eq!(credential.fb_token.as_deref(), fb_token);
@@ -596,21 +609,21 @@ fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "olivia", "olivia-pin", 2048, None)?;
     let offset = phone
         .client
-        .clock_offset()
+        .clock_offset(&phone.credential.url)
         .unwrap_or_else(|| panic!("the registration response's Date header gives an offset"));
     // Same machine, so only the Date header's 1 s resolution and the round trip remain.
     assert!(offset.as_millis().abs() <= 1500, "offset {offset}");
     phone.poll()?;
     let offset = phone
         .client
-        .clock_offset()
+        .clock_offset(&phone.credential.url)
         .unwrap_or_else(|| unreachable!());
     assert!(offset.as_millis().abs() <= 1500, "offset {offset}");
 
     // A device clock ten minutes slow: the first poll's timestamp is outside the server's one
     // minute window (HTTP 400), its Date header shows the offset, and the retry with the
     // corrected time goes through.
-    let fresh = PushClient::new(PushClientConfig::default())?;
+    let fresh = new_client()?;
     let slow_now = SystemTime::now() - Duration::from_secs(600);
     let outcome = block_on(fresh.poll(&phone.credential, &phone.key, slow_now))?;
     assert!(
@@ -618,13 +631,18 @@ fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
         "{outcome:?}"
     );
     let seen = fresh
-        .clock_offset()
+        .clock_offset(&phone.credential.url)
         .unwrap_or_else(|| unreachable!("a response arrived"));
     assert!((seen.as_millis() - 600_000).abs() <= 1500, "offset {seen}");
     // A stale remembered offset is corrected the same way.
-    fresh.set_clock_offset(Some(ClockOffset::from_millis(-300_000)));
+    fresh.set_clock_offset(
+        &phone.credential.url,
+        Some(ClockOffset::from_millis(-300_000)),
+    );
     block_on(fresh.poll(&phone.credential, &phone.key, SystemTime::now()))?;
-    let seen = fresh.clock_offset().unwrap_or_else(|| unreachable!());
+    let seen = fresh
+        .clock_offset(&phone.credential.url)
+        .unwrap_or_else(|| unreachable!());
     assert!(seen.as_millis().abs() <= 1500, "offset {seen}");
     Ok(())
 }
@@ -751,7 +769,7 @@ fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
     let now = SystemTime::now();
     let registered = PushEnrollment::parse(&init.uri, now, now).and_then(|enrollment| {
         let key = SoftwareDeviceKey::generate(2048)?;
-        let client = PushClient::new(PushClientConfig::default())?;
+        let client = new_client()?;
         block_on(client.register(&enrollment, &key, None, now))
     });
     assert!(

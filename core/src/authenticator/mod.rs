@@ -4,20 +4,21 @@
 //! account's keyed generator in memory, so listing codes never touches the disk or re-keys an
 //! HMAC. Everything it returns is free of secrets except the explicit `export_*` calls.
 
+#[cfg(test)]
+mod config_tests;
 mod push;
 #[cfg(test)]
 mod push_tests;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use self::push::{
     CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
-    SERVER_OFFSET_SETTING, UserPresence,
+    SERVER_OFFSETS_SETTING, ServerClock, UserPresence,
 };
-pub use crate::push::{AnswerOutcome, DeclineReason, PushEnrollment, PushError};
+pub use crate::push::{AnswerOutcome, DeclineReason, HttpTransport, PushEnrollment, PushError};
 
 use zeroize::Zeroizing;
 
@@ -89,6 +90,26 @@ pub struct CodeInfo {
     pub valid_for: u32,
     pub next_code: String,
     pub period: u32,
+    /// The clock correction this code was made with.
+    pub clock_offset: CodeClock,
+}
+
+/// The correction of the device clock a code was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "source", content = "seconds", rename_all = "snake_case")]
+pub enum CodeClock {
+    /// The user's own offset (`set_clock_offset`; 0 unless set), or none for an explicit time.
+    User(i64),
+    /// The clock offset of the account's push server, which also checks its codes.
+    Server(i64),
+}
+
+impl CodeClock {
+    pub fn seconds(self) -> i64 {
+        match self {
+            CodeClock::User(s) | CodeClock::Server(s) => s,
+        }
+    }
 }
 
 /// A HOTP code produced by advancing the counter.
@@ -148,6 +169,12 @@ pub enum AuthError {
     /// An approval the passwordless rules (or the server's unlock demand) do not allow.
     #[error("approval refused: {reason}")]
     PushGate { reason: String },
+    /// The server registered the token but this device could not keep it; the device key was
+    /// deleted.
+    #[error(
+        "push token {serial} was registered with the server but could not be stored here ({reason}); the server may keep a stale token: ask for a new enrollment QR code"
+    )]
+    EnrollmentNotStored { serial: String, reason: String },
     #[error("the vault is in use by a call that failed mid-way; reopen it")]
     Poisoned,
 }
@@ -171,7 +198,7 @@ impl AuthError {
             | AuthError::NotCounterBased { .. }
             | AuthError::PushGate { .. } => true,
             AuthError::Push(e) => push_error_is_bad_input(e),
-            AuthError::Poisoned => false,
+            AuthError::Poisoned | AuthError::EnrollmentNotStored { .. } => false,
         }
     }
 }
@@ -197,6 +224,9 @@ struct Loaded {
     account: Account,
     /// `None` for a push-only account.
     generator: Option<Generator>,
+    /// The origin of the push server of an account with both a code and a push token: that
+    /// server checks the code too, so its clock offset corrects the code.
+    code_server: Option<String>,
 }
 
 struct State {
@@ -205,26 +235,50 @@ struct State {
     accounts: Vec<Loaded>,
     /// Ids of the accounts with passwordless on.
     passwordless: Vec<AccountId>,
+    /// The user's own correction of the device clock (seconds), for codes.
     offset: i64,
+    /// Each push server's clock minus the device's (milliseconds), by origin.
+    server_offsets: HashMap<String, i64>,
     /// Device keys of push accounts, loaded (unsealed and parsed) once.
     push_keys: HashMap<AccountId, Arc<dyn crate::push::DeviceKey>>,
+    /// SQLite's `data_version` when this state was loaded: it changes when another connection
+    /// commits.
+    data_version: i64,
 }
 
 impl State {
     fn load(vault: Vault) -> Result<Self> {
-        let offset = match vault.setting(clock::OFFSET_SETTING)? {
-            Some(text) => clock::parse_offset(&text)?,
-            None => 0,
-        };
         let mut state = State {
             vault,
             accounts: Vec::new(),
             passwordless: Vec::new(),
-            offset,
+            offset: 0,
+            server_offsets: HashMap::new(),
             push_keys: HashMap::new(),
+            data_version: 0,
         };
-        state.reload()?;
+        state.reload_all()?;
         Ok(state)
+    }
+
+    /// Everything this state caches, from the vault.
+    fn reload_all(&mut self) -> Result<()> {
+        self.data_version = self.vault.data_version()?;
+        self.offset = match self.vault.setting(clock::OFFSET_SETTING)? {
+            Some(text) => clock::parse_offset(&text)?,
+            None => 0,
+        };
+        self.server_offsets = push::load_server_offsets(&self.vault)?;
+        // A key of an account another process deleted or re-enrolled must not linger.
+        self.push_keys.clear();
+        self.reload()
+    }
+
+    fn refresh_if_changed(&mut self) -> Result<()> {
+        if self.vault.data_version()? != self.data_version {
+            self.reload_all()?;
+        }
+        Ok(())
     }
 
     fn reload(&mut self) -> Result<()> {
@@ -232,11 +286,29 @@ impl State {
         let mut loaded = Vec::with_capacity(accounts.len());
         for account in accounts {
             let generator = account.otp.as_ref().map(|o| o.generator()).transpose()?;
-            loaded.push(Loaded { account, generator });
+            let code_server = match (&account.otp, &account.push) {
+                (Some(_), Some(push)) => Some(crate::push::server_origin(&push.url)),
+                _ => None,
+            };
+            loaded.push(Loaded {
+                account,
+                generator,
+                code_server,
+            });
         }
         self.accounts = loaded;
         self.passwordless = self.vault.passwordless_ids()?;
         Ok(())
+    }
+
+    /// The correction for `l`'s codes: its push server's offset where that server checks them,
+    /// else the user's.
+    fn code_offset(&self, l: &Loaded) -> CodeClock {
+        l.code_server
+            .as_ref()
+            .and_then(|origin| self.server_offsets.get(origin))
+            .and_then(|ms| clock::check_offset((*ms as f64 / 1000.0).round() as i64).ok())
+            .map_or(CodeClock::User(self.offset), CodeClock::Server)
     }
 
     fn info(&self, account: &Account) -> AccountInfo {
@@ -245,12 +317,53 @@ impl State {
         info
     }
 
-    fn passwordless_holders(&self) -> Vec<String> {
-        self.accounts
-            .iter()
-            .filter(|l| self.passwordless.contains(&l.account.id))
-            .map(|l| l.account.display_name())
-            .collect()
+    /// Applies `changes` (the last one turning passwordless on) if `platform`'s rule allows
+    /// it, checked inside the write transaction. `moving_from` must hold passwordless and
+    /// gives it up in the same transaction.
+    fn change_passwordless(
+        &mut self,
+        changes: &[(AccountId, bool)],
+        platform: Platform,
+        moving_from: Option<&AccountId>,
+        now: i64,
+    ) -> Result<()> {
+        let State {
+            vault, accounts, ..
+        } = self;
+        let name = |id: &AccountId| {
+            accounts
+                .iter()
+                .find(|l| l.account.id == *id)
+                .map_or_else(|| id.to_string(), |l| l.account.display_name())
+        };
+        vault.set_passwordless_checked(changes, now, |holders, rules| {
+            if let Some(from) = moving_from
+                && !holders.contains(from)
+            {
+                return Err(AuthError::from(PolicyError::NotHolder { name: name(from) }));
+            }
+            let Some((target, _)) = changes.iter().rev().find(|(_, on)| *on) else {
+                return Ok(());
+            };
+            if holders.contains(target) {
+                return Ok(());
+            }
+            let others: Vec<String> = holders
+                .iter()
+                .filter(|h| Some(*h) != moving_from)
+                .map(&name)
+                .collect();
+            let rules = match rules {
+                Some(json) => PolicySet::from_json(json)?,
+                None => PolicySet::default(),
+            };
+            rules
+                .passwordless(platform)
+                .check_enable(platform, &others)?;
+            Ok(())
+        })?;
+        self.passwordless = self.vault.passwordless_ids()?;
+        Ok(())
     }
 
     fn policy(&self) -> Result<PolicySet> {
@@ -294,13 +407,77 @@ pub struct Authenticator {
     push: PushRuntime,
 }
 
-/// What push calls share apart from the vault: the HTTP client, the platform key store, and the
-/// size of new software keys.
+/// Where new push tokens keep their RSA device key. There is no default: a software key on a
+/// phone must be a choice, not what happens when the platform store was forgotten.
+#[derive(Clone)]
+pub enum DeviceKeys {
+    /// The platform key store (Android Keystore, iOS Keychain): the private key never leaves it.
+    Platform(Arc<dyn PlatformDeviceKeys>),
+    /// Software keys of `bits` (2048, 3072 or 4096), sealed in the vault like OTP secrets.
+    Software { bits: usize },
+}
+
+impl DeviceKeys {
+    /// Software RSA-4096 keys, as privacyIDEA's own app makes them.
+    pub fn software() -> Self {
+        DeviceKeys::Software {
+            bits: crate::push::SoftwareDeviceKey::DEFAULT_BITS,
+        }
+    }
+}
+
+impl std::fmt::Debug for DeviceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceKeys::Platform(_) => f.write_str("DeviceKeys::Platform"),
+            DeviceKeys::Software { bits } => write!(f, "DeviceKeys::Software({bits})"),
+        }
+    }
+}
+
+/// What is set once, when a vault is opened, and never changes while it is open.
+#[derive(Clone)]
+pub struct Config {
+    /// The time source of codes and push timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// Whose passwordless rule gates approvals.
+    pub platform: Platform,
+    pub device_keys: DeviceKeys,
+    /// Carries every push request: the platform's HTTP stack on a phone.
+    pub transport: Arc<dyn HttpTransport>,
+}
+
+impl Config {
+    /// The desktop's set-up: the desktop rule, software device keys, the given transport.
+    pub fn desktop(clock: Arc<dyn Clock>, transport: Arc<dyn HttpTransport>) -> Self {
+        Config {
+            clock,
+            platform: Platform::Desktop,
+            device_keys: DeviceKeys::software(),
+            transport,
+        }
+    }
+
+    /// A desktop set-up without network (push calls fail saying so): for code-only use.
+    pub fn offline(clock: Arc<dyn Clock>) -> Self {
+        Self::desktop(clock, Arc::new(crate::push::NoNetwork))
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("platform", &self.platform)
+            .field("device_keys", &self.device_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What push calls share apart from the vault, fixed at open.
 struct PushRuntime {
-    client: Mutex<Option<Arc<crate::push::PushClient>>>,
-    platform_keys: Mutex<Option<Arc<dyn PlatformDeviceKeys>>>,
-    key_bits: AtomicUsize,
-    platform: Mutex<Platform>,
+    client: Arc<crate::push::PushClient>,
+    device_keys: DeviceKeys,
+    platform: Platform,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -311,9 +488,9 @@ impl std::fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Opens an existing vault.
-    pub fn open(path: &Path, unlock: Unlock<'_>, clock: Arc<dyn Clock>) -> Result<Self> {
+    pub fn open(path: &Path, unlock: Unlock<'_>, config: Config) -> Result<Self> {
         let vault = Vault::open(path, unlock)?;
-        Self::with_vault(vault, clock)
+        Self::with_vault(vault, config)
     }
 
     /// Creates a new vault whose master key `key_store` wraps, with an optional password slot.
@@ -321,41 +498,57 @@ impl Authenticator {
         path: &Path,
         key_store: &dyn KeyStore,
         password: Option<(&str, KdfParams)>,
-        clock: Arc<dyn Clock>,
+        config: Config,
     ) -> Result<Self> {
-        let vault = Vault::create(path, key_store, password, clock.now_unix_seconds())?;
-        Self::with_vault(vault, clock)
+        let vault = Vault::create(path, key_store, password, config.clock.now_unix_seconds())?;
+        Self::with_vault(vault, config)
     }
 
     /// Opens the vault at `path` with `key_store`, creating it first if there is none: the
     /// no-set-up path of the CLI and of an app's first launch.
-    pub fn open_or_create(
-        path: &Path,
-        key_store: &dyn KeyStore,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self> {
+    pub fn open_or_create(path: &Path, key_store: &dyn KeyStore, config: Config) -> Result<Self> {
         if Vault::exists(path) {
-            Self::open(path, Unlock::KeyStore(key_store), clock)
+            Self::open(path, Unlock::KeyStore(key_store), config)
         } else {
-            Self::create(path, key_store, None, clock)
+            Self::create(path, key_store, None, config)
         }
     }
 
-    fn with_vault(vault: Vault, clock: Arc<dyn Clock>) -> Result<Self> {
+    fn with_vault(vault: Vault, config: Config) -> Result<Self> {
+        if let DeviceKeys::Software { bits } = config.device_keys
+            && !crate::push::SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits)
+        {
+            return Err(AuthError::Push(PushError::InvalidArgument {
+                param: "software_key_bits".into(),
+                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
+            }));
+        }
+        let client = crate::push::PushClient::new(
+            config.transport,
+            crate::push::PushClientConfig::default(),
+        );
         Ok(Authenticator {
             state: Mutex::new(State::load(vault)?),
-            clock,
+            clock: config.clock,
             push: PushRuntime {
-                client: Mutex::new(None),
-                platform_keys: Mutex::new(None),
-                key_bits: AtomicUsize::new(crate::push::SoftwareDeviceKey::DEFAULT_BITS),
-                platform: Mutex::new(Platform::Desktop),
+                client: Arc::new(client),
+                device_keys: config.device_keys,
+                platform: config.platform,
             },
         })
     }
 
+    /// The platform whose passwordless rule gates approvals, as given at open.
+    pub fn platform(&self) -> Platform {
+        self.push.platform
+    }
+
+    /// The state, brought up to date first if another connection (the CLI beside an app, a
+    /// second app process) committed a change since this one last looked.
     fn state(&self) -> Result<MutexGuard<'_, State>> {
-        self.state.lock().map_err(|_| AuthError::Poisoned)
+        let mut state = self.state.lock().map_err(|_| AuthError::Poisoned)?;
+        state.refresh_if_changed()?;
+        Ok(state)
     }
 
     /// Unix time as codes see it: the clock plus the user's stored offset.
@@ -478,10 +671,7 @@ impl Authenticator {
     /// corrected time or at `at` (Unix seconds, no offset applied) when given.
     pub fn codes(&self, query: Option<&str>, at: Option<u64>) -> Result<Vec<CodeInfo>> {
         let state = self.state()?;
-        let t = match at {
-            Some(t) => t,
-            None => clock::corrected_unix(self.clock.now_unix_seconds(), state.offset),
-        };
+        let device_now = self.clock.now_unix_seconds();
         let mut out = Vec::with_capacity(state.accounts.len());
         for l in &state.accounts {
             if query.is_some_and(|q| !l.account.matches(q)) {
@@ -493,6 +683,11 @@ impl Authenticator {
             let Some(period) = otp.params.kind.period() else {
                 continue;
             };
+            let clock_offset = match at {
+                Some(_) => CodeClock::User(0),
+                None => state.code_offset(l),
+            };
+            let t = at.unwrap_or_else(|| clock::corrected_unix(device_now, clock_offset.seconds()));
             let code = generator.totp(t)?;
             out.push(CodeInfo {
                 id: l.account.id.clone(),
@@ -503,6 +698,7 @@ impl Authenticator {
                 valid_for: code.valid_for,
                 next_code: code.next_code.to_string(),
                 period,
+                clock_offset,
             });
         }
         Ok(out)
@@ -578,8 +774,7 @@ impl Authenticator {
         state.passwordless.retain(|id| *id != info.id);
         state.push_keys.remove(&info.id);
         if info.push_serial.is_some()
-            && let Ok(guard) = self.push.platform_keys.lock()
-            && let Some(keys) = guard.as_ref()
+            && let DeviceKeys::Platform(keys) = &self.push.device_keys
         {
             // The account is gone either way; a key left behind in the platform store holds
             // nothing that works without the server's registration.
@@ -626,7 +821,8 @@ impl Authenticator {
     }
 
     /// Turns passwordless on for an account, if `platform`'s rule allows one more; the error
-    /// names the accounts that already hold it.
+    /// names the accounts that already hold it. The limit is checked inside the write
+    /// transaction, on the holders as they are then (another process may have changed them).
     pub fn enable_passwordless(
         &self,
         id_or_prefix: &str,
@@ -635,17 +831,7 @@ impl Authenticator {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
         let id = state.accounts[index].account.id.clone();
-        if !state.passwordless.contains(&id) {
-            let holders = state.passwordless_holders();
-            state
-                .policy()?
-                .passwordless(platform)
-                .check_enable(platform, &holders)?;
-            state
-                .vault
-                .set_passwordless(&[(id, true)], self.clock.now_unix_seconds())?;
-            state.passwordless = state.vault.passwordless_ids()?;
-        }
+        state.change_passwordless(&[(id, true)], platform, None, self.clock.now_unix_seconds())?;
         Ok(state.info(&state.accounts[index].account))
     }
 
@@ -673,25 +859,12 @@ impl Authenticator {
         let to = state.resolve(to)?;
         let from_id = state.accounts[from].account.id.clone();
         let to_id = state.accounts[to].account.id.clone();
-        if !state.passwordless.contains(&from_id) {
-            return Err(PolicyError::NotHolder {
-                name: state.accounts[from].account.display_name(),
-            }
-            .into());
-        }
-        let mut holders = state.passwordless_holders();
-        holders.retain(|h| *h != state.accounts[from].account.display_name());
-        if !state.passwordless.contains(&to_id) {
-            state
-                .policy()?
-                .passwordless(platform)
-                .check_enable(platform, &holders)?;
-        }
-        state.vault.set_passwordless(
-            &[(from_id, false), (to_id, true)],
+        state.change_passwordless(
+            &[(from_id.clone(), false), (to_id, true)],
+            platform,
+            Some(&from_id),
             self.clock.now_unix_seconds(),
         )?;
-        state.passwordless = state.vault.passwordless_ids()?;
         Ok(state.info(&state.accounts[to].account))
     }
 

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{AccountInfo, AuthError, Authenticator, Result, State};
+use super::{AccountInfo, AuthError, Authenticator, DeviceKeys, Result, State};
 use crate::account::{Account, AccountId, Names};
 use crate::clock;
-use crate::policy::{PasswordlessRule, Platform};
+use crate::policy::PasswordlessRule;
 use crate::push::{
-    AnswerOutcome, DeclineReason, DeviceKey, PushAnswer, PushClient, PushClientConfig,
-    PushCredential, PushEnrollment, PushError, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
+    AnswerOutcome, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient, PushCredential,
+    PushEnrollment, PushError, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
 };
 use crate::vault::{PushInserted, StoredDeviceKey};
 
@@ -86,8 +86,10 @@ pub struct CheckOutcome {
     /// Why some accounts could not be polled or some entries were refused (forged, expired,
     /// replayed...), one readable line each.
     pub problems: Vec<String>,
-    /// The server's clock minus this device's, in seconds, when a server told it.
-    pub server_clock_offset: Option<i64>,
+    /// The clock of every push server this vault has heard from, by origin. Each corrects the
+    /// timestamps of its own server's requests and the codes of accounts that server checks;
+    /// none changes the user's own offset.
+    pub server_clocks: Vec<ServerClock>,
 }
 
 /// The user's answer to a request.
@@ -112,13 +114,52 @@ pub enum UserPresence {
 /// codes would be wrong without the correction.
 pub const CLOCK_WARN_SECONDS: i64 = clock::WARN_OFFSET_SECONDS;
 
-/// The setting that records the last server clock offset seen (milliseconds).
-pub const SERVER_OFFSET_SETTING: &str = "push.server_offset_ms";
+/// The setting that records each push server's last clock offset: a JSON object from origin
+/// (`https://host:port`) to milliseconds (server minus device).
+pub const SERVER_OFFSETS_SETTING: &str = "push.server_offsets_ms";
+
+/// A push server's clock as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerClock {
+    /// The server's origin, `https://host:port`.
+    pub server: String,
+    /// The server's clock minus this device's.
+    pub offset_ms: i64,
+}
 
 struct Answerable {
     request: PushRequest,
     credential: PushCredential,
     key: Arc<dyn DeviceKey>,
+    client: Arc<PushClient>,
+}
+
+/// Runs `work` on a thread of its own and awaits it without blocking the caller's executor
+/// (the core has no runtime of its own; the app's or the CLI's polls this future).
+async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let (done, result) = futures_channel::oneshot::channel();
+    std::thread::Builder::new()
+        .name("authcore-keygen".into())
+        .spawn(move || {
+            let _ = done.send(work());
+        })
+        .map_err(|e| {
+            push_error(PushError::device_key(format!(
+                "no thread for key generation: {e}"
+            )))
+        })?;
+    result
+        .await
+        .map_err(|_| push_error(PushError::device_key("key generation stopped unexpectedly")))
+}
+
+/// The servers' clock offsets as stored (milliseconds by origin). A damaged value is
+/// forgotten rather than fatal: the next response from each server restores it.
+pub(super) fn load_server_offsets(vault: &crate::vault::Vault) -> Result<HashMap<String, i64>> {
+    Ok(vault
+        .setting(SERVER_OFFSETS_SETTING)?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
 }
 
 fn unix_seconds(t: SystemTime) -> u64 {
@@ -207,72 +248,71 @@ impl State {
 }
 
 impl Authenticator {
-    /// Keys new push tokens in the platform key store from now on (the app calls this once,
-    /// right after opening). Without it, device keys are software keys sealed in the vault.
-    pub fn set_platform_device_keys(&self, keys: Arc<dyn PlatformDeviceKeys>) -> Result<()> {
-        *self
-            .push
-            .platform_keys
-            .lock()
-            .map_err(|_| AuthError::Poisoned)? = Some(keys);
-        Ok(())
-    }
-
-    /// The platform whose passwordless rule gates approvals (desktop unless the app says).
-    pub fn set_platform(&self, platform: Platform) -> Result<()> {
-        *self.push.platform.lock().map_err(|_| AuthError::Poisoned)? = platform;
-        Ok(())
-    }
-
-    /// Size of new software device keys: 4096 bits (as privacyIDEA's app) unless changed;
-    /// 2048 and 3072 are allowed (tests, slow devices).
-    pub fn set_software_key_bits(&self, bits: usize) -> Result<()> {
-        if !SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits) {
-            return Err(push_error(PushError::InvalidArgument {
-                param: "key_bits".into(),
-                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
-            }));
-        }
-        self.push
-            .key_bits
-            .store(bits, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-
     fn local_now(&self) -> SystemTime {
         let secs = self.clock.now_unix_seconds();
         UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
     }
 
-    fn client(&self) -> Result<Arc<PushClient>> {
-        let mut slot = self.push.client.lock().map_err(|_| AuthError::Poisoned)?;
-        if let Some(client) = slot.as_ref() {
-            return Ok(client.clone());
+    /// The client, seeded with the servers' clock offsets as the vault holds them now (another
+    /// process may have seen a server since).
+    fn client(&self, state: &State) -> Arc<PushClient> {
+        let client = self.push.client.clone();
+        for (origin, ms) in &state.server_offsets {
+            client.set_clock_offset(origin, Some(ClockOffset::from_millis(*ms)));
         }
-        let client = Arc::new(PushClient::new(PushClientConfig::default()).map_err(push_error)?);
-        *slot = Some(client.clone());
-        Ok(client)
+        client
     }
 
-    /// Checks an enrollment QR code without enrolling (for a confirmation screen).
-    pub fn preview_push_enrollment(&self, uri: &str) -> Result<PushEnrollment> {
+    /// Stores the clock offsets `client` has seen (one setting, a JSON object by origin).
+    fn save_server_offsets(&self, state: &mut State, client: &PushClient) -> Result<()> {
+        let seen: HashMap<String, i64> = client
+            .clock_offsets()
+            .into_iter()
+            .map(|(origin, offset)| (origin, offset.as_millis()))
+            .collect();
+        if seen.is_empty()
+            || seen
+                .iter()
+                .all(|(k, v)| state.server_offsets.get(k) == Some(v))
+        {
+            return Ok(());
+        }
+        let mut all = load_server_offsets(&state.vault)?;
+        all.extend(seen);
+        let json = serde_json::to_string(&all).map_err(|e| {
+            AuthError::Vault(crate::vault::VaultError::Damaged {
+                what: format!("server clock offsets: {e}"),
+            })
+        })?;
+        state.vault.set_setting(SERVER_OFFSETS_SETTING, &json)?;
+        state.server_offsets = all;
+        Ok(())
+    }
+
+    /// Reads an enrollment QR code just scanned, for a confirmation screen: its `ttl` runs from
+    /// now. Hand the result to [`Authenticator::enroll_push`], which consumes it.
+    pub fn scan_push_enrollment(&self, uri: &str) -> Result<PushEnrollment> {
         let now = self.local_now();
         PushEnrollment::parse(uri, now, now).map_err(push_error)
     }
 
-    /// Enrolls a push token from its QR code (`otpauth://pipush/...` or `pia://pipush/...`):
-    /// creates the device key, registers it with the server, and stores the token. With
-    /// `attach_to`, the token joins that existing account (whose code then is the fallback);
-    /// otherwise a new account is made. `push_token` is the platform's FCM/APNs token, if any.
+    /// Enrolls a scanned push token: creates the device key, registers it with the server, and
+    /// stores the token. With `attach_to`, the token joins that existing account (whose code
+    /// then is the fallback); otherwise a new account is made. `push_token` is the platform's
+    /// FCM/APNs token, if any.
+    ///
+    /// Atomic: when anything after the server's registration fails, the device key is deleted
+    /// and nothing is stored; the error says that the server may keep a stale token.
     pub async fn enroll_push(
         &self,
-        uri: &str,
+        enrollment: PushEnrollment,
         push_token: Option<&str>,
         attach_to: Option<&str>,
     ) -> Result<AccountInfo> {
-        let now = self.local_now();
-        let enrollment = PushEnrollment::parse(uri, now, now).map_err(push_error)?;
-        let (attach_id, platform) = {
+        enrollment
+            .check_not_expired(self.local_now())
+            .map_err(push_error)?;
+        let attach_id = {
             let state = self.state()?;
             if let Some((account, _)) = state.push_account(&enrollment.serial) {
                 return Err(crate::vault::VaultError::PushSerialTaken {
@@ -281,7 +321,7 @@ impl Authenticator {
                 }
                 .into());
             }
-            let attach_id = match attach_to {
+            match attach_to {
                 None => None,
                 Some(query) => {
                     let index = state.resolve(query)?;
@@ -295,62 +335,85 @@ impl Authenticator {
                     }
                     Some(account.id.clone())
                 }
-            };
-            let platform = self
-                .push
-                .platform_keys
-                .lock()
-                .map_err(|_| AuthError::Poisoned)?
-                .clone();
-            (attach_id, platform)
+            }
         };
         let id = attach_id.clone().unwrap_or_else(AccountId::random);
-
-        // Key generation takes about a second for 4096 bits: off the async workers.
-        let bits = self
-            .push
-            .key_bits
-            .load(std::sync::atomic::Ordering::Relaxed);
         let alias = id.to_string();
-        let (key, stored): (Arc<dyn DeviceKey>, StoredDeviceKey) = match platform.clone() {
-            Some(keys) => {
-                let alias2 = alias.clone();
-                let keys2 = keys.clone();
-                let spki = tokio::task::spawn_blocking(move || keys2.generate(&alias2))
-                    .await
-                    .map_err(|e| push_error(PushError::device_key(format!("{e}"))))?
-                    .map_err(push_error)?;
-                (
-                    Arc::new(PlatformKey {
-                        keys,
-                        alias: alias.clone(),
-                        spki: Some(spki),
-                    }),
-                    StoredDeviceKey::Platform,
-                )
-            }
-            None => {
-                let key = tokio::task::spawn_blocking(move || SoftwareDeviceKey::generate(bits))
-                    .await
-                    .map_err(|e| push_error(PushError::device_key(format!("{e}"))))?
-                    .map_err(push_error)?;
-                let stored = StoredDeviceKey::Software(key.pkcs8().clone());
-                (Arc::new(key), stored)
+        let (key, stored) = self.new_device_key(&alias).await?;
+        let forget_key = || {
+            if let DeviceKeys::Platform(keys) = &self.push.device_keys {
+                let _ = keys.delete(&alias);
             }
         };
-        let client = self.client()?;
-        let registered = client
-            .register(&enrollment, key.as_ref(), push_token, now)
-            .await;
-        let credential = match registered {
+        let client = match self.state() {
+            Ok(state) => self.client(&state),
+            Err(e) => {
+                forget_key();
+                return Err(e);
+            }
+        };
+        let credential = match client
+            .register(&enrollment, key.as_ref(), push_token, self.local_now())
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
-                if let Some(keys) = &platform {
-                    let _ = keys.delete(&alias);
-                }
+                forget_key();
                 return Err(push_error(e));
             }
         };
+        let stored_account =
+            self.store_enrolled(&enrollment, attach_id, id, credential, stored, &key);
+        match stored_account {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                forget_key();
+                Err(AuthError::EnrollmentNotStored {
+                    serial: enrollment.serial.clone(),
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// A new device key under `alias`, made off the caller's thread: RSA-4096 generation
+    /// takes about a second, and the caller's thread may be an app's UI or executor thread.
+    async fn new_device_key(&self, alias: &str) -> Result<(Arc<dyn DeviceKey>, StoredDeviceKey)> {
+        match &self.push.device_keys {
+            DeviceKeys::Platform(keys) => {
+                let (keys2, alias2) = (keys.clone(), alias.to_owned());
+                let spki = off_thread(move || keys2.generate(&alias2))
+                    .await?
+                    .map_err(push_error)?;
+                Ok((
+                    Arc::new(PlatformKey {
+                        keys: keys.clone(),
+                        alias: alias.to_owned(),
+                        spki: Some(spki),
+                    }),
+                    StoredDeviceKey::Platform,
+                ))
+            }
+            DeviceKeys::Software { bits } => {
+                let bits = *bits;
+                let key = off_thread(move || SoftwareDeviceKey::generate(bits))
+                    .await?
+                    .map_err(push_error)?;
+                let stored = StoredDeviceKey::Software(key.pkcs8().clone());
+                Ok((Arc::new(key), stored))
+            }
+        }
+    }
+
+    fn store_enrolled(
+        &self,
+        enrollment: &PushEnrollment,
+        attach_id: Option<AccountId>,
+        id: AccountId,
+        credential: PushCredential,
+        stored: StoredDeviceKey,
+        key: &Arc<dyn DeviceKey>,
+    ) -> Result<AccountInfo> {
         let mut state = self.state()?;
         let now_s = self.clock.now_unix_seconds();
         let account = match attach_id {
@@ -368,7 +431,7 @@ impl Authenticator {
                 now_s,
             )?,
         };
-        state.push_keys.insert(account.id.clone(), key);
+        state.push_keys.insert(account.id.clone(), key.clone());
         state.reload()?;
         Ok(state.info(&account))
     }
@@ -383,17 +446,12 @@ impl Authenticator {
                 Arc::new(SoftwareDeviceKey::from_pkcs8(pkcs8).map_err(push_error)?)
             }
             StoredDeviceKey::Platform => {
-                let keys = self
-                    .push
-                    .platform_keys
-                    .lock()
-                    .map_err(|_| AuthError::Poisoned)?
-                    .clone()
-                    .ok_or_else(|| {
-                        push_error(PushError::device_key(
-                            "this account's key is in the platform key store, which the app has not provided",
-                        ))
-                    })?;
+                let DeviceKeys::Platform(keys) = &self.push.device_keys else {
+                    return Err(push_error(PushError::device_key(
+                        "this account's key is in the platform key store, and this authenticator was opened with software device keys",
+                    )));
+                };
+                let keys = keys.clone();
                 Arc::new(PlatformKey {
                     keys,
                     alias: id.to_string(),
@@ -453,32 +511,36 @@ impl Authenticator {
         self.state()?.pending_infos(now)
     }
 
-    /// "Check for notifications": polls every push account's server, verifies and keeps what
-    /// it returns, and lists every request waiting for an answer. One server failing does not
+    /// "Check for notifications": polls every push account's server (all at once, each
+    /// request timestamped on its own server's clock when it is sent), verifies and keeps what
+    /// comes back, and lists every request waiting for an answer. One server failing does not
     /// stop the others; its failure is in `problems`.
     pub async fn check_pending(&self) -> Result<CheckOutcome> {
         let now = self.local_now();
-        let accounts = {
+        let (accounts, client) = {
             let mut state = self.state()?;
             let mut list = Vec::new();
             for (id, credential) in state.push_accounts() {
                 let key = self.device_key(&mut state, &id);
-                list.push((id, credential, key));
+                list.push((credential, key));
             }
-            list
+            (list, self.client(&state))
         };
-        let client = self.client()?;
         let mut problems = Vec::new();
+        let mut polls = Vec::new();
+        let client_ref = &client;
+        for (credential, key) in accounts {
+            match key {
+                Ok(key) => polls.push(async move {
+                    let outcome = client_ref.poll(&credential, key.as_ref(), now).await;
+                    (credential, outcome)
+                }),
+                Err(e) => problems.push(format!("{}: {e}", credential.serial)),
+            }
+        }
         let mut polled = Vec::new();
-        for (_, credential, key) in accounts {
-            let key = match key {
-                Ok(key) => key,
-                Err(e) => {
-                    problems.push(format!("{}: {e}", credential.serial));
-                    continue;
-                }
-            };
-            match client.poll(&credential, key.as_ref(), now).await {
+        for (credential, outcome) in futures_util::future::join_all(polls).await {
+            match outcome {
                 Ok(outcome) => {
                     for rejected in outcome.rejected {
                         problems.push(format!("{}: {}", credential.serial, rejected.error));
@@ -488,35 +550,31 @@ impl Authenticator {
                 Err(e) => problems.push(format!("{}: {e}", credential.serial)),
             }
         }
-        let server_clock_offset = client.clock_offset().map(|o| o.as_millis());
         let mut state = self.state()?;
         for request in &polled {
-            match state.keep(request, now)? {
-                PushInserted::New | PushInserted::Duplicate | PushInserted::Expired => {}
-                // The server lists a challenge until it expires, also after we answered it.
-                PushInserted::Answered => {}
-            }
+            // New, seen before, expired, or answered here already (the server lists a
+            // challenge until it expires): each is kept or ignored by the vault.
+            state.keep(request, now)?;
         }
-        if let Some(ms) = server_clock_offset {
-            state
-                .vault
-                .set_setting(SERVER_OFFSET_SETTING, &ms.to_string())?;
-            // The server's clock is the one codes are checked against: codes follow it when
-            // the device is off by a noticeable amount.
-            let seconds = (ms as f64 / 1000.0).round() as i64;
-            if (seconds - state.offset).abs() >= 2
-                && let Ok(offset) = clock::check_offset(seconds)
-            {
-                state
-                    .vault
-                    .set_setting(clock::OFFSET_SETTING, &offset.to_string())?;
-                state.offset = offset;
-            }
-        }
+        self.save_server_offsets(&mut state, &client)?;
+        let server_clocks = state
+            .push_accounts()
+            .iter()
+            .map(|(_, c)| crate::push::server_origin(&c.url))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|origin| {
+                let ms = *state.server_offsets.get(&origin)?;
+                Some(ServerClock {
+                    server: origin,
+                    offset_ms: ms,
+                })
+            })
+            .collect();
         Ok(CheckOutcome {
             requests: state.pending_infos(now)?,
             problems,
-            server_clock_offset: server_clock_offset.map(|ms| (ms as f64 / 1000.0).round() as i64),
+            server_clocks,
         })
     }
 
@@ -535,6 +593,7 @@ impl Authenticator {
             request,
             credential,
             key,
+            client,
         } = {
             let mut state = self.state()?;
             let (request, answered) = state
@@ -559,8 +618,7 @@ impl Authenticator {
                 .request_info(&request)
                 .ok_or_else(|| no_request(nonce))?;
             if let Decision::Approve { answer } = &decision {
-                let platform = *self.push.platform.lock().map_err(|_| AuthError::Poisoned)?;
-                let rule = state.policy()?.passwordless(platform);
+                let rule = state.policy()?.passwordless(self.push.platform);
                 check_gate(&info, rule, answer.as_deref(), presence)?;
             }
             let credential = state
@@ -574,6 +632,7 @@ impl Authenticator {
                 request,
                 credential,
                 key,
+                client: self.client(&state),
             }
         };
         let answer = match decision {
@@ -586,12 +645,13 @@ impl Authenticator {
                 reason: Some(reason),
             } => PushAnswer::DeclineWithReason(reason),
         };
-        let client = self.client()?;
         let outcome = client
             .answer(&credential, key.as_ref(), &request, &answer, now)
             .await
             .map_err(push_error)?;
-        self.state()?.vault.mark_push_answered(nonce, now)?;
+        let mut state = self.state()?;
+        state.vault.mark_push_answered(nonce, now)?;
+        self.save_server_offsets(&mut state, &client)?;
         Ok(outcome)
     }
 
@@ -599,7 +659,7 @@ impl Authenticator {
     /// Returns the serials updated; one server failing does not stop the others.
     pub async fn update_push_token(&self, token: &str) -> Result<(Vec<String>, Vec<String>)> {
         let now = self.local_now();
-        let accounts = {
+        let (accounts, client) = {
             let mut state = self.state()?;
             let mut list = Vec::new();
             for (id, credential) in state.push_accounts() {
@@ -609,9 +669,8 @@ impl Authenticator {
                 let key = self.device_key(&mut state, &id);
                 list.push((id, credential, key));
             }
-            list
+            (list, self.client(&state))
         };
-        let client = self.client()?;
         let (mut updated, mut problems) = (Vec::new(), Vec::new());
         let mut done: HashMap<AccountId, PushCredential> = HashMap::new();
         for (id, credential, key) in accounts {
@@ -631,6 +690,7 @@ impl Authenticator {
             }
         }
         let mut state = self.state()?;
+        self.save_server_offsets(&mut state, &client)?;
         let now_s = self.clock.now_unix_seconds();
         for (id, credential) in done {
             state.vault.update_push_credential(

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
-use super::{AuthError, Authenticator, Decision, UserPresence};
+use super::{AuthError, Authenticator, Config, Decision, DeviceKeys, UserPresence};
 use crate::account::{AccountId, Names};
 use crate::clock::FixedClock;
 use crate::policy::Platform;
 use crate::push::PushError;
 use crate::push::tests::support::{
-    ChallengeBuilder, NONCE, SERIAL, credential, device_key, server_key, stranger_key,
+    ChallengeBuilder, NONCE, SERIAL, ScriptedTransport, credential, device_key, server_key,
+    stranger_key,
 };
 use crate::vault::{FileKeyStore, StoredDeviceKey, Unlock, Vault};
 
@@ -23,8 +24,15 @@ struct Fixture {
     push_id: AccountId,
 }
 
-/// A vault with one TOTP account and one push-only account (server key: `server_key()`).
+/// A vault with one TOTP account and one push-only account (server key: `server_key()`), opened
+/// for the desktop.
 fn fixture() -> Fixture {
+    fixture_on(Platform::Desktop)
+}
+
+/// The same, opened for `platform`. Its transport answers nothing: a request that gets as far
+/// as the network fails with the script's "no more answers".
+fn fixture_on(platform: Platform) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.sqlite");
     let store = FileKeyStore::create(&dir.path().join("key")).unwrap();
@@ -46,7 +54,13 @@ fn fixture() -> Fixture {
         .unwrap();
     drop(vault);
     let clock = Arc::new(FixedClock::new(NOW));
-    let auth = Authenticator::open(&path, Unlock::KeyStore(&store), clock.clone()).unwrap();
+    let config = Config {
+        clock: clock.clone(),
+        platform,
+        device_keys: DeviceKeys::software(),
+        transport: ScriptedTransport::new(Vec::new()),
+    };
+    let auth = Authenticator::open(&path, Unlock::KeyStore(&store), config).unwrap();
     auth.add_uri("otpauth://totp/Example:bob?secret=JBSWY3DPEHPK3PXP&issuer=Example")
         .unwrap();
     Fixture {
@@ -132,125 +146,130 @@ fn number_matching_options_are_shown() {
     assert!(info.decline_reasons);
 }
 
-#[tokio::test]
-async fn passwordless_approval_needs_number_matching_and_the_device_unlock() {
-    let f = fixture();
-    f.auth.set_platform(Platform::Android).unwrap();
-    f.auth
-        .enable_passwordless(f.push_id.as_str(), Platform::Android)
-        .unwrap();
-    // Without number matching: refused whatever the user did.
-    let plain = ChallengeBuilder::new().signed_by(server_key()).json();
-    f.auth.handle_notification(&plain).unwrap();
-    let e = f
-        .auth
-        .answer_push(
-            NONCE,
-            Decision::Approve { answer: None },
-            UserPresence::DeviceUnlocked,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&e, AuthError::PushGate { reason } if reason.contains("number matching")),
-        "{e}"
-    );
+#[test]
+fn passwordless_approval_needs_number_matching_and_the_device_unlock() {
+    futures_executor::block_on(async {
+        let f = fixture_on(Platform::Android);
+        f.auth
+            .enable_passwordless(f.push_id.as_str(), Platform::Android)
+            .unwrap();
+        // Without number matching: refused whatever the user did.
+        let plain = ChallengeBuilder::new().signed_by(server_key()).json();
+        f.auth.handle_notification(&plain).unwrap();
+        let e = f
+            .auth
+            .answer_push(
+                NONCE,
+                Decision::Approve { answer: None },
+                UserPresence::DeviceUnlocked,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AuthError::PushGate { reason } if reason.contains("number matching")),
+            "{e}"
+        );
 
-    // With number matching but no unlock: refused, and still pending.
-    let nonce2 = "BSUFJZYQYRFDTTAGQCMLJA5HOLQTIH6F";
-    let presence = ChallengeBuilder::new()
-        .set("nonce", nonce2)
-        .set("require_presence", "A,B,C")
-        .signed_by(server_key())
-        .json();
-    f.auth.handle_notification(&presence).unwrap();
-    let e = f
-        .auth
-        .answer_push(
-            nonce2,
-            Decision::Approve {
-                answer: Some("B".into()),
-            },
-            UserPresence::NotVerified,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&e, AuthError::PushGate { reason } if reason.contains("unlocked")),
-        "{e}"
-    );
-    assert_eq!(f.auth.pending_push_requests().unwrap().len(), 2);
+        // With number matching but no unlock: refused, and still pending.
+        let nonce2 = "BSUFJZYQYRFDTTAGQCMLJA5HOLQTIH6F";
+        let presence = ChallengeBuilder::new()
+            .set("nonce", nonce2)
+            .set("require_presence", "A,B,C")
+            .signed_by(server_key())
+            .json();
+        f.auth.handle_notification(&presence).unwrap();
+        let e = f
+            .auth
+            .answer_push(
+                nonce2,
+                Decision::Approve {
+                    answer: Some("B".into()),
+                },
+                UserPresence::NotVerified,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AuthError::PushGate { reason } if reason.contains("unlocked")),
+            "{e}"
+        );
+        assert_eq!(f.auth.pending_push_requests().unwrap().len(), 2);
 
-    // Denying is always allowed past the gate (here it reaches the network, which is absent:
-    // the failure is the network's, and the request stays pending for another try).
-    let e = f
-        .auth
-        .answer_push(
-            NONCE,
-            Decision::Deny { reason: None },
-            UserPresence::NotVerified,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, AuthError::Push(PushError::Network { .. })),
-        "{e}"
-    );
-    assert_eq!(f.auth.pending_push_requests().unwrap().len(), 2);
+        // Denying is always allowed past the gate (here it reaches the network, which is absent:
+        // the failure is the network's, and the request stays pending for another try).
+        let e = f
+            .auth
+            .answer_push(
+                NONCE,
+                Decision::Deny { reason: None },
+                UserPresence::NotVerified,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AuthError::Push(PushError::Network { .. })),
+            "{e}"
+        );
+        assert_eq!(f.auth.pending_push_requests().unwrap().len(), 2);
+    })
 }
 
-#[tokio::test]
-async fn rules_are_data_a_rule_without_the_unlock_requirement_lets_it_through_the_gate() {
-    let f = fixture();
-    f.auth
-        .set_passwordless_rules(Some(
-            r#"{"passwordless":{"desktop":{"max_accounts":1,"require_device_unlock":false}}}"#,
-        ))
-        .unwrap();
-    f.auth
-        .enable_passwordless(f.push_id.as_str(), Platform::Desktop)
-        .unwrap();
-    let presence = ChallengeBuilder::new()
-        .set("require_presence", "A,B,C")
-        .signed_by(server_key())
-        .json();
-    f.auth.handle_notification(&presence).unwrap();
-    // Past the gate, the call reaches the (absent) server.
-    let e = f
-        .auth
-        .answer_push(
-            NONCE,
-            Decision::Approve {
-                answer: Some("A".into()),
-            },
-            UserPresence::NotVerified,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, AuthError::Push(PushError::Network { .. })),
-        "{e}"
-    );
+#[test]
+fn rules_are_data_a_rule_without_the_unlock_requirement_lets_it_through_the_gate() {
+    futures_executor::block_on(async {
+        let f = fixture();
+        f.auth
+            .set_passwordless_rules(Some(
+                r#"{"passwordless":{"desktop":{"max_accounts":1,"require_device_unlock":false}}}"#,
+            ))
+            .unwrap();
+        f.auth
+            .enable_passwordless(f.push_id.as_str(), Platform::Desktop)
+            .unwrap();
+        let presence = ChallengeBuilder::new()
+            .set("require_presence", "A,B,C")
+            .signed_by(server_key())
+            .json();
+        f.auth.handle_notification(&presence).unwrap();
+        // Past the gate, the call reaches the (absent) server.
+        let e = f
+            .auth
+            .answer_push(
+                NONCE,
+                Decision::Approve {
+                    answer: Some("A".into()),
+                },
+                UserPresence::NotVerified,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AuthError::Push(PushError::Network { .. })),
+            "{e}"
+        );
+    })
 }
 
-#[tokio::test]
-async fn other_accounts_approvals_are_not_gated() {
-    let f = fixture();
-    let payload = ChallengeBuilder::new().signed_by(server_key()).json();
-    f.auth.handle_notification(&payload).unwrap();
-    let e = f
-        .auth
-        .answer_push(
-            NONCE,
-            Decision::Approve { answer: None },
-            UserPresence::NotVerified,
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, AuthError::Push(PushError::Network { .. })),
-        "{e}"
-    );
+#[test]
+fn other_accounts_approvals_are_not_gated() {
+    futures_executor::block_on(async {
+        let f = fixture();
+        let payload = ChallengeBuilder::new().signed_by(server_key()).json();
+        f.auth.handle_notification(&payload).unwrap();
+        let e = f
+            .auth
+            .answer_push(
+                NONCE,
+                Decision::Approve { answer: None },
+                UserPresence::NotVerified,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AuthError::Push(PushError::Network { .. })),
+            "{e}"
+        );
+    })
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `PushClient`: the phone's side of privacyIDEA's PUSH endpoint over HTTPS.
+//! `PushClient`: the phone's side of privacyIDEA's PUSH endpoint, over the app's transport.
 //!
 //! One endpoint (`url` from the QR, normally `https://HOST/ttype/push`) takes everything:
 //! - registration (enrollment step 2): form POST `enrollment_credential`, `serial`, `fbtoken`
@@ -14,7 +14,8 @@
 //! `false`. Every request has a time-out; redirects are not followed (a redirected POST could
 //! carry the enrollment credential elsewhere); response bodies are capped.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::answer::{AnswerOutcome, PushAnswer, answer_form};
@@ -23,7 +24,8 @@ use super::clock_skew::{ClockOffset, iso8601_utc};
 use super::credential::PushCredential;
 use super::enroll_uri::{AppForceUnlock, PushEnrollment, check_endpoint_url};
 use super::keys::{DeviceKey, parse_server_public_key, pubkey_param, sign_b32};
-use super::{DEFAULT_CHALLENGE_VALIDITY, PushError, response, tls};
+use super::transport::{HttpRequest, HttpTransport, Method, TransportError, form_body};
+use super::{DEFAULT_CHALLENGE_VALIDITY, PushError, response};
 use serde_json::Value;
 
 /// Time-outs and limits of a [`PushClient`].
@@ -68,19 +70,20 @@ pub struct RejectedChallenge {
 /// offset when it moved by more than this (the server's window is one minute).
 const CLOCK_RETRY_THRESHOLD: Duration = Duration::from_secs(30);
 
-/// Talks to privacyIDEA PUSH endpoints. Cheap to share: one per app, used from any task.
+/// Talks to privacyIDEA PUSH endpoints through an [`HttpTransport`]. Cheap to share: one per
+/// app, used from any task. It remembers each server's clock offset (by origin), so polls of
+/// several servers are each timestamped on their own server's clock.
 pub struct PushClient {
-    verified: Result<reqwest::Client, PushError>,
-    unverified: reqwest::Client,
+    transport: Arc<dyn HttpTransport>,
     config: PushClientConfig,
-    offset: Mutex<Option<ClockOffset>>,
+    offsets: Mutex<HashMap<String, ClockOffset>>,
 }
 
 impl std::fmt::Debug for PushClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PushClient")
             .field("config", &self.config)
-            .field("clock_offset", &self.clock_offset())
+            .field("clock_offsets", &self.clock_offsets())
             .finish_non_exhaustive()
     }
 }
@@ -91,33 +94,57 @@ struct RawResponse {
     offset: Option<ClockOffset>,
 }
 
+/// The server a URL belongs to, as clock offsets are keyed: `scheme://host:port`.
+pub fn server_origin(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => parsed.origin().ascii_serialization(),
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+    }
+}
+
 impl PushClient {
-    pub fn new(config: PushClientConfig) -> Result<Self, PushError> {
-        // A missing platform trust store only matters for https servers that want
-        // verification; keep the error for them instead of failing every use.
-        let verified = tls::verifying_config().and_then(|tls| http_client(&config, tls));
-        let unverified = http_client(&config, tls::unverified_config()?)?;
-        Ok(PushClient {
-            verified,
-            unverified,
+    pub fn new(transport: Arc<dyn HttpTransport>, config: PushClientConfig) -> Self {
+        PushClient {
+            transport,
             config,
-            offset: Mutex::new(None),
-        })
+            offsets: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Server time minus local time, from the last response that carried a `Date` header.
-    pub fn clock_offset(&self) -> Option<ClockOffset> {
-        *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    fn offsets(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClockOffset>> {
+        self.offsets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Seeds the offset (e.g. from the last run); `None` forgets it.
-    pub fn set_clock_offset(&self, offset: Option<ClockOffset>) {
-        *self.offset.lock().unwrap_or_else(|p| p.into_inner()) = offset;
+    /// Server time minus local time for the server of `url`, from its last response that
+    /// carried a `Date` header.
+    pub fn clock_offset(&self, url: &str) -> Option<ClockOffset> {
+        self.offsets().get(&server_origin(url)).copied()
     }
 
-    /// `local_now` on the server's clock, as far as we know it.
-    pub fn server_time(&self, local_now: SystemTime) -> SystemTime {
-        self.clock_offset()
+    /// Every server's known offset, by origin, sorted.
+    pub fn clock_offsets(&self) -> Vec<(String, ClockOffset)> {
+        let mut all: Vec<_> = self
+            .offsets()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// Seeds the offset of the server of `url` (e.g. from the last run); `None` forgets it.
+    pub fn set_clock_offset(&self, url: &str, offset: Option<ClockOffset>) {
+        let origin = server_origin(url);
+        let mut offsets = self.offsets();
+        match offset {
+            Some(o) => offsets.insert(origin, o),
+            None => offsets.remove(&origin),
+        };
+    }
+
+    /// `local_now` on the clock of the server of `url`, as far as we know it.
+    pub fn server_time(&self, url: &str, local_now: SystemTime) -> SystemTime {
+        self.clock_offset(url)
             .map_or(local_now, |offset| offset.apply(local_now))
     }
 
@@ -144,7 +171,7 @@ impl PushClient {
             ("pubkey", pubkey_param(key)?),
         ];
         let started = Instant::now();
-        let request = self.http(enrollment.sslverify)?.post(url).form(&form);
+        let request = self.post(url, enrollment.sslverify, &form);
         let raw = self.execute(request, now, started).await?;
         let envelope = response::parse(raw.status, &raw.body)?;
         response::require_true(&envelope)?;
@@ -195,7 +222,7 @@ impl PushClient {
         now: SystemTime,
     ) -> Result<PollOutcome, PushError> {
         let started = Instant::now();
-        let used_offset = self.clock_offset();
+        let used_offset = self.clock_offset(&credential.url);
         let mut raw = self.poll_once(credential, key, now, started).await?;
         if raw.status == 400
             && let Some(seen) = raw.offset
@@ -235,13 +262,13 @@ impl PushClient {
         started: Instant,
     ) -> Result<RawResponse, PushError> {
         let mut url = check_endpoint_url("url", &credential.url, credential.sslverify)?;
-        let timestamp = iso8601_utc(self.server_time(now + started.elapsed()))?;
+        let timestamp = iso8601_utc(self.server_time(&credential.url, now + started.elapsed()))?;
         let signature = sign_b32(key, &format!("{}|{timestamp}", credential.serial))?;
         url.query_pairs_mut()
             .append_pair("serial", &credential.serial)
             .append_pair("timestamp", &timestamp)
             .append_pair("signature", &signature);
-        let request = self.http(credential.sslverify)?.get(url);
+        let request = self.request(Method::Get, url, credential.sslverify, Vec::new());
         self.execute(request, now, started).await
     }
 
@@ -274,7 +301,7 @@ impl PushClient {
         let url = check_endpoint_url("url", &request.url, request.sslverify)?;
         let form = answer_form(request, key, answer)?;
         let started = Instant::now();
-        let http = self.http(request.sslverify)?.post(url).form(&form);
+        let http = self.post(url, request.sslverify, &form);
         let raw = self.execute(http, now, started).await?;
         let envelope = response::parse(raw.status, &raw.body)?;
         response::require_true(&envelope)?;
@@ -303,7 +330,7 @@ impl PushClient {
         check_push_token("new_fb_token", new_fb_token)?;
         let url = check_endpoint_url("url", &credential.url, credential.sslverify)?;
         let started = Instant::now();
-        let timestamp = iso8601_utc(self.server_time(now))?;
+        let timestamp = iso8601_utc(self.server_time(&credential.url, now))?;
         let signature = sign_b32(
             key,
             &format!("{new_fb_token}|{}|{timestamp}", credential.serial),
@@ -314,104 +341,131 @@ impl PushClient {
             ("timestamp", timestamp),
             ("signature", signature),
         ];
-        let request = self.http(credential.sslverify)?.post(url).form(&form);
+        let request = self.post(url, credential.sslverify, &form);
         let raw = self.execute(request, now, started).await?;
         let envelope = response::parse(raw.status, &raw.body)?;
         response::require_true(&envelope)
     }
 
-    fn http(&self, sslverify: bool) -> Result<&reqwest::Client, PushError> {
-        if sslverify {
-            self.verified.as_ref().map_err(Clone::clone)
-        } else {
-            Ok(&self.unverified)
+    fn post(&self, url: url::Url, sslverify: bool, form: &[(&str, String)]) -> HttpRequest {
+        let mut request = self.request(Method::Post, url, sslverify, form_body(form));
+        request.headers.push((
+            "Content-Type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ));
+        request
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        url: url::Url,
+        sslverify: bool,
+        body: Vec<u8>,
+    ) -> HttpRequest {
+        HttpRequest {
+            method,
+            url: url.into(),
+            headers: vec![
+                ("Accept".to_owned(), "application/json".to_owned()),
+                (
+                    "User-Agent".to_owned(),
+                    concat!("authcore/", env!("CARGO_PKG_VERSION")).to_owned(),
+                ),
+            ],
+            body,
+            verify_tls: sslverify,
+            timeout: self.config.timeout,
+            connect_timeout: self.config.connect_timeout,
+            max_response_bytes: self.config.max_response_bytes,
         }
     }
 
-    /// Sends `request`, reads at most `max_response_bytes`, and records the clock offset the
-    /// response's `Date` shows. `now` is the local time at `started`.
+    /// Sends `request` and records the clock offset its response's `Date` shows for that
+    /// server. `now` is the local time at `started`. Whatever the transport does, a redirect is
+    /// not followed and a body over the cap is refused here.
     async fn execute(
         &self,
-        request: reqwest::RequestBuilder,
+        request: HttpRequest,
         now: SystemTime,
         started: Instant,
     ) -> Result<RawResponse, PushError> {
+        let origin = server_origin(&request.url);
+        let scrub = Scrubber::for_request(&request);
         let sent_at = now + started.elapsed();
         let sent = Instant::now();
-        let mut response = request.send().await.map_err(network_error)?;
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|e| scrub.network_error(e))?;
         let round_trip = sent.elapsed();
         let offset = response
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
+            .header("date")
             .and_then(|date| ClockOffset::from_date_header(date, sent_at, round_trip));
-        if offset.is_some() {
-            self.set_clock_offset(offset);
+        if let Some(offset) = offset {
+            self.offsets().insert(origin, offset);
         }
-        let status = response.status().as_u16();
-        let limit = self.config.max_response_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
+        if (300..400).contains(&response.status) {
+            return Err(PushError::response(format!(
+                "the server redirected (HTTP {}); redirects are not followed",
+                response.status
+            )));
+        }
+        if response.body.len() > self.config.max_response_bytes {
             return Err(PushError::response("the response is too large"));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-            if body.len() + chunk.len() > limit {
-                return Err(PushError::response("the response is too large"));
-            }
-            body.extend_from_slice(&chunk);
-        }
         Ok(RawResponse {
-            status,
-            body,
+            status: response.status,
+            body: response.body,
             offset,
         })
     }
 }
 
-fn http_client(
-    config: &PushClientConfig,
-    tls: rustls::ClientConfig,
-) -> Result<reqwest::Client, PushError> {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .timeout(config.timeout)
-        .connect_timeout(config.connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("authcore/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| PushError::Network {
-            reason: format!("building the HTTP client failed: {}", error_chain(&e)),
-        })
+/// Removes what a request carries that must not reach an error message (its query string with
+/// the poll signature, its form values) from a transport's failure text.
+struct Scrubber {
+    url: String,
+    redacted: String,
+    secrets: Vec<String>,
 }
 
-/// Describes a transport failure without the URL (it carries the poll's query string).
-fn network_error(error: reqwest::Error) -> PushError {
-    let timed_out = error.is_timeout();
-    let error = error.without_url();
-    PushError::Network {
-        reason: if timed_out {
-            "the server did not answer in time".to_owned()
-        } else {
-            error_chain(&error)
-        },
-    }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+impl Scrubber {
+    fn for_request(request: &HttpRequest) -> Self {
+        let mut secrets: Vec<String> = Vec::new();
+        if let Some((_, query)) = request.url.split_once('?') {
+            secrets.push(query.to_owned());
+            secrets
+                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned()));
         }
-        source = cause.source();
+        secrets.extend(url::form_urlencoded::parse(&request.body).map(|(_, v)| v.into_owned()));
+        // Short values (`v=1`, a serial) are not secret and would garble the text.
+        secrets.retain(|s| s.len() >= 16);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Scrubber {
+            url: request.url.clone(),
+            redacted: request.redacted_url().to_owned(),
+            secrets,
+        }
     }
-    response::short_message(&text)
+
+    fn scrub(&self, text: &str) -> String {
+        let mut text = text.replace(&self.url, &self.redacted);
+        for secret in &self.secrets {
+            text = text.replace(secret.as_str(), "…");
+        }
+        response::short_message(&text)
+    }
+
+    fn network_error(&self, error: TransportError) -> PushError {
+        match error {
+            TransportError::TooLarge => PushError::response("the response is too large"),
+            other => PushError::Network {
+                reason: self.scrub(&other.to_string()),
+            },
+        }
+    }
 }
 
 fn check_push_token(param: &str, token: &str) -> Result<(), PushError> {

@@ -2,10 +2,12 @@
 //! the signed answer: the enrollment URI ([`enroll_uri`]), the device key and the server key
 //! ([`keys`]), challenges from a notification or a poll and their verification ([`challenge`]),
 //! the requests waiting for the user ([`store`]), answers ([`answer`]), the HTTP client
-//! ([`client`]) and the server clock offset it observes ([`clock_skew`]).
+//! ([`client`]) over the app's [`transport`], and the server clock offsets it observes
+//! ([`clock_skew`]).
 //!
-//! This is the only module of the core that does network I/O. It holds plain data and takes time
-//! and keys as arguments; the vault persists what needs persisting ([`PushCredential`], the device
+//! This is the only module of the core that talks to a network, and it opens no socket: every
+//! request goes out through an [`HttpTransport`] the app provides. It holds plain data and takes
+//! time and keys as arguments; the vault persists what needs persisting ([`PushCredential`], the device
 //! key's PKCS#8, answered nonces).
 //!
 //! Each submodule documents its part of the wire format exactly; the interop tests in
@@ -21,17 +23,18 @@ mod error;
 pub mod keys;
 mod response;
 pub mod store;
-mod tls;
+pub mod transport;
 
 pub use answer::{AnswerOutcome, DeclineReason, PushAnswer};
 pub use challenge::{Capabilities, PushRequest, UnverifiedChallenge};
-pub use client::{PollOutcome, PushClient, PushClientConfig, RejectedChallenge};
+pub use client::{PollOutcome, PushClient, PushClientConfig, RejectedChallenge, server_origin};
 pub use clock_skew::ClockOffset;
 pub use credential::PushCredential;
 pub use enroll_uri::{AppForceUnlock, PushEnrollment};
 pub use error::PushError;
 pub use keys::{DeviceKey, SoftwareDeviceKey};
 pub use store::PushRequestStore;
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, Method, NoNetwork, TransportError};
 
 use std::time::Duration;
 

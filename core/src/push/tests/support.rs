@@ -143,3 +143,53 @@ pub fn request(nonce: &str, received_at: SystemTime) -> PushRequest {
         expires_at: received_at + Duration::from_secs(120),
     }
 }
+
+/// A transport that answers from a script and records what it was sent: the network as the
+/// unit tests need it (the real server is in `tests/tests/`).
+#[derive(Default)]
+pub(crate) struct ScriptedTransport {
+    answers: std::sync::Mutex<std::collections::VecDeque<ScriptedAnswer>>,
+    pub sent: std::sync::Mutex<Vec<crate::push::HttpRequest>>,
+}
+
+pub(crate) type ScriptedAnswer = Result<crate::push::HttpResponse, crate::push::TransportError>;
+
+impl ScriptedTransport {
+    pub fn new(answers: Vec<ScriptedAnswer>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(ScriptedTransport {
+            answers: std::sync::Mutex::new(answers.into()),
+            sent: std::sync::Mutex::default(),
+        })
+    }
+
+    pub fn sent(&self) -> Vec<crate::push::HttpRequest> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::push::HttpTransport for ScriptedTransport {
+    async fn send(
+        &self,
+        request: crate::push::HttpRequest,
+    ) -> Result<crate::push::HttpResponse, crate::push::TransportError> {
+        self.sent.lock().unwrap().push(request);
+        self.answers.lock().unwrap().pop_front().unwrap_or(Err(
+            crate::push::TransportError::Other {
+                reason: "the test script has no more answers".into(),
+            },
+        ))
+    }
+}
+
+/// An HTTP 200 JSON response with a `Date` header.
+pub(crate) fn json_response(body: &str, date: &str) -> crate::push::HttpResponse {
+    crate::push::HttpResponse {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Date".into(), date.into()),
+        ],
+        body: body.as_bytes().to_vec(),
+    }
+}

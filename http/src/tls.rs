@@ -1,4 +1,4 @@
-//! TLS for the push client: rustls with ring as its crypto (no aws-lc-rs, no process-wide
+//! TLS for the reqwest transport: rustls with ring as its crypto (no aws-lc-rs, no process-wide
 //! default provider), certificates checked against the platform's trust store (which includes
 //! user-installed enterprise CAs) by rustls-platform-verifier.
 //!
@@ -12,19 +12,19 @@ use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signat
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
-use super::PushError;
+use crate::SetupError;
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// A client configuration that verifies certificates with the platform's trust store.
-pub(crate) fn verifying_config() -> Result<ClientConfig, PushError> {
+pub(crate) fn verifying_config() -> Result<ClientConfig, SetupError> {
     let provider = provider();
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| {
-        PushError::Network {
-            reason: format!("the platform certificate verifier is unavailable: {e}"),
-        }
+        SetupError(format!(
+            "the platform certificate verifier is unavailable: {e}"
+        ))
     })?;
     Ok(builder(provider)?
         .dangerous()
@@ -33,7 +33,7 @@ pub(crate) fn verifying_config() -> Result<ClientConfig, PushError> {
 }
 
 /// A client configuration for servers that said `sslverify=0`.
-pub(crate) fn unverified_config() -> Result<ClientConfig, PushError> {
+pub(crate) fn unverified_config() -> Result<ClientConfig, SetupError> {
     let provider = provider();
     Ok(builder(provider.clone())?
         .dangerous()
@@ -43,12 +43,10 @@ pub(crate) fn unverified_config() -> Result<ClientConfig, PushError> {
 
 fn builder(
     provider: Arc<CryptoProvider>,
-) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, PushError> {
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, SetupError> {
     ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| PushError::Network {
-            reason: format!("TLS setup failed: {e}"),
-        })
+        .map_err(|e| SetupError(format!("TLS setup failed: {e}")))
 }
 
 /// Accepts any certificate, but still checks that the server holds its private key.

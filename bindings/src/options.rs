@@ -1,0 +1,52 @@
+//! What an app fixes when it opens a vault: the platform (whose passwordless rule applies), where
+//! push device keys live, the HTTP transport and the time source. Passed to the constructors,
+//! never set later, so an app cannot forget one or change it under a running call.
+
+use std::sync::Arc;
+
+use authcore::authenticator::{Config, DeviceKeys as CoreDeviceKeys};
+
+use crate::Platform;
+use crate::platform::{self, TimeSource};
+use crate::push::{DeviceKeyStore, ForeignDeviceKeys};
+use crate::transport::{ForeignTransport, HttpTransport};
+
+/// Where new push tokens keep their RSA device key.
+#[derive(uniffi::Enum)]
+pub enum DeviceKeys {
+    /// The platform key store (Android Keystore, iOS Keychain): the private key stays there.
+    PlatformStore { store: Arc<dyn DeviceKeyStore> },
+    /// Software keys of `bits` (2048, 3072 or 4096) sealed in the vault: an explicit choice
+    /// (desktop, tests), never a fallback.
+    Software { bits: u32 },
+}
+
+/// Fixed for as long as the vault is open.
+#[derive(uniffi::Record)]
+pub struct OpenOptions {
+    /// The platform the app runs on: its passwordless rule gates approvals.
+    pub platform: Platform,
+    pub device_keys: DeviceKeys,
+    /// Carries every push request (the platform's HTTP stack).
+    pub transport: Arc<dyn HttpTransport>,
+    /// Asked for the time whenever codes or push timestamps are made.
+    pub time_source: Arc<dyn TimeSource>,
+}
+
+impl From<OpenOptions> for Config {
+    fn from(o: OpenOptions) -> Self {
+        Config {
+            clock: platform::clock(o.time_source),
+            platform: o.platform.into(),
+            device_keys: match o.device_keys {
+                DeviceKeys::PlatformStore { store } => {
+                    CoreDeviceKeys::Platform(Arc::new(ForeignDeviceKeys(store)))
+                }
+                DeviceKeys::Software { bits } => CoreDeviceKeys::Software {
+                    bits: bits as usize,
+                },
+            },
+            transport: Arc::new(ForeignTransport(o.transport)),
+        }
+    }
+}
