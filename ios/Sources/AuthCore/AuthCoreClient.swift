@@ -11,20 +11,48 @@ public final class AuthCoreClient: Sendable {
     }
 
     /// Opens the vault at `path`, creating it on first use, its master key wrapped by `keyStore`.
+    ///
+    /// Everything that must stay the same while the vault is open is given here, once, so an
+    /// app cannot forget it or change it under a running call:
+    /// - `platform`: whose passwordless rule gates approvals (the core cannot know where it runs);
+    /// - `deviceKeys`: where push tokens enrolled from now on keep their RSA key
+    ///   (`.platformStore(store:)` with the Keychain on a phone, `.software(bits:)` sealed in the
+    ///   vault otherwise);
+    /// - `transport`: the HTTP stack that carries push requests (`URLSessionTransport` unless the
+    ///   app brings its own, e.g. a session with certificate pinning);
+    /// - `timeSource`: the clock codes and push timestamps are made from.
+    ///
+    /// On an iPhone use `open(path:)`, which passes the Keychain stores and `.ios`.
     public static func open(
         path: String,
         keyStore: VaultKeyStore,
+        platform: Platform,
+        deviceKeys: DeviceKeys,
+        transport: HttpTransport = URLSessionTransport(),
         timeSource: TimeSource = systemTimeSource()
     ) async throws -> AuthCoreClient {
-        try await Task.detached {
-            AuthCoreClient(try Authenticator.openOrCreate(path: path, keyStore: keyStore, timeSource: timeSource))
+        let options = OpenOptions(
+            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
+        // Opening reads the vault and may run Argon2 or ask the Keychain: off the caller's actor.
+        return try await Task.detached {
+            AuthCoreClient(try Authenticator.openOrCreate(path: path, keyStore: keyStore, options: options))
         }.value
     }
 
-    /// Opens an existing vault with its password (a restored backup, a new phone).
-    public static func open(path: String, password: String, timeSource: TimeSource = systemTimeSource()) async throws -> AuthCoreClient {
-        try await Task.detached {
-            AuthCoreClient(try Authenticator.openWithPassword(path: path, password: password, timeSource: timeSource))
+    /// Opens an existing vault with its password (a restored backup, a new phone), with the same
+    /// fixed options as `open(path:keyStore:platform:deviceKeys:transport:timeSource:)`.
+    public static func openWithPassword(
+        path: String,
+        password: String,
+        platform: Platform,
+        deviceKeys: DeviceKeys,
+        transport: HttpTransport = URLSessionTransport(),
+        timeSource: TimeSource = systemTimeSource()
+    ) async throws -> AuthCoreClient {
+        let options = OpenOptions(
+            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
+        return try await Task.detached {
+            AuthCoreClient(try Authenticator.openWithPassword(path: path, password: password, options: options))
         }.value
     }
 
@@ -50,29 +78,25 @@ public final class AuthCoreClient: Sendable {
     public func delete(id: String) async throws -> Account { try await run { try $0.delete(id: id) } }
 
     // MARK: Push approvals (privacyIDEA PUSH)
-    // The network calls are UniFFI async functions on the library's own runtime; they never
-    // block a thread of the caller. The others run detached, like the calls above.
+    // The network calls are UniFFI async functions: Swift's executor polls them and the requests
+    // go through the transport given at opening, so no thread of the caller is blocked. The
+    // others run detached, like the calls above.
 
-    /// Keeps the device keys of push tokens enrolled from now on in `store` (on Apple platforms,
-    /// `KeychainDeviceKeyStore`). Without one they are software keys sealed in the vault.
-    public func setDeviceKeyStore(_ store: DeviceKeyStore) throws { try authenticator.setDeviceKeyStore(store: store) }
-
-    /// The platform whose passwordless rule gates approvals: call once after opening with `.ios`
-    /// on an iPhone (the core assumes desktop until told).
-    public func setPlatform(_ platform: Platform) throws { try authenticator.setPlatform(platform: platform) }
-
-    /// Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed).
-    public func setSoftwareKeyBits(_ bits: UInt32) throws { try authenticator.setSoftwareKeyBits(bits: bits) }
-
-    /// What a push enrollment QR code would enroll, for a confirmation screen.
-    public func previewPushEnrollment(uri: String) async throws -> PushEnrollmentPreview {
-        try await run { try $0.previewPushEnrollment(uri: uri) }
+    /// Reads a push enrollment QR code (`otpauth://pipush/...`) just scanned, for a
+    /// confirmation screen (`scan.preview()`: issuer, label, server, expiry). The QR code's
+    /// time to live runs from now. Nothing is stored and nothing is sent until `enrollPush`.
+    public func scanPushEnrollment(uri: String) async throws -> PushEnrollmentScan {
+        try await run { try $0.scanPushEnrollment(uri: uri) }
     }
 
-    /// Enrolls the push token of a scanned QR code (`otpauth://pipush/...`) with its server, as a
-    /// new account or joined to the account `attachTo`. `pushToken` is the APNs token, if any.
-    public func enrollPush(uri: String, pushToken: String? = nil, attachTo: String? = nil) async throws -> Account {
-        try await authenticator.enrollPush(uri: uri, pushToken: pushToken, attachTo: attachTo)
+    /// Enrolls a scanned push token with its server once the user confirmed: makes the device
+    /// key, registers it and stores the token, as a new account or joined to the account
+    /// `attachTo` (whose code then remains the fallback). `pushToken` is the APNs token if the
+    /// app has one yet (`updatePushToken` sends a later one; until then `checkPending` finds the
+    /// requests). A scan enrolls once: a second call throws
+    /// `AuthCoreError.InvalidInput`.
+    public func enrollPush(scan: PushEnrollmentScan, pushToken: String? = nil, attachTo: String? = nil) async throws -> Account {
+        try await authenticator.enrollPush(scan: scan, pushToken: pushToken, attachTo: attachTo)
     }
 
     /// Takes in a push notification's data as JSON; the request is verified before it is kept.
@@ -92,7 +116,9 @@ public final class AuthCoreClient: Sendable {
     /// The requests kept and still answerable, without asking any server.
     public func pendingPushRequests() async throws -> [PushRequest] { try await run { try $0.pendingPushRequests() } }
 
-    /// "Check for notifications": polls every push account's server (on launch, pull-to-refresh).
+    /// "Check for notifications": polls every push account's server (on launch, pull-to-refresh,
+    /// a background refresh). One server failing does not stop the others (see `problems`);
+    /// `serverClocks` is each server's clock as its answers showed it.
     public func checkPending() async throws -> CheckOutcome { try await authenticator.checkPending() }
 
     /// Approves request `nonce`. `answer` is the number-matching choice when the request has
@@ -146,6 +172,15 @@ extension Account: @unchecked Sendable {}
 extension AddedAccount: @unchecked Sendable {}
 extension HotpCode: @unchecked Sendable {}
 extension PushEnrollmentPreview: @unchecked Sendable {}
+extension ServerClock: @unchecked Sendable {}
+extension HttpHeader: @unchecked Sendable {}
+extension HttpRequest: @unchecked Sendable {}
+extension HttpResponse: @unchecked Sendable {}
+extension HttpMethod: @unchecked Sendable {}
+extension OpenOptions: @unchecked Sendable {}
+extension DeviceKeys: @unchecked Sendable {}
+extension Platform: @unchecked Sendable {}
+extension DeclineReason: @unchecked Sendable {}
 extension PushRequest: @unchecked Sendable {}
 extension CheckOutcome: @unchecked Sendable {}
 extension ApproveOutcome: @unchecked Sendable {}

@@ -36,6 +36,19 @@ final class FixedTime: TimeSource, @unchecked Sendable {
     func nowUnixSeconds() -> Int64 { now }
 }
 
+/// What the tests open vaults with: the desktop's rule, software device keys (no Keychain on
+/// Linux; these tests enroll nothing) and a transport that refuses every request, so a test that
+/// reached the network by mistake would fail instead of depending on it.
+func testOptions(_ time: TimeSource = FixedTime(0), platform: Platform = .desktop) -> OpenOptions {
+    OpenOptions(platform: platform, deviceKeys: .software(bits: 2048), transport: NoNetwork(), timeSource: time)
+}
+
+final class NoNetwork: HttpTransport, @unchecked Sendable {
+    func send(request: HttpRequest) async throws -> HttpResponse {
+        throw TransportError.Connection(reason: "these tests have no network")
+    }
+}
+
 let sha1Seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 let sha256Seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA"
 let sha512Seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNA"
@@ -54,7 +67,7 @@ final class AuthCoreTests: XCTestCase {
     }
 
     func rfcVault(_ store: VaultKeyStore = InMemoryKeychain(), time: TimeSource = FixedTime(59)) throws -> Authenticator {
-        let auth = try Authenticator.openOrCreate(path: vault, keyStore: store, timeSource: time)
+        let auth = try Authenticator.openOrCreate(path: vault, keyStore: store, options: testOptions(time))
         _ = try auth.addUri(uri: "otpauth://totp/RFC:sha1?secret=\(sha1Seed)&digits=8&algorithm=SHA1")
         _ = try auth.addUri(uri: "otpauth://totp/RFC:sha256?secret=\(sha256Seed)&digits=8&algorithm=SHA256")
         _ = try auth.addUri(uri: "otpauth://totp/RFC:sha512?secret=\(sha512Seed)&digits=8&algorithm=SHA512")
@@ -84,15 +97,15 @@ final class AuthCoreTests: XCTestCase {
         let store = InMemoryKeychain()
         _ = try rfcVault(store)
         XCTAssertEqual(store.wraps, 1)
-        XCTAssertEqual(try Authenticator.openOrCreate(path: vault, keyStore: store, timeSource: FixedTime(0)).accounts().count, 3)
-        XCTAssertThrowsError(try Authenticator.openOrCreate(path: vault, keyStore: InMemoryKeychain(), timeSource: FixedTime(0))) { error in
+        XCTAssertEqual(try Authenticator.openOrCreate(path: vault, keyStore: store, options: testOptions()).accounts().count, 3)
+        XCTAssertThrowsError(try Authenticator.openOrCreate(path: vault, keyStore: InMemoryKeychain(), options: testOptions())) { error in
             guard case AuthCoreError.KeyStore(let message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("key store"), message)
         }
     }
 
     func testAFailingKeyStoreSurfacesAsAClearError() {
-        XCTAssertThrowsError(try Authenticator.openOrCreate(path: vault, keyStore: LockedKeychain(), timeSource: FixedTime(0))) { error in
+        XCTAssertThrowsError(try Authenticator.openOrCreate(path: vault, keyStore: LockedKeychain(), options: testOptions())) { error in
             guard case AuthCoreError.KeyStore(let message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("device locked"), message)
         }
@@ -126,8 +139,8 @@ final class AuthCoreTests: XCTestCase {
             XCTAssertTrue(try auth.addUri(uri: "otpauth://totp/RFC:sha1?secret=\(sha1Seed)&digits=8").first!.alreadyPresent)
             _ = try auth.delete(id: hotp.id)
         }
-        XCTAssertEqual(try Authenticator.openWithPassword(path: vault, password: "correct horse", timeSource: FixedTime(0)).accounts().count, 3)
-        XCTAssertThrowsError(try Authenticator.openWithPassword(path: vault, password: "wrong", timeSource: FixedTime(0))) { error in
+        XCTAssertEqual(try Authenticator.openWithPassword(path: vault, password: "correct horse", options: testOptions()).accounts().count, 3)
+        XCTAssertThrowsError(try Authenticator.openWithPassword(path: vault, password: "wrong", options: testOptions())) { error in
             guard case AuthCoreError.WrongPassword = error else { return XCTFail("\(error)") }
         }
     }
@@ -140,7 +153,7 @@ final class AuthCoreTests: XCTestCase {
             weakAuth = auth
         }
         XCTAssertNil(weakAuth, "the object is freed when the last reference goes")
-        XCTAssertEqual(try Authenticator.openOrCreate(path: vault, keyStore: store, timeSource: FixedTime(0)).accounts().count, 3)
+        XCTAssertEqual(try Authenticator.openOrCreate(path: vault, keyStore: store, options: testOptions()).accounts().count, 3)
     }
 
     func testManyTasksAndThreadsAtOnce() async throws {
@@ -161,6 +174,37 @@ final class AuthCoreTests: XCTestCase {
         let all = try await client.accounts()
         XCTAssertEqual(all.count, 67)
         XCTAssertEqual(Set(all.map(\.id)).count, 67)
+    }
+
+    /// The async layer opens with everything fixed: the transport given is the one push calls
+    /// use, and the password path takes the same options.
+    func testTheClientOpensWithItsOptionsAndUsesItsTransport() async throws {
+        let store = InMemoryKeychain()
+        let client = try await AuthCoreClient.open(
+            path: vault, keyStore: store, platform: .android, deviceKeys: .software(bits: 2048),
+            transport: NoNetwork(), timeSource: FixedTime(59))
+        _ = try await client.add(uri: "otpauth://totp/RFC:sha1?secret=\(sha1Seed)&digits=8&algorithm=SHA1")
+        let codes = try await client.codes()
+        let code = try XCTUnwrap(codes.first)
+        XCTAssertEqual(code.code, "94287082")
+        XCTAssertEqual(code.clockOffset, 0)
+        XCTAssertFalse(code.clockFromServer, "no push server has told the time")
+        XCTAssertEqual(try client.authenticator.passwordlessRule(platform: .android).maxAccounts, 1)
+
+        let scan = try await client.scanPushEnrollment(
+            uri: "otpauth://pipush/PIPU0001?url=https%3A%2F%2Fpi.example%2Fttype%2Fpush&ttl=10&issuer=Example"
+                + "&enrollment_credential=0123456789abcdef0123456789abcdef&v=1&serial=PIPU0001&sslverify=1")
+        XCTAssertEqual(scan.preview().issuer, "Example")
+        let error = await thrown { try await client.enrollPush(scan: scan) }
+        guard case .Network(let message)? = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(message.contains("these tests have no network"), message)
+
+        try client.authenticator.setPassword(password: "correct horse")
+        let restored = try await AuthCoreClient.openWithPassword(
+            path: vault, password: "correct horse", platform: .ios, deviceKeys: .software(bits: 2048),
+            transport: NoNetwork(), timeSource: FixedTime(59))
+        let accounts = try await restored.accounts()
+        XCTAssertEqual(accounts.count, 1)
     }
 
     func testCodeStreamYieldsEveryCodeWithItsCountdown() async throws {
@@ -203,7 +247,7 @@ final class AuthCoreTests: XCTestCase {
     }
 
     func testFfiCostOfFetching100AccountsCodes() throws {
-        let auth = try Authenticator.openOrCreate(path: vault, keyStore: InMemoryKeychain(), timeSource: FixedTime(1_700_000_000))
+        let auth = try Authenticator.openOrCreate(path: vault, keyStore: InMemoryKeychain(), options: testOptions(FixedTime(1_700_000_000)))
         let lines = (0..<100).map { i -> String in
             let a = Character(UnicodeScalar(UInt8(65 + i % 26)))
             let b = Character(UnicodeScalar(UInt8(65 + i / 26)))

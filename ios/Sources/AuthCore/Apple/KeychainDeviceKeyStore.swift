@@ -4,7 +4,8 @@ import Security
 
 /// Keeps the RSA device keys of push tokens in the Keychain (this device only, available after
 /// first unlock, never synced): the private key stays there and authcore only asks it to sign.
-/// Pass one to `AuthCoreClient.setDeviceKeyStore` right after opening. Apple platforms only.
+/// `AuthCoreClient.open(path:)` uses one; elsewhere pass `.platformStore(store:)` with it in the
+/// options the vault is opened with. Apple platforms only.
 ///
 /// The Secure Enclave holds only P-256 keys, and privacyIDEA's PUSH protocol is RSA, so these are
 /// Keychain RSA keys (2048 bits by default; privacyIDEA accepts 2048 to 4096). The approval
