@@ -19,6 +19,8 @@ android {
         // Written by scripts/build-android.sh; never committed.
         "build/generated/uniffi",
     )
+    // The JVM tests' helpers shared with android/android-api (the pi peer's client).
+    sourceSets["test"].java.srcDirs("src/test/kotlin", "src/testFixtures/kotlin")
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -31,6 +33,9 @@ dependencies {
     implementation("net.java.dev.jna:jna:5.14.0@aar")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
     testImplementation("org.junit.jupiter:junit-jupiter:5.11.4")
+    testImplementation(kotlin("test-junit5"))
+    // Android's own org.json is a stub in local unit tests.
+    testImplementation("org.json:json:20240303")
 }
 
 // Run the Rust build and the bindgen before compiling Kotlin.

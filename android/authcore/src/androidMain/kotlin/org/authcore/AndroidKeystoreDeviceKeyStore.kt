@@ -11,8 +11,9 @@ import java.security.spec.RSAKeyGenParameterSpec
 
 /**
  * Keeps the RSA device keys of push tokens in the Android Keystore (hardware-backed where the
- * device has it): the private key never leaves it, and authcore only asks it to sign. Pass one to
- * `AuthCore.setDeviceKeyStore` right after opening; tokens enrolled before keep their software keys.
+ * device has it): the private key never leaves it, and authcore only asks it to sign.
+ * [AndroidAuthCore.open] uses it by default (`DeviceKeys.PlatformStore(AndroidKeystoreDeviceKeyStore())`);
+ * tokens enrolled with software keys keep them.
  *
  * [keySize] is 2048 by default: every Keystore implementation (StrongBox included) generates it
  * quickly, and privacyIDEA accepts it; privacyIDEA's own app uses 4096, which many TEEs also

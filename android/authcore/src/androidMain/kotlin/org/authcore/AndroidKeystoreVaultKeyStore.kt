@@ -12,7 +12,8 @@ import javax.crypto.spec.GCMParameterSpec
 /**
  * Wraps the vault's master key with an AES-256-GCM key that never leaves the Android Keystore
  * (hardware-backed where the device has it). The wrapped form is `iv (12 bytes) || ciphertext`.
- * Android only: it is not part of the JVM test build.
+ * [AndroidAuthCore.open] uses it by default. Android only: compiled against the Android
+ * framework by android/android-api (the Keystore itself cannot run off a device).
  */
 class AndroidKeystoreVaultKeyStore(
     private val alias: String = "authcore-vault-master-key",
@@ -36,7 +37,7 @@ class AndroidKeystoreVaultKeyStore(
         cipher.init(Cipher.ENCRYPT_MODE, key())
         cipher.iv + cipher.doFinal(masterKey)
     } catch (e: java.security.GeneralSecurityException) {
-        throw KeyStoreException.Unavailable(e.javaClass.simpleName)
+        throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
     }
 
     override fun unwrap(wrapped: ByteArray): ByteArray {
@@ -48,7 +49,7 @@ class AndroidKeystoreVaultKeyStore(
         } catch (e: AEADBadTagException) {
             throw KeyStoreException.WrongKey()
         } catch (e: java.security.GeneralSecurityException) {
-            throw KeyStoreException.Unavailable(e.javaClass.simpleName)
+            throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
         }
     }
 }

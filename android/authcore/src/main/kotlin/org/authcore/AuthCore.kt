@@ -16,34 +16,74 @@ import kotlinx.coroutines.withContext
  * [AuthCoreException.KeyStore], [AuthCoreException.Vault] and, for push approvals,
  * [AuthCoreException.Push], [AuthCoreException.Network], [AuthCoreException.Server] and
  * [AuthCoreException.ApprovalRefused], each with a message a user can read.
+ *
+ * Platform-neutral (it runs on a plain JVM too); an Android app opens it with
+ * `AndroidAuthCore.open`, which passes the Android key stores, platform and transport.
  */
 class AuthCore(
     val authenticator: Authenticator,
     private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
 ) : AutoCloseable {
     companion object {
-        /** Opens the vault at [path], creating it on first use, its master key wrapped by [keyStore]. */
+        /**
+         * Opens the vault at [path], creating it on first use, its master key wrapped by
+         * [keyStore]. What the core needs from the platform is fixed here, for as long as the
+         * vault is open, so that no call can run before it is set or see it change:
+         * - [platform]: whose passwordless rule gates approvals (the core cannot tell where it
+         *   runs);
+         * - [deviceKeys]: where push tokens' RSA keys live: the platform's key store
+         *   ([DeviceKeys.PlatformStore]) or, as an explicit choice, software keys sealed in the
+         *   vault ([software]);
+         * - [transport]: the HTTP stack that carries every push request;
+         * - [timeSource]: the clock of codes and push timestamps.
+         */
         suspend fun open(
             path: String,
             keyStore: VaultKeyStore,
+            platform: Platform,
+            deviceKeys: DeviceKeys,
+            transport: HttpTransport = HttpUrlConnectionTransport(),
             timeSource: TimeSource = systemTimeSource(),
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
-            AuthCore(Authenticator.openOrCreate(path, keyStore, timeSource), dispatcher)
+            val options = OpenOptions(platform, deviceKeys, transport, timeSource)
+            AuthCore(Authenticator.openOrCreate(path, keyStore, options), dispatcher)
         }
 
-        /** Opens an existing vault with its password (a restored backup, a new phone). */
+        /**
+         * Opens an existing vault with its password (a restored backup, a new phone), with the
+         * same fixed choices as [open].
+         */
         suspend fun openWithPassword(
             path: String,
             password: String,
+            platform: Platform,
+            deviceKeys: DeviceKeys,
+            transport: HttpTransport = HttpUrlConnectionTransport(),
             timeSource: TimeSource = systemTimeSource(),
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
-            AuthCore(Authenticator.openWithPassword(path, password, timeSource), dispatcher)
+            val options = OpenOptions(platform, deviceKeys, transport, timeSource)
+            AuthCore(Authenticator.openWithPassword(path, password, options), dispatcher)
         }
+
+        /**
+         * Software device keys of [bits] (2048, 3072 or 4096) sealed in the vault, for the
+         * desktop, tests, or a device without a usable key store. privacyIDEA's own app uses
+         * 4096; 2048 is several times faster to generate.
+         */
+        fun software(bits: Int = 4096): DeviceKeys = DeviceKeys.Software(bits.toUInt())
     }
 
     private suspend fun <T> io(block: Authenticator.() -> T): T =
+        withContext(dispatcher) { authenticator.block() }
+
+    /**
+     * The UniFFI `suspend` calls, polled on [dispatcher]: the core's future runs there between
+     * its requests (it signs with the device key and writes the vault), and waits on the
+     * transport, which does its I/O on its own threads.
+     */
+    private suspend fun <T> pushCall(block: suspend Authenticator.() -> T): T =
         withContext(dispatcher) { authenticator.block() }
 
     /** Adds what a scanned QR code carries (`otpauth://` or a Google Authenticator transfer QR). */
@@ -82,35 +122,24 @@ class AuthCore(
         }
     }.flowOn(dispatcher)
 
-    // Push approvals (privacyIDEA PUSH). The network calls are UniFFI `suspend` functions that
-    // run on the library's own runtime and never block the caller's thread; the others run on
-    // [dispatcher].
+    // Push approvals (privacyIDEA PUSH). Requests travel through the transport given at open.
 
     /**
-     * Keeps the device keys of push tokens enrolled from now on in [store] (on Android,
-     * `AndroidKeystoreDeviceKeyStore`). Call once after opening; without it the keys are
-     * software keys sealed in the vault.
+     * Reads a push enrollment QR code (`otpauth://pipush/...`) just scanned, for a confirmation
+     * screen ([PushEnrollmentScan.preview]: issuer, serial, server, `sslverify`, expiry). The
+     * QR code's time to live runs from this scan; pass the scan to [enrollPush] once the user
+     * agreed. The one-time enrollment credential stays inside the scan.
      */
-    suspend fun setDeviceKeyStore(store: DeviceKeyStore) = io { setDeviceKeyStore(store) }
+    suspend fun scanPushEnrollment(uri: String): PushEnrollmentScan = io { scanPushEnrollment(uri) }
 
     /**
-     * The platform whose passwordless rule gates approvals: call once after opening with
-     * [Platform.ANDROID] on a phone (the core assumes desktop until told).
+     * Enrolls a [scan]ned push token with its server (the device key is made, registered and
+     * stored), as a new account or joined to the account [attachTo], whose code then stays the
+     * fallback. [pushToken] is the FCM token, if any (a poll-only token needs none). A scan
+     * enrolls once: scan the QR code again to retry.
      */
-    suspend fun setPlatform(platform: Platform) = io { setPlatform(platform) }
-
-    /** Size of new software device keys: 4096 bits unless changed (2048 and 3072 allowed). */
-    suspend fun setSoftwareKeyBits(bits: Int) = io { setSoftwareKeyBits(bits.toUInt()) }
-
-    /** What a push enrollment QR code would enroll, for a confirmation screen. */
-    suspend fun previewPushEnrollment(uri: String): PushEnrollmentPreview = io { previewPushEnrollment(uri) }
-
-    /**
-     * Enrolls the push token of a scanned QR code (`otpauth://pipush/...`) with its server, as a
-     * new account or joined to the account [attachTo]. [pushToken] is the FCM token, if any.
-     */
-    suspend fun enrollPush(uri: String, pushToken: String? = null, attachTo: String? = null): Account =
-        authenticator.enrollPush(uri, pushToken, attachTo)
+    suspend fun enrollPush(scan: PushEnrollmentScan, pushToken: String? = null, attachTo: String? = null): Account =
+        pushCall { enrollPush(scan, pushToken, attachTo) }
 
     /** Takes in a push notification's data as JSON; the request is verified before it is kept. */
     suspend fun handleNotification(payload: String): PushRequest = io { handleNotification(payload) }
@@ -125,8 +154,11 @@ class AuthCore(
     /** The requests kept and still answerable, without asking any server. */
     suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }
 
-    /** "Check for notifications": polls every push account's server (on resume, pull-to-refresh). */
-    suspend fun checkPending(): CheckOutcome = authenticator.checkPending()
+    /**
+     * "Check for notifications": polls every push account's server (on resume, pull-to-refresh).
+     * [CheckOutcome.serverClocks] tells each server's clock as seen on its answers.
+     */
+    suspend fun checkPending(): CheckOutcome = pushCall { checkPending() }
 
     /**
      * Approves request [nonce]. [answer] is the number-matching choice when the request has
@@ -134,13 +166,13 @@ class AuthCore(
      * user (BiometricPrompt with `DEVICE_CREDENTIAL`), which passwordless accounts require.
      */
     suspend fun approve(nonce: String, answer: String? = null, deviceUnlocked: Boolean = false): ApproveOutcome =
-        authenticator.approvePush(nonce, answer, deviceUnlocked)
+        pushCall { approvePush(nonce, answer, deviceUnlocked) }
 
     /** Denies request [nonce]; give a [reason] only when [PushRequest.declineReasons] is true. */
-    suspend fun deny(nonce: String, reason: DeclineReason? = null) = authenticator.denyPush(nonce, reason)
+    suspend fun deny(nonce: String, reason: DeclineReason? = null) = pushCall { denyPush(nonce, reason) }
 
     /** Sends FCM's new token (`FirebaseMessagingService.onNewToken`) to every push server. */
-    suspend fun updatePushToken(token: String): PushTokenUpdate = authenticator.updatePushToken(token)
+    suspend fun updatePushToken(token: String): PushTokenUpdate = pushCall { updatePushToken(token) }
 
     override fun close() = authenticator.close()
 }

@@ -55,6 +55,13 @@ class FixedTime(var now: Long) : TimeSource {
     override fun nowUnixSeconds(): Long = now
 }
 
+/**
+ * What every non-push test opens with: the desktop rule, software device keys (RSA-2048, fast:
+ * these tests enroll nothing), the default transport (never used here) and [time].
+ */
+fun testOptions(time: TimeSource): OpenOptions =
+    OpenOptions(Platform.DESKTOP, AuthCore.software(2048), HttpUrlConnectionTransport(), time)
+
 const val SHA1_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // "12345678901234567890"
 const val SHA256_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQGEZA"
 const val SHA512_SEED =
@@ -70,7 +77,7 @@ class AuthenticatorTest {
     }
 
     private fun rfcVault(store: VaultKeyStore = SoftwareKeyStore(), time: TimeSource = FixedTime(59)): Authenticator {
-        val auth = Authenticator.openOrCreate(vault, store, time)
+        val auth = Authenticator.openOrCreate(vault, store, testOptions(time))
         auth.addUri("otpauth://totp/RFC:sha1?secret=$SHA1_SEED&digits=8&algorithm=SHA1")
         auth.addUri("otpauth://totp/RFC:sha256?secret=$SHA256_SEED&digits=8&algorithm=SHA256")
         auth.addUri("otpauth://totp/RFC:sha512?secret=$SHA512_SEED&digits=8&algorithm=SHA512")
@@ -104,11 +111,11 @@ class AuthenticatorTest {
         val store = SoftwareKeyStore()
         rfcVault(store).close()
         assertEquals(1, store.wraps.get())
-        Authenticator.openOrCreate(vault, store, FixedTime(59)).use { auth ->
+        Authenticator.openOrCreate(vault, store, testOptions(FixedTime(59))).use { auth ->
             assertEquals(3, auth.accounts().size)
         }
         val stranger = assertThrows<AuthCoreException.KeyStore> {
-            Authenticator.openOrCreate(vault, SoftwareKeyStore(), FixedTime(59))
+            Authenticator.openOrCreate(vault, SoftwareKeyStore(), testOptions(FixedTime(59)))
         }
         assertTrue(stranger.message!!.contains("key store"), stranger.message)
     }
@@ -116,7 +123,7 @@ class AuthenticatorTest {
     @Test
     fun `a failing key store surfaces as a clear exception`() {
         val e = assertThrows<AuthCoreException.KeyStore> {
-            Authenticator.openOrCreate(vault, LockedKeyStore(), FixedTime(0))
+            Authenticator.openOrCreate(vault, LockedKeyStore(), testOptions(FixedTime(0)))
         }
         assertTrue(e.message!!.contains("device locked"), e.message)
         assertFalse(Files.exists(Path.of(vault)), "nothing is left behind")
@@ -153,8 +160,28 @@ class AuthenticatorTest {
             auth.delete(hotp.id)
             assertEquals(3, auth.accounts().size)
         }
-        Authenticator.openWithPassword(vault, "correct horse", FixedTime(0)).use { assertEquals(3, it.accounts().size) }
-        assertThrows<AuthCoreException.WrongPassword> { Authenticator.openWithPassword(vault, "wrong", FixedTime(0)) }
+        Authenticator.openWithPassword(vault, "correct horse", testOptions(FixedTime(0))).use { assertEquals(3, it.accounts().size) }
+        assertThrows<AuthCoreException.WrongPassword> { Authenticator.openWithPassword(vault, "wrong", testOptions(FixedTime(0))) }
+    }
+
+    @Test
+    fun `AuthCore opens with its fixed choices, and codes say which clock made them`(): Unit = runBlocking {
+        val store = SoftwareKeyStore()
+        AuthCore.open(vault, store, Platform.ANDROID, AuthCore.software(2048), timeSource = FixedTime(59)).use { core ->
+            core.addUri("otpauth://totp/RFC:sha1?secret=$SHA1_SEED&digits=8&algorithm=SHA1")
+            val code = core.codes().single()
+            assertEquals("94287082", code.code)
+            assertEquals(0L, code.clockOffset)
+            assertFalse(code.clockFromServer, "no push server checks this account")
+            core.setClockOffset(30)
+            assertEquals(30L, core.codes().single().clockOffset)
+            core.authenticator.setPassword("correct horse")
+        }
+        AuthCore.openWithPassword(vault, "correct horse", Platform.ANDROID, AuthCore.software(2048), timeSource = FixedTime(59))
+            .use { core -> assertEquals(1, core.accounts().size) }
+        assertThrows<AuthCoreException.WrongPassword> {
+            runBlocking { AuthCore.openWithPassword(vault, "wrong", Platform.ANDROID, AuthCore.software(2048)) }
+        }
     }
 
     @Test
@@ -166,7 +193,7 @@ class AuthenticatorTest {
     }
 
     @Test
-    fun `many coroutines and threads at once neither deadlock nor corrupt the vault`() = runBlocking {
+    fun `many coroutines and threads at once neither deadlock nor corrupt the vault`(): Unit = runBlocking {
         rfcVault().use { auth ->
             val core = AuthCore(auth, Dispatchers.IO)
             val added = (0 until 64).map { i ->
@@ -187,7 +214,7 @@ class AuthenticatorTest {
     }
 
     @Test
-    fun `codesFlow emits every account's code with its countdown`() = runBlocking {
+    fun `codesFlow emits every account's code with its countdown`(): Unit = runBlocking {
         val time = FixedTime(1111111109)
         rfcVault(time = time).use { auth ->
             val emissions = AuthCore(auth).codesFlow(tickMillis = 20).take(2).toList()
@@ -228,7 +255,7 @@ class AuthenticatorTest {
 
     @Test
     fun `FFI cost of fetching 100 accounts' codes`() {
-        Authenticator.openOrCreate(vault, SoftwareKeyStore(), FixedTime(1_700_000_000)).use { auth ->
+        Authenticator.openOrCreate(vault, SoftwareKeyStore(), testOptions(FixedTime(1_700_000_000))).use { auth ->
             auth.addUriLines((0 until 100).joinToString("\n") { "otpauth://totp/Bench:u$it?secret=JBSWY3DPEHPK3P${'A' + it % 26}${'A' + it / 26}&issuer=B$it" })
             repeat(200) { auth.codes(null) } // warm up the JIT
             val rounds = 1000

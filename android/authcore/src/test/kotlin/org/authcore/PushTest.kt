@@ -6,38 +6,18 @@ import java.security.KeyPair
 import java.security.KeyPairGenerator
 import java.security.Signature
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.runBlocking
-import org.json.JSONObject
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotNull
+import kotlin.test.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
-
-/**
- * The push-server stand-in's description (tests/src/bin/push_stand_in.rs): scripts/test-kotlin.sh
- * starts it and names the file in AUTHCORE_PUSH_STAND_IN. Without it these tests fail.
- */
-object StandIn {
-    private val json: JSONObject by lazy {
-        val path = System.getenv("AUTHCORE_PUSH_STAND_IN")
-            ?: error("AUTHCORE_PUSH_STAND_IN is not set: run scripts/test-kotlin.sh, which starts the push stand-in")
-        JSONObject(Files.readString(Path.of(path)))
-    }
-    val uri: String get() = json.getString("enrollment_uri")
-    val url: String get() = json.getString("url")
-    val serial: String get() = json.getString("serial")
-    val question: String get() = json.getString("question")
-    val title: String get() = json.getString("title")
-    val presenceOptions: List<String> get() = json.getJSONArray("presence_options").map { it as String }
-    val presenceAnswer: String get() = json.getString("presence_answer")
-    fun nonce(name: String): String = json.getJSONObject("nonces").getString(name)
-    fun notification(name: String): String = json.getJSONObject("notifications").getString(name)
-}
 
 /** A DeviceKeyStore backed by java.security, shaped like the Android Keystore one. */
 class JavaDeviceKeyStore : DeviceKeyStore {
@@ -71,7 +51,41 @@ class LockedDeviceKeyStore : DeviceKeyStore {
     override fun delete(alias: String) {}
 }
 
+/** The default transport, with a line per request it carried ("POST https://host/path -> 200"). */
+class RecordingTransport(private val inner: HttpTransport = HttpUrlConnectionTransport()) : HttpTransport {
+    val sent = ConcurrentLinkedQueue<String>()
+
+    override suspend fun send(request: HttpRequest): HttpResponse {
+        val line = "${request.method} ${request.url.substringBefore('?')}"
+        try {
+            return inner.send(request).also { sent.add("$line -> ${it.status}") }
+        } catch (e: TransportException) {
+            sent.add("$line -> ${e.javaClass.simpleName}")
+            throw e
+        }
+    }
+}
+
+/**
+ * The Kotlin push layer against a real privacyIDEA 3.14 (the pi peer), over TLS, through
+ * [HttpUrlConnectionTransport]: enrollment, FCM notifications, polls, answers, refusals.
+ * Every test enrolls a fresh user's token into a fresh vault, so they are independent.
+ *
+ * Device keys are software RSA-2048 keys (`AuthCore.software(2048)`): generating them is fast,
+ * where 4096 bits would take seconds per enrollment; the Keystore path is the
+ * [DeviceKeys.PlatformStore] test with a Kotlin key store.
+ */
 class PushTest {
+    companion object {
+        @JvmStatic
+        @BeforeAll
+        fun trustStore() {
+            // The trusted front is accepted only because scripts/test-kotlin.sh put its CA into
+            // the trust store of this JVM; fail at once if that did not happen.
+            PiPeer.requireTrustedCaInTrustStore()
+        }
+    }
+
     private val dir: Path = Files.createTempDirectory("authcore-kotlin-push")
 
     @AfterEach
@@ -79,191 +93,242 @@ class PushTest {
         dir.toFile().deleteRecursively()
     }
 
-    private fun open(name: String = "vault.sqlite"): Authenticator =
-        Authenticator.openOrCreate(dir.resolve(name).toString(), SoftwareKeyStore(), systemTimeSource())
-            .also { it.setSoftwareKeyBits(2048u) }
+    private suspend fun open(
+        name: String = "vault.sqlite",
+        transport: HttpTransport = HttpUrlConnectionTransport(),
+        deviceKeys: DeviceKeys = AuthCore.software(2048),
+        platform: Platform = Platform.ANDROID,
+    ): AuthCore = AuthCore.open(dir.resolve(name).toString(), SoftwareKeyStore(), platform, deviceKeys, transport)
 
-    /** A vault with the stand-in's push token enrolled (software device key). */
-    private fun enrolled(block: suspend (Authenticator, Account) -> Unit) = runBlocking {
-        open().use { auth ->
-            val account = auth.enrollPush(StandIn.uri, null, null)
-            block(auth, account)
-        }
+    private suspend fun AuthCore.enroll(enrolled: PiPeer.Enrolled, pushToken: String? = "fcm-token-1"): Account =
+        enrollPush(scanPushEnrollment(enrolled.uri), pushToken)
+
+    private fun assertStatus(want: String, transactionId: String) {
+        val status = PiPeer.settledStatus(transactionId)
+        assertEquals(want, status.getString("status"), "privacyIDEA's view: $status")
     }
 
     @Test
-    fun `the enrollment QR code is previewed without its credential, and a bad one is a Push error`() {
-        open().use { auth ->
-            val preview = auth.previewPushEnrollment(StandIn.uri)
-            assertEquals(StandIn.serial, preview.serial)
-            assertEquals("StandIn", preview.issuer)
-            assertEquals(StandIn.serial, preview.label)
-            assertEquals(StandIn.url, preview.url)
-            assertFalse(preview.sslverify)
-            assertTrue(preview.pollOnly)
-            assertEquals(600UL, preview.ttlSeconds)
-            val credential = Regex("enrollment_credential=([0-9a-f]{40})").find(StandIn.uri)!!.groupValues[1]
+    fun `enrolls over verified TLS, takes privacyIDEA's FCM notification and approves it`(): Unit = runBlocking {
+        val transport = RecordingTransport()
+        open(transport = transport).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            val scan = core.scanPushEnrollment(enrolled.uri)
+            val preview = scan.preview()
+            assertEquals(enrolled.serial, preview.serial)
+            assertEquals("privacyIDEA", preview.issuer)
+            assertEquals(PiPeer.trustedPushUrl, preview.url)
+            assertTrue(preview.sslverify)
+            assertFalse(preview.pollOnly)
+            assertEquals(preview.scannedAt + preview.ttlSeconds, preview.expiresAt)
+            val credential = Regex("enrollment_credential=([0-9a-f]+)").find(enrolled.uri)!!.groupValues[1]
             assertFalse(preview.toString().contains(credential), "the one-time credential stays inside")
 
-            val bad = assertThrows<AuthCoreException.Push> {
-                auth.previewPushEnrollment(StandIn.uri.replace("&v=1&", "&v=2&"))
-            }
-            assertTrue(bad.message!!.contains("v=2"), bad.message)
-            assertThrows<AuthCoreException.Push> { auth.previewPushEnrollment("otpauth://totp/X?secret=JBSWY3DPEHPK3PXP") }
-            assertTrue(auth.accounts().isEmpty(), "a preview stores nothing")
+            val account = core.enrollPush(scan, "fcm-token-1")
+            assertEquals(OtpType.PUSH, account.otpType)
+            assertEquals(enrolled.serial, account.pushSerial)
+            assertEquals(listOf(account), core.accounts())
+            assertEquals("enrolled", PiPeer.token(enrolled.serial).getString("rollout_state"))
+            assertEquals(listOf("POST ${PiPeer.trustedPushUrl} -> 200"), transport.sent.toList(), "registered through the Kotlin transport")
+            val again = assertThrows<AuthCoreException.InvalidInput> { runBlocking { core.enrollPush(scan) } }
+            assertTrue(again.message!!.contains("already used"), again.message)
+
+            val triggered = PiPeer.trigger(enrolled)
+            val data = assertNotNull(triggered.notification, "privacyIDEA sent an FCM message")
+            val request = core.handleNotification(data)
+            assertEquals(triggered.nonce, request.nonce)
+            assertEquals(account.id, request.accountId)
+            assertEquals(enrolled.serial, request.serial)
+            assertNull(request.answers)
+            assertEquals(listOf(request), core.pendingPushRequests())
+            assertEquals(request, core.handleNotification(data), "delivered twice, kept once")
+
+            assertNull(core.approve(request.nonce).displayCode)
+            assertStatus("accept", triggered.transactionId)
+            assertTrue(core.pendingPushRequests().isEmpty())
+            val replay = assertThrows<AuthCoreException.Push> { core.handleNotification(data) }
+            assertTrue(replay.message!!.contains("already answered"), replay.message)
+            assertTrue(transport.sent.all { it.startsWith("POST ${PiPeer.trustedPushUrl} -> 200") }, "${transport.sent}")
         }
     }
 
     @Test
-    fun `enrolls with a software key, approves a signed notification and refuses its replay`() = enrolled { auth, account ->
-        assertEquals(OtpType.PUSH, account.otpType)
-        assertEquals(StandIn.serial, account.pushSerial)
-        assertNull(account.algorithm)
-        assertNull(account.digits)
-        assertEquals(listOf(account), auth.accounts())
-
-        val request = auth.handleNotification(StandIn.notification("plain"))
-        assertEquals(StandIn.nonce("plain"), request.nonce)
-        assertEquals(account.id, request.accountId)
-        assertEquals(StandIn.serial, request.serial)
-        assertEquals(StandIn.question, request.question)
-        assertEquals(StandIn.title, request.title)
-        assertNull(request.answers)
-        assertTrue(request.declineReasons, "the signed capability is honoured")
-        assertFalse(request.passwordless)
-        assertEquals(120UL, request.expiresAt - request.receivedAt)
-        assertEquals(listOf(request), auth.pendingPushRequests())
-        // Delivered twice before an answer (push and poll): the same request, kept once.
-        assertEquals(request, auth.handleNotification(StandIn.notification("plain")))
-        assertEquals(1, auth.pendingPushRequests().size)
-
-        val outcome = auth.approvePush(request.nonce, null, false)
-        assertNull(outcome.displayCode)
-        assertTrue(auth.pendingPushRequests().isEmpty())
-
-        val replay = assertThrows<AuthCoreException.Push> { auth.handleNotification(StandIn.notification("plain")) }
-        assertTrue(replay.message!!.contains("already answered"), replay.message)
-        assertThrows<AuthCoreException.Push> { auth.approvePush(request.nonce, null, false) }
+    fun `a denial with a reason reaches privacyIDEA as declined`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            core.enroll(enrolled)
+            val triggered = PiPeer.trigger(enrolled)
+            val request = core.handleNotification(assertNotNull(triggered.notification))
+            assertTrue(request.declineReasons, "privacyIDEA 3.14 signs the decline-reason capability")
+            core.deny(request.nonce, DeclineReason.UNKNOWN_TRIGGER)
+            assertStatus("declined", triggered.transactionId)
+            assertTrue(core.pendingPushRequests().isEmpty())
+        }
     }
 
     @Test
-    fun `a Kotlin DeviceKeyStore holds the device key and signs the answers`() = runBlocking {
+    fun `number matching - a wrong choice is refused and stays open, the right one is accepted`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("trusted", numberMatching = true)
+            core.enroll(enrolled)
+            val triggered = PiPeer.trigger(enrolled)
+            val answers = assertNotNull(triggered.answers)
+            val correct = assertNotNull(triggered.correctAnswer)
+            val request = core.handleNotification(assertNotNull(triggered.notification))
+            assertEquals(answers, request.answers)
+            val wrong = answers.first { it != correct }
+            val refused = assertThrows<AuthCoreException.Server> { runBlocking { core.approve(request.nonce, wrong) } }
+            assertTrue(refused.message!!.isNotBlank())
+            assertEquals(listOf(request.nonce), core.pendingPushRequests().map { it.nonce }, "still open")
+            core.approve(request.nonce, correct)
+            assertStatus("accept", triggered.transactionId)
+        }
+    }
+
+    @Test
+    fun `a poll finds the request without a notification, and poll-to-approved is timed`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("trusted", pollOnly = true)
+            val scan = core.scanPushEnrollment(enrolled.uri)
+            assertTrue(scan.preview().pollOnly)
+            val account = core.enrollPush(scan, null)
+            val millis = (1..5).map {
+                val triggered = PiPeer.trigger(enrolled)
+                assertNull(triggered.notification, "a poll-only token gets no push message")
+                val started = System.nanoTime()
+                val checked = core.checkPending()
+                val request = checked.requests.single()
+                core.approve(request.nonce)
+                val elapsed = (System.nanoTime() - started) / 1_000_000
+                assertEquals(emptyList<String>(), checked.problems)
+                assertEquals(triggered.nonce, request.nonce)
+                assertEquals(account.id, request.accountId)
+                val clock = checked.serverClocks.single()
+                assertEquals(PiPeer.origin(PiPeer.trustedPushUrl), clock.server)
+                assertTrue(clock.offsetMs in -5_000L..5_000L, "server clock offset ${clock.offsetMs} ms")
+                assertStatus("accept", triggered.transactionId)
+                elapsed
+            }
+            val median = millis.sorted()[millis.size / 2]
+            println("kotlin poll-to-approved: $median ms (median of ${millis.size}: $millis)")
+            assertTrue(core.checkPending().requests.isEmpty())
+        }
+    }
+
+    @Test
+    fun `the untrusted front is refused as a certificate problem and nothing is enrolled`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("untrusted")
+            val scan = core.scanPushEnrollment(enrolled.uri)
+            assertTrue(scan.preview().sslverify)
+            val e = assertThrows<AuthCoreException.Network> { runBlocking { core.enrollPush(scan) } }
+            val message = e.message!!
+            println("untrusted front refused: $message")
+            assertTrue(message.contains("TLS") && message.contains("certificate"), message)
+            assertFalse(message.contains("enrollment_credential"), message)
+            assertTrue(core.accounts().isEmpty())
+            assertEquals("clientwait", PiPeer.token(enrolled.serial).getString("rollout_state"))
+        }
+    }
+
+    @Test
+    fun `plain http works when the server itself said sslverify=0`(): Unit = runBlocking {
+        val transport = RecordingTransport()
+        open(transport = transport).use { core ->
+            val enrolled = PiPeer.enroll("plain")
+            val scan = core.scanPushEnrollment(enrolled.uri)
+            assertFalse(scan.preview().sslverify)
+            assertEquals(PiPeer.plainPushUrl, scan.preview().url)
+            core.enrollPush(scan, "fcm-token-1")
+            val triggered = PiPeer.trigger(enrolled)
+            val request = core.handleNotification(assertNotNull(triggered.notification))
+            core.approve(request.nonce)
+            assertStatus("accept", triggered.transactionId)
+            assertEquals(
+                listOf("POST ${PiPeer.plainPushUrl} -> 200", "POST ${PiPeer.plainPushUrl} -> 200"),
+                transport.sent.toList(),
+            )
+        }
+    }
+
+    @Test
+    fun `plain http is refused by the core when the server said sslverify=1`(): Unit = runBlocking {
+        val transport = RecordingTransport()
+        open(transport = transport).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            // The QR code's parameters are not signed: point its url at privacyIDEA's plain port,
+            // which would answer if the core sent anything there.
+            val downgraded = PiPeer.withUrl(enrolled.uri, PiPeer.plainPushUrl)
+            assertTrue(downgraded.contains("sslverify=1") && downgraded.contains("url=http%3A"), downgraded)
+            val e = assertThrows<AuthCoreException> { core.scanPushEnrollment(downgraded) }
+            assertTrue(e is AuthCoreException.Push || e is AuthCoreException.InvalidInput, "$e")
+            println("plain http with sslverify=1 refused: ${e.javaClass.simpleName}: ${e.message}")
+            assertTrue(e.message!!.contains("http://") && e.message!!.contains("sslverify"), e.message)
+            assertTrue(transport.sent.isEmpty(), "nothing was sent: ${transport.sent}")
+            assertEquals("clientwait", PiPeer.token(enrolled.serial).getString("rollout_state"))
+        }
+    }
+
+    @Test
+    fun `a Kotlin DeviceKeyStore holds the device key and signs the answers`(): Unit = runBlocking {
         val store = JavaDeviceKeyStore()
-        open().use { auth ->
-            auth.setDeviceKeyStore(store)
-            val account = auth.enrollPush(StandIn.uri, "fcm-token-1", null)
+        open(deviceKeys = DeviceKeys.PlatformStore(store)).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            val account = core.enroll(enrolled)
             assertEquals(setOf(account.id), store.keys.keys, "the key is kept under the account id")
-            val request = auth.handleNotification(StandIn.notification("number_matching"))
-            assertEquals(StandIn.presenceOptions, request.answers)
-            auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
-            assertEquals(1, store.signatures.get(), "the answer was signed by the Kotlin key")
+            val signedAtEnrollment = store.signatures.get()
+            val triggered = PiPeer.trigger(enrolled)
+            core.approve(core.handleNotification(assertNotNull(triggered.notification)).nonce)
+            assertStatus("accept", triggered.transactionId)
+            assertEquals(signedAtEnrollment + 1, store.signatures.get(), "the answer was signed by the Kotlin key")
         }
         // A key store that cannot be used: a readable KeyStore error, and nothing enrolled.
-        open("locked.sqlite").use { auth ->
-            auth.setDeviceKeyStore(LockedDeviceKeyStore())
-            val e = assertThrows<AuthCoreException.KeyStore> { runBlocking { auth.enrollPush(StandIn.uri, null, null) } }
+        open("locked.sqlite", deviceKeys = DeviceKeys.PlatformStore(LockedDeviceKeyStore())).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            val e = assertThrows<AuthCoreException.KeyStore> { runBlocking { core.enroll(enrolled) } }
             assertTrue(e.message!!.contains("device locked"), e.message)
-            assertTrue(auth.accounts().isEmpty())
+            assertTrue(core.accounts().isEmpty())
         }
     }
 
     @Test
-    fun `a forged notification and one for an unknown token are refused`() {
-        open("empty.sqlite").use { auth ->
-            val unknown = assertThrows<AuthCoreException.Push> { auth.handleNotification(StandIn.notification("plain")) }
-            assertTrue(unknown.message!!.contains("unknown serial"), unknown.message)
-        }
-        enrolled { auth, _ ->
-            val forged = assertThrows<AuthCoreException.Push> { auth.handleNotification(StandIn.notification("forged")) }
-            assertTrue(forged.message!!.contains("signature does not verify"), forged.message)
-            assertThrows<AuthCoreException.Push> { auth.handleNotification("""{"nonce": 1}""") }
-            assertTrue(auth.pendingPushRequests().isEmpty(), "nothing refused is kept")
+    fun `passwordless on Android needs the number-matching answer and the device unlock`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("trusted", numberMatching = true)
+            val account = core.enroll(enrolled)
+            assertTrue(core.authenticator.enablePasswordless(account.id, Platform.ANDROID).passwordless)
+            val triggered = PiPeer.trigger(enrolled)
+            val request = core.handleNotification(assertNotNull(triggered.notification))
+            assertTrue(request.passwordless)
+            val locked = assertThrows<AuthCoreException.ApprovalRefused> {
+                runBlocking { core.approve(request.nonce, triggered.correctAnswer, deviceUnlocked = false) }
+            }
+            assertTrue(locked.message!!.contains("device unlock"), locked.message)
+            core.approve(request.nonce, triggered.correctAnswer, deviceUnlocked = true)
+            assertStatus("accept", triggered.transactionId)
         }
     }
 
     @Test
-    fun `number matching - the server refuses a wrong choice and accepts the right one`() = enrolled { auth, _ ->
-        val request = auth.handleNotification(StandIn.notification("number_matching"))
-        assertEquals(listOf("A", "B", "C"), request.answers)
-        val wrong = StandIn.presenceOptions.first { it != StandIn.presenceAnswer }
-        val refused = assertThrows<AuthCoreException.Server> { auth.approvePush(request.nonce, wrong, false) }
-        assertTrue(refused.message!!.contains("refused"), refused.message)
-        assertEquals(listOf(request.nonce), auth.pendingPushRequests().map { it.nonce }, "still open")
-        auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
-        assertTrue(auth.pendingPushRequests().isEmpty())
-    }
-
-    @Test
-    fun `passwordless on Android needs number matching and the device unlock`() = enrolled { auth, account ->
-        assertTrue(auth.enablePasswordless(account.id, Platform.ANDROID).passwordless)
-        val plain = auth.handleNotification(StandIn.notification("plain"))
-        assertTrue(plain.passwordless)
-        val noMatching = assertThrows<AuthCoreException.ApprovalRefused> { auth.approvePush(plain.nonce, null, true) }
-        assertTrue(noMatching.message!!.contains("number matching"), noMatching.message)
-
-        val request = auth.handleNotification(StandIn.notification("number_matching"))
-        val locked = assertThrows<AuthCoreException.ApprovalRefused> {
-            auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
-        }
-        assertTrue(locked.message!!.contains("device unlock"), locked.message)
-        auth.approvePush(request.nonce, StandIn.presenceAnswer, true)
-        assertEquals(listOf(plain.nonce), auth.pendingPushRequests().map { it.nonce })
-    }
-
-    @Test
-    fun `the platform the app sets picks the rule that gates approvals`() = enrolled { auth, account ->
-        auth.setPlatform(Platform.ANDROID)
-        auth.enablePasswordless(account.id, Platform.ANDROID)
-        // An issuer's rule: Android passwordless without the unlock; the desktop keeps it.
-        auth.setPasswordlessRules("""{"passwordless":{"android":{"max_accounts":1,"require_device_unlock":false},"desktop":{"max_accounts":1}}}""")
-        val request = auth.handleNotification(StandIn.notification("number_matching"))
-        auth.setPlatform(Platform.DESKTOP)
-        val refused = assertThrows<AuthCoreException.ApprovalRefused> {
-            auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
-        }
-        assertTrue(refused.message!!.contains("device unlock"), refused.message)
-        auth.setPlatform(Platform.ANDROID)
-        auth.approvePush(request.nonce, StandIn.presenceAnswer, false)
-        assertTrue(auth.pendingPushRequests().none { it.nonce == request.nonce })
-    }
-
-    @Test
-    fun `the coroutine layer polls, denies with a reason and takes FCM data maps`() = runBlocking {
-        AuthCore(open()).use { core ->
-            core.setSoftwareKeyBits(2048)
-            val account = core.enrollPush(StandIn.uri)
-            val checked = core.checkPending()
-            assertEquals(emptyList<String>(), checked.problems)
-            assertEquals(
-                setOf(StandIn.nonce("plain"), StandIn.nonce("number_matching")),
-                checked.requests.map { it.nonce }.toSet(),
-            )
-            val offset = checked.serverClockOffset
-            assertNotNull(offset, "the stand-in's Date header gives the server clock")
-            assertTrue(offset!! in -5L..5L, "server clock offset $offset")
-
-            // FCM hands the data as a Map<String, String>.
-            val data = JSONObject(StandIn.notification("plain")).let { o -> o.keySet().associateWith { o.getString(it) } }
-            val request = core.handleNotification(data)
-            assertEquals(account.id, request.accountId)
-            core.deny(request.nonce, DeclineReason.UNKNOWN_TRIGGER)
-            assertEquals(listOf(StandIn.nonce("number_matching")), core.checkPending().requests.map { it.nonce })
-
-            // The token is poll-only: no server is told a push token.
+    fun `FCM token updates reach privacyIDEA`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            core.enroll(enrolled)
             val update = core.updatePushToken("fcm-token-2")
-            assertEquals(emptyList<String>(), update.updated)
             assertEquals(emptyList<String>(), update.problems)
+            assertEquals(listOf(enrolled.serial), update.updated)
         }
     }
 
     @Test
-    fun `an unreachable server is a Network error`() = runBlocking {
-        open().use { auth ->
+    fun `an unreachable server is a Network error without the request's query`(): Unit = runBlocking {
+        open().use { core ->
+            val enrolled = PiPeer.enroll("plain")
             // Port 9 (discard): nothing listens there on a test machine, so the connection is refused.
-            val uri = StandIn.uri.replace(Regex("127\\.0\\.0\\.1%3A\\d+"), "127.0.0.1%3A9")
-            val e = assertThrows<AuthCoreException.Network> { runBlocking { auth.enrollPush(uri, null, null) } }
+            val uri = PiPeer.withUrl(enrolled.uri, "http://127.0.0.1:9/ttype/push")
+            val e = assertThrows<AuthCoreException.Network> { runBlocking { core.enrollPush(core.scanPushEnrollment(uri)) } }
             assertTrue(e.message!!.startsWith("network:"), e.message)
-            assertTrue(auth.accounts().isEmpty())
+            assertTrue(core.accounts().isEmpty())
         }
     }
 }
