@@ -307,3 +307,78 @@ fn the_passwordless_limit_counts_holders_another_connection_added() {
         .collect();
     assert_eq!(holders, vec![b]);
 }
+
+/// The ISO timestamp a poll was signed with, as Unix seconds.
+fn poll_timestamp(request: &HttpRequest) -> i64 {
+    let query = request.url.split_once('?').unwrap().1;
+    let stamp = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "timestamp")
+        .unwrap()
+        .1
+        .into_owned();
+    let t = humantime::parse_rfc3339(&stamp).unwrap();
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn each_poll_is_timestamped_on_its_own_servers_clock() {
+    let v = Vault::new();
+    let date = |offset: i64| {
+        httpdate::fmt_http_date(crate::push::tests::support::t((NOW + offset) as u64))
+    };
+    let empty = r#"{"result":{"status":true,"value":[]}}"#;
+    let mut second = registered();
+    second.body = String::from_utf8(second.body)
+        .unwrap()
+        .replace(SERIAL, "PIPU0000TWO")
+        .into_bytes();
+    let transport = ScriptedTransport::new(vec![
+        Ok(registered()),
+        Ok(second),
+        // First round: the servers are 10 s ahead and 20 s behind.
+        Ok(json_response(empty, &date(10))),
+        Ok(json_response(empty, &date(-20))),
+        Ok(json_response(empty, &date(10))),
+        Ok(json_response(empty, &date(-20))),
+    ]);
+    let auth = v.open(DeviceKeys::Software { bits: 2048 }, transport.clone());
+    let one = auth.scan_push_enrollment(&enrollment_uri(10)).unwrap();
+    run(auth.enroll_push(one, None, None)).unwrap();
+    let two = enrollment_uri(10)
+        .replace(SERIAL, "PIPU0000TWO")
+        .replace("pi.example", "pi2.example%3A8443");
+    let two = auth.scan_push_enrollment(&two).unwrap();
+    run(auth.enroll_push(two, None, None)).unwrap();
+
+    run(auth.check_pending()).unwrap();
+    let outcome = run(auth.check_pending()).unwrap();
+    // Date headers have whole seconds: the offset is the header plus half a second.
+    let clocks: Vec<(&str, i64)> = outcome
+        .server_clocks
+        .iter()
+        .map(|c| (c.server.as_str(), c.offset_ms))
+        .collect();
+    assert_eq!(
+        clocks,
+        vec![
+            ("https://pi.example", 10_500),
+            ("https://pi2.example:8443", -19_500)
+        ]
+    );
+    // The second round's polls were stamped with what the first round learnt, per server.
+    let sent = transport.sent();
+    let stamp_of = |host: &str| {
+        sent.iter()
+            .rev()
+            .find(|r| r.url.contains(host))
+            .map(poll_timestamp)
+            .unwrap()
+    };
+    assert_eq!(stamp_of("//pi.example/"), NOW + 10);
+    assert_eq!(stamp_of("//pi2.example:8443/"), NOW - 20);
+    assert_eq!(
+        auth.clock_offset().unwrap(),
+        0,
+        "the user's offset is untouched"
+    );
+}
