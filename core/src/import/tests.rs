@@ -1,0 +1,1 @@
+//! Unit tests of the importers on files made here from the specs.
