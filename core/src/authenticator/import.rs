@@ -19,7 +19,9 @@ pub enum ImportAction {
     New,
     /// Already in the vault (or earlier in the same file): it will not be added twice.
     AlreadyPresent,
-    CannotImport { reason: String },
+    CannotImport {
+        reason: String,
+    },
 }
 
 /// One entry of a previewed file, in the order it will be added.
@@ -97,7 +99,9 @@ pub enum ImportFailure {
     /// The file (or its password) is at fault.
     #[error(transparent)]
     File(#[from] ImportError),
-    #[error("all-or-nothing import refused: {count} of the entries cannot be imported (first: entry {position}: {reason}); nothing was imported")]
+    #[error(
+        "all-or-nothing import refused: {count} of the entries cannot be imported (first: entry {position}: {reason}); nothing was imported"
+    )]
     NotAll {
         count: usize,
         position: u32,

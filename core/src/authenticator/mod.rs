@@ -15,13 +15,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use self::push::{
-    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
-    SERVER_OFFSETS_SETTING, ServerClock, UserPresence,
-};
 pub use self::import::{
     ImportAction, ImportFailure, ImportMode, ImportOutcome, ImportPreview, ImportPreviewEntry,
     SkippedEntry,
+};
+pub use self::push::{
+    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
+    SERVER_OFFSETS_SETTING, ServerClock, UserPresence,
 };
 pub use crate::push::{AnswerOutcome, DeclineReason, HttpTransport, PushEnrollment, PushError};
 

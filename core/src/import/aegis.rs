@@ -5,13 +5,17 @@
 
 use serde_json::Value;
 
+use super::ImportError;
 use super::crypto;
 use super::entry::{Draft, SecretIn, Sink};
-use super::ImportError;
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
-    let file: Value = serde_json::from_slice(bytes)
-        .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
+    let file: Value =
+        serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
     let content = match &file["db"] {
         Value::Object(_) => file["db"].clone(),
         Value::String(sealed) => {
@@ -62,8 +66,16 @@ fn decrypt(
         let r = number(&slot["r"], &part("r"), sink)?;
         let p = number(&slot["p"], &part("p"), sink)?;
         let mut wrapped = hex(&slot["key"], &part("key"), sink)?;
-        let nonce = hex(&slot["key_params"]["nonce"], &part("key_params.nonce"), sink)?;
-        wrapped.extend(hex(&slot["key_params"]["tag"], &part("key_params.tag"), sink)?);
+        let nonce = hex(
+            &slot["key_params"]["nonce"],
+            &part("key_params.nonce"),
+            sink,
+        )?;
+        wrapped.extend(hex(
+            &slot["key_params"]["tag"],
+            &part("key_params.tag"),
+            sink,
+        )?);
         let key = crypto::scrypt(sink.format, password.as_bytes(), &salt, n, r, p, 32)?;
         if let Some(found) = crypto::aes_gcm_open(&key, &nonce, &[], &wrapped) {
             master = Some(found);
@@ -102,7 +114,10 @@ fn read_content(content: &Value, sink: &mut Sink) -> Result<(), ImportError> {
         .map(|g| {
             g.iter()
                 .filter_map(|g| {
-                    Some((g["uuid"].as_str()?.to_owned(), g["name"].as_str()?.to_owned()))
+                    Some((
+                        g["uuid"].as_str()?.to_owned(),
+                        g["name"].as_str()?.to_owned(),
+                    ))
                 })
                 .collect()
         })

@@ -4,15 +4,19 @@
 
 use serde_json::Value;
 
+use super::ImportError;
 use super::crypto;
 use super::entry::{Draft, SecretIn, Sink};
-use super::ImportError;
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
     let trimmed = bytes.trim_ascii_start();
     if trimmed.first() == Some(&b'[') {
-        let entries: Value = serde_json::from_slice(bytes)
-            .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+        let entries: Value =
+            serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
         return read_entries(&entries, false, sink);
     }
     let password = password.ok_or_else(|| sink.password_needed())?;
@@ -41,8 +45,8 @@ pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Res
         iterations,
         32,
     )?;
-    let plain =
-        crypto::aes_gcm_open(&key, nonce, &[], &bytes[28..]).ok_or_else(|| sink.wrong_password())?;
+    let plain = crypto::aes_gcm_open(&key, nonce, &[], &bytes[28..])
+        .ok_or_else(|| sink.wrong_password())?;
     let entries: Value = serde_json::from_slice(&plain)
         .map_err(|e| sink.damaged("decrypted entries", e.to_string()))?;
     read_entries(&entries, false, sink)
@@ -55,15 +59,25 @@ fn read_entries(entries: &Value, old: bool, sink: &mut Sink) -> Result<(), Impor
     for entry in entries {
         let text = |v: &Value| v.as_str().unwrap_or("").trim().to_owned();
         let (mut issuer, mut label) = (text(&entry["issuer"]), text(&entry["label"]));
-        if old && issuer.is_empty() {
-            // The old format has no issuer field: "Issuer - name" or "Issuer:name" in the label.
-            if let Some((i, l)) = label.split_once(" - ").or_else(|| label.split_once(':')) {
-                (issuer, label) = (i.trim().to_owned(), l.trim().to_owned());
+        if old {
+            // The old format joins issuer and name in the label, as "Issuer - Issuer:name".
+            if let Some((i, l)) = label.rsplit_once(':') {
+                let i = match i.split_once(" - ") {
+                    Some((a, b)) if a.trim() == b.trim() => a.trim(),
+                    _ => i.trim(),
+                };
+                if issuer.is_empty() || issuer == i {
+                    (issuer, label) = (i.to_owned(), l.trim().to_owned());
+                }
             }
         }
         let tags: Vec<String> = entry["tags"]
             .as_array()
-            .map(|t| t.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+            .map(|t| {
+                t.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         sink.dropped.extra_groups += tags.len().saturating_sub(1);
         if entry.get("pin").is_some_and(|p| !p.is_null()) {

@@ -8,17 +8,17 @@
 
 use serde_json::Value;
 
+use super::ImportError;
 use super::crypto;
 use super::entry::{Draft, SecretIn, Sink, UriExtra};
-use super::ImportError;
 
 pub(crate) fn read_json(
     bytes: &[u8],
     password: Option<&str>,
     sink: &mut Sink,
 ) -> Result<(), ImportError> {
-    let file: Value = serde_json::from_slice(bytes)
-        .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+    let file: Value =
+        serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
     if file["encrypted"].as_bool() != Some(true) {
         return read_items(&file, sink);
     }
@@ -65,7 +65,10 @@ pub(crate) fn read_json(
         other => {
             return Err(sink.damaged(
                 "kdfType",
-                format!("{} is not 0 (PBKDF2) or 1 (Argon2id)", other.map_or("missing".into(), |t| t.to_string())),
+                format!(
+                    "{} is not 0 (PBKDF2) or 1 (Argon2id)",
+                    other.map_or("missing".into(), |t| t.to_string())
+                ),
             ));
         }
     };
@@ -125,17 +128,25 @@ fn read_items(file: &Value, sink: &mut Sink) -> Result<(), ImportError> {
         .as_array()
         .map(|f| {
             f.iter()
-                .filter_map(|f| Some((f["id"].as_str()?.to_owned(), f["name"].as_str()?.to_owned())))
+                .filter_map(|f| {
+                    Some((f["id"].as_str()?.to_owned(), f["name"].as_str()?.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default();
     for item in items {
-        let Some(totp) = item["login"]["totp"].as_str().filter(|t| !t.trim().is_empty()) else {
+        let Some(totp) = item["login"]["totp"]
+            .as_str()
+            .filter(|t| !t.trim().is_empty())
+        else {
             continue;
         };
-        let group = item["folderId"]
-            .as_str()
-            .and_then(|id| folders.iter().find(|(f, _)| f == id).map(|(_, n)| n.clone()));
+        let group = item["folderId"].as_str().and_then(|id| {
+            folders
+                .iter()
+                .find(|(f, _)| f == id)
+                .map(|(_, n)| n.clone())
+        });
         add_totp(
             totp,
             Extra {
@@ -184,7 +195,10 @@ fn add_totp(totp: &str, extra: Extra<'_>, sink: &mut Sink) {
                 extra.name,
                 extra.username,
                 &scheme,
-                format!("'{}://' is not an OTP URI known here", scheme.chars().take(16).collect::<String>()),
+                format!(
+                    "'{}://' is not an OTP URI known here",
+                    scheme.chars().take(16).collect::<String>()
+                ),
             );
             return;
         }
@@ -203,15 +217,14 @@ fn add_totp(totp: &str, extra: Extra<'_>, sink: &mut Sink) {
 }
 
 pub(crate) fn read_csv(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers = reader
         .headers()
         .map_err(|e| sink.damaged("CSV header", e.to_string()))?
         .clone();
     let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let totp_col = column("login_totp").ok_or_else(|| sink.damaged("CSV header", "no login_totp column"))?;
+    let totp_col =
+        column("login_totp").ok_or_else(|| sink.damaged("CSV header", "no login_totp column"))?;
     let (name_col, user_col, notes_col, fav_col, folder_col) = (
         column("name"),
         column("login_username"),
@@ -220,7 +233,8 @@ pub(crate) fn read_csv(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError>
         column("folder"),
     );
     for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| sink.damaged(format!("CSV row {}", index + 2), e.to_string()))?;
+        let record =
+            record.map_err(|e| sink.damaged(format!("CSV row {}", index + 2), e.to_string()))?;
         let get = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("");
         let totp = get(Some(totp_col));
         if totp.trim().is_empty() {

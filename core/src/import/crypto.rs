@@ -98,9 +98,27 @@ pub fn argon2id(
     parallelism: u64,
     len: usize,
 ) -> Result<Key, ImportError> {
-    bound(format, "Argon2 memory (KiB)", memory_kib, 8, MAX_ARGON2_MEMORY_KIB)?;
-    bound(format, "Argon2 iterations", iterations, 1, MAX_ARGON2_ITERATIONS)?;
-    bound(format, "Argon2 parallelism", parallelism, 1, MAX_ARGON2_PARALLELISM)?;
+    bound(
+        format,
+        "Argon2 memory (KiB)",
+        memory_kib,
+        8,
+        MAX_ARGON2_MEMORY_KIB,
+    )?;
+    bound(
+        format,
+        "Argon2 iterations",
+        iterations,
+        1,
+        MAX_ARGON2_ITERATIONS,
+    )?;
+    bound(
+        format,
+        "Argon2 parallelism",
+        parallelism,
+        1,
+        MAX_ARGON2_PARALLELISM,
+    )?;
     bound(
         format,
         "Argon2 memory x iterations (KiB)",
@@ -114,7 +132,9 @@ pub fn argon2id(
         parallelism as u32,
         Some(len),
     )
-    .map_err(|e| ImportError::damaged(format, "key derivation parameters", format!("Argon2: {e}")))?;
+    .map_err(|e| {
+        ImportError::damaged(format, "key derivation parameters", format!("Argon2: {e}"))
+    })?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = Zeroizing::new(vec![0u8; len]);
     argon
@@ -138,7 +158,13 @@ pub fn pbkdf2(
     iterations: u64,
     len: usize,
 ) -> Result<Key, ImportError> {
-    bound(format, "PBKDF2 iterations", iterations, 1, MAX_PBKDF2_ITERATIONS)?;
+    bound(
+        format,
+        "PBKDF2 iterations",
+        iterations,
+        1,
+        MAX_PBKDF2_ITERATIONS,
+    )?;
     let iterations = NonZeroU32::new(iterations as u32).ok_or_else(|| {
         ImportError::damaged(format, "key derivation parameters", "0 PBKDF2 iterations")
     })?;
@@ -153,7 +179,11 @@ pub fn pbkdf2(
 }
 
 pub fn sha256(data: &[u8]) -> Key {
-    Zeroizing::new(ring::digest::digest(&ring::digest::SHA256, data).as_ref().to_vec())
+    Zeroizing::new(
+        ring::digest::digest(&ring::digest::SHA256, data)
+            .as_ref()
+            .to_vec(),
+    )
 }
 
 /// AES-GCM (128- or 256-bit key, 12-byte nonce, 16-byte tag appended). `None` when the tag does

@@ -20,7 +20,9 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
             Some(Format::MicrosoftAuthenticatorDb)
         } else if contains(head, b"authenticatorcategory") {
             Some(Format::AuthenticatorProDb)
-        } else if contains(head, b"original_name") || contains(head, b"accounts (_id INTEGER PRIMARY KEY, email") {
+        } else if contains(head, b"original_name")
+            || contains(head, b"accounts (_id INTEGER PRIMARY KEY, email")
+        {
             Some(Format::GoogleAuthenticatorDb)
         } else {
             None
@@ -41,7 +43,9 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     };
     let text = text.trim_start_matches('\u{feff}').trim_start();
     match text.as_bytes().first() {
-        Some(b'{') | Some(b'[') => serde_json::from_str::<Value>(text).ok().and_then(|v| json(&v)),
+        Some(b'{') | Some(b'[') => serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| json(&v)),
         Some(b'<') => xml(text),
         _ => plain_text(text),
     }
@@ -73,9 +77,16 @@ fn json(v: &Value) -> Option<Format> {
         Some(Format::Ente)
     } else if has("tokens") && (has("tokenOrder") || v["tokens"].is_array()) {
         Some(Format::FreeOtpPlus)
-    } else if v["entries"].as_array().is_some_and(|e| e.iter().all(|e| e.get("content").is_some())) {
+    } else if v["entries"]
+        .as_array()
+        .is_some_and(|e| e.iter().all(|e| e.get("content").is_some()))
+    {
         Some(Format::Proton)
-    } else if has("shared_secret") || v["accounts"].as_object().is_some_and(|a| a.values().any(|x| x.get("shared_secret").is_some())) {
+    } else if has("shared_secret")
+        || v["accounts"]
+            .as_object()
+            .is_some_and(|a| a.values().any(|x| x.get("shared_secret").is_some()))
+    {
         Some(Format::Steam)
     } else {
         None

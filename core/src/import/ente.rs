@@ -8,12 +8,16 @@ use super::crypto;
 use super::entry::Sink;
 use super::{ImportError, uris};
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
     if bytes.trim_ascii_start().first() != Some(&b'{') {
         return uris::read_list(bytes, sink);
     }
-    let file: Value = serde_json::from_slice(bytes)
-        .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+    let file: Value =
+        serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
     if let Some(version) = file["version"].as_u64()
         && version != 1
     {
@@ -40,7 +44,15 @@ pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Res
     let header = b64(&file["encryptionNonce"], "encryptionNonce")?;
     let data = b64(&file["encryptedData"], "encryptedData")?;
     // libsodium's crypto_pwhash: memLimit in bytes, one lane.
-    let key = crypto::argon2id(sink.format, password.as_bytes(), &salt, mem / 1024, ops, 1, 32)?;
+    let key = crypto::argon2id(
+        sink.format,
+        password.as_bytes(),
+        &salt,
+        mem / 1024,
+        ops,
+        1,
+        32,
+    )?;
     let plain =
         crypto::secretstream_open(&key, &header, &data).ok_or_else(|| sink.wrong_password())?;
     uris::read_list(&plain, sink)

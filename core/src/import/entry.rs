@@ -77,7 +77,15 @@ impl Sink {
         let mut dropped = self.dropped;
         dropped.favourites = entries
             .iter()
-            .filter(|e| matches!(e.outcome, EntryOutcome::Account { favourite: true, .. }))
+            .filter(|e| {
+                matches!(
+                    e.outcome,
+                    EntryOutcome::Account {
+                        favourite: true,
+                        ..
+                    }
+                )
+            })
             .count();
         Imported {
             format: self.format,
@@ -175,7 +183,11 @@ impl Sink {
             }
             Err(e) => {
                 let (issuer, label) = names_of_uri(text);
-                let issuer = if issuer.is_empty() { extra.issuer } else { issuer };
+                let issuer = if issuer.is_empty() {
+                    extra.issuer
+                } else {
+                    issuer
+                };
                 let label = if label.is_empty() { extra.label } else { label };
                 let (otp_type, reason) = uri_reason(text, &e);
                 self.skip(&issuer, &label, &otp_type, reason);
@@ -221,7 +233,10 @@ pub(crate) struct UriExtra {
 }
 
 fn clip(name: &str) -> String {
-    name.trim().chars().take(crate::account::MAX_NAME_CHARS).collect()
+    name.trim()
+        .chars()
+        .take(crate::account::MAX_NAME_CHARS)
+        .collect()
 }
 
 /// The reason a URI was refused, naming unsupported types as such.
@@ -324,9 +339,7 @@ fn build(draft: Draft, otp_type: &str) -> Result<(NewAccount, bool, Option<i64>)
     params.validate().map_err(|e| e.to_string())?;
     let secret = match draft.secret {
         SecretIn::Missing => return Err("secret: missing or not readable".into()),
-        SecretIn::Base32(text) => {
-            Secret::from_base32(&text).map_err(|e| format!("secret: {e}"))?
-        }
+        SecretIn::Base32(text) => Secret::from_base32(&text).map_err(|e| format!("secret: {e}"))?,
         SecretIn::Bytes(secret) => secret,
     };
     if secret.is_empty() {

@@ -43,7 +43,11 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    pub(crate) fn damaged(format: Format, part: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn damaged(
+        format: Format,
+        part: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         ImportError::Damaged {
             format,
             part: part.into(),

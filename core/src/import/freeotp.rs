@@ -2,7 +2,7 @@
 //! internal file), and v2 backups (a Java-serialized `HashMap<String, String>` whose
 //! `masterKey` is wrapped by PBKDF2-HMAC-SHA512 + AES-GCM and whose token keys are wrapped by
 //! the master key, each with its `mToken` as associated data). Secrets are signed-byte arrays;
-//! HOTP counters are stored as the counter minus one.
+//! v1 and FreeOTP+ store HOTP counters as the counter minus one, v2 backups the counter itself.
 
 use serde_json::Value;
 
@@ -16,12 +16,23 @@ fn signed_bytes(value: &Value) -> Option<Vec<u8>> {
     value
         .as_array()?
         .iter()
-        .map(|b| b.as_i64().and_then(|b| i8::try_from(b).ok()).map(|b| b as u8))
+        .map(|b| {
+            b.as_i64()
+                .and_then(|b| i8::try_from(b).ok())
+                .map(|b| b as u8)
+        })
         .collect()
 }
 
-/// A v1/FreeOTP+ token; `order` from `tokenOrder`.
-fn add_token(token: &Value, secret: SecretIn, order: Option<i64>, sink: &mut Sink) {
+/// A token; `order` from `tokenOrder`. `minus_one`: the file stores HOTP counters as the
+/// counter minus one (v1 and FreeOTP+; v2 backups store the counter itself).
+fn add_token(
+    token: &Value,
+    secret: SecretIn,
+    order: Option<i64>,
+    minus_one: bool,
+    sink: &mut Sink,
+) {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
     let mut issuer = text(&token["issuerExt"]);
     if issuer.is_empty() {
@@ -29,7 +40,7 @@ fn add_token(token: &Value, secret: SecretIn, order: Option<i64>, sink: &mut Sin
     }
     let otp_type = text(&token["type"]).to_ascii_lowercase();
     let counter = token["counter"].as_i64().map(|c| {
-        if otp_type == "hotp" {
+        if otp_type == "hotp" && minus_one {
             c.saturating_add(1)
         } else {
             c
@@ -78,11 +89,15 @@ fn position_in(order: &[String], token: &Value) -> Option<i64> {
 }
 
 pub(crate) fn read_plus(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError> {
-    let file: Value = serde_json::from_slice(bytes)
-        .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+    let file: Value =
+        serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
     let order: Vec<String> = file["tokenOrder"]
         .as_array()
-        .map(|o| o.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|o| {
+            o.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let tokens = file["tokens"]
         .as_array()
@@ -90,7 +105,7 @@ pub(crate) fn read_plus(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError
     for token in tokens {
         let secret = signed_bytes(&token["secret"])
             .map_or(SecretIn::Missing, |b| SecretIn::Bytes(Secret::new(b)));
-        add_token(token, secret, position_in(&order, token), sink);
+        add_token(token, secret, position_in(&order, token), true, sink);
     }
     Ok(())
 }
@@ -110,7 +125,7 @@ pub(crate) fn read_v1_xml(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportErr
             .map_err(|e| sink.damaged(format!("token '{name}'"), e.to_string()))?;
         let secret = signed_bytes(&token["secret"])
             .map_or(SecretIn::Missing, |b| SecretIn::Bytes(Secret::new(b)));
-        add_token(&token, secret, position_in(&order, &token), sink);
+        add_token(&token, secret, position_in(&order, &token), true, sink);
     }
     Ok(())
 }
@@ -122,11 +137,16 @@ pub(crate) fn read_backup(
     password: Option<&str>,
     sink: &mut Sink,
 ) -> Result<(), ImportError> {
-    let map = java::read_string_map(bytes).map_err(|reason| sink.damaged("serialized map", reason))?;
-    let get = |k: &str| map.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let map =
+        java::read_string_map(bytes).map_err(|reason| sink.damaged("serialized map", reason))?;
+    let get = |k: &str| {
+        map.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
     let master_json = get("masterKey").ok_or_else(|| sink.damaged("masterKey", "missing"))?;
-    let master: Value = serde_json::from_str(master_json)
-        .map_err(|e| sink.damaged("masterKey", e.to_string()))?;
+    let master: Value =
+        serde_json::from_str(master_json).map_err(|e| sink.damaged("masterKey", e.to_string()))?;
     let password = password.ok_or_else(|| sink.password_needed())?;
     let hash = match master["mAlgorithm"].as_str().unwrap_or("") {
         "PBKDF2withHmacSHA512" => crypto::Hash::Sha512,
@@ -135,15 +155,26 @@ pub(crate) fn read_backup(
         other => {
             return Err(sink.damaged(
                 "masterKey.mAlgorithm",
-                format!("'{}' is not a PBKDF2 known here", other.chars().take(32).collect::<String>()),
+                format!(
+                    "'{}' is not a PBKDF2 known here",
+                    other.chars().take(32).collect::<String>()
+                ),
             ));
         }
     };
     let iterations = master["mIterations"]
         .as_u64()
         .ok_or_else(|| sink.damaged("masterKey.mIterations", "missing"))?;
-    let salt = signed_bytes(&master["mSalt"]).ok_or_else(|| sink.damaged("masterKey.mSalt", "missing"))?;
-    let derived = crypto::pbkdf2(sink.format, hash, password.as_bytes(), &salt, iterations, 32)?;
+    let salt =
+        signed_bytes(&master["mSalt"]).ok_or_else(|| sink.damaged("masterKey.mSalt", "missing"))?;
+    let derived = crypto::pbkdf2(
+        sink.format,
+        hash,
+        password.as_bytes(),
+        &salt,
+        iterations,
+        32,
+    )?;
     let master_key = open_wrapped(&master["mEncryptedKey"], &derived, "masterKey", sink)?
         .ok_or_else(|| sink.wrong_password())?;
     let mut uuids: Vec<&str> = map
@@ -166,7 +197,7 @@ pub(crate) fn read_backup(
             Some(k) => SecretIn::Bytes(Secret::from_slice(&k)),
             None => SecretIn::Missing,
         };
-        add_token(&meta, secret, None, sink);
+        add_token(&meta, secret, None, false, sink);
     }
     Ok(())
 }
@@ -178,13 +209,18 @@ fn open_wrapped(
     part: &str,
     sink: &Sink,
 ) -> Result<Option<crypto::Key>, ImportError> {
-    let sealed = signed_bytes(&wrapped["mCipherText"])
-        .ok_or_else(|| sink.damaged(part, "no ciphertext"))?;
+    let sealed =
+        signed_bytes(&wrapped["mCipherText"]).ok_or_else(|| sink.damaged(part, "no ciphertext"))?;
     let params = signed_bytes(&wrapped["mParameters"])
         .ok_or_else(|| sink.damaged(part, "no GCM parameters"))?;
-    // DER: SEQUENCE { OCTET STRING nonce, INTEGER tag length }.
+    // DER: SEQUENCE { OCTET STRING nonce, INTEGER tag length }; older Androids write the
+    // OCTET STRING alone.
     let nonce = match params.as_slice() {
-        [0x30, _, 0x04, len, rest @ ..] if rest.len() >= usize::from(*len) => &rest[..usize::from(*len)],
+        [0x30, _, 0x04, len, rest @ ..] | [0x04, len, rest @ ..]
+            if rest.len() >= usize::from(*len) =>
+        {
+            &rest[..usize::from(*len)]
+        }
         _ => return Err(sink.damaged(part, "GCM parameters are not DER")),
     };
     let aad = wrapped["mToken"].as_str().unwrap_or("");
@@ -232,13 +268,16 @@ mod java {
         fn utf(&mut self, len: usize) -> Result<String, String> {
             let b = self.take(len)?;
             // Modified UTF-8 differs from UTF-8 only for NUL and astral characters.
-            String::from_utf8(b.to_vec()).map_err(|_| format!("a string before byte {} is not UTF-8", self.at))
+            String::from_utf8(b.to_vec())
+                .map_err(|_| format!("a string before byte {} is not UTF-8", self.at))
         }
         fn string_body(&mut self, long: bool) -> Result<String, String> {
             let len = if long {
                 let b = self.take(8)?;
-                usize::try_from(u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-                    .map_err(|_| "a string is too long".to_owned())?
+                usize::try_from(u64::from_be_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+                .map_err(|_| "a string is too long".to_owned())?
             } else {
                 usize::from(self.u16()?)
             };
@@ -255,9 +294,14 @@ mod java {
                     handle
                         .checked_sub(BASE_HANDLE)
                         .and_then(|i| self.handles.get(i as usize).cloned().flatten())
-                        .ok_or_else(|| format!("a reference at byte {} is not to a string", self.at))
+                        .ok_or_else(|| {
+                            format!("a reference at byte {} is not to a string", self.at)
+                        })
                 }
-                other => Err(format!("expected a string at byte {}, found 0x{other:02x}", self.at)),
+                other => Err(format!(
+                    "expected a string at byte {}, found 0x{other:02x}",
+                    self.at
+                )),
             }
         }
         fn class_desc(&mut self) -> Result<Vec<u8>, String> {
@@ -267,7 +311,10 @@ mod java {
             let name_len = usize::from(self.u16()?);
             let name = self.utf(name_len)?;
             if name != "java.util.HashMap" {
-                return Err(format!("holds a {}, not a java.util.HashMap", name.chars().take(40).collect::<String>()));
+                return Err(format!(
+                    "holds a {}, not a java.util.HashMap",
+                    name.chars().take(40).collect::<String>()
+                ));
             }
             self.take(8)?; // serialVersionUID
             self.handles.push(None);
@@ -292,7 +339,11 @@ mod java {
     }
 
     pub fn read_string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
-        let mut r = Reader { bytes, at: 0, handles: Vec::new() };
+        let mut r = Reader {
+            bytes,
+            at: 0,
+            handles: Vec::new(),
+        };
         if r.take(4)? != super::JAVA_MAGIC {
             return Err("not a Java serialization stream".into());
         }

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::entry::{Draft, SecretIn, Sink, UriExtra};
 use super::ImportError;
+use super::entry::{Draft, SecretIn, Sink, UriExtra};
 use crate::secret::Secret;
 
 fn json(bytes: &[u8], sink: &Sink) -> Result<Value, ImportError> {

@@ -56,10 +56,18 @@ pub(crate) fn read_authy(
     let mut opened_any = false;
     let mut results = Vec::with_capacity(tokens.len());
     for token in tokens {
-        let secret = match (token["decryptedSecret"].as_str(), token["encryptedSecret"].as_str()) {
+        let secret = match (
+            token["decryptedSecret"].as_str(),
+            token["encryptedSecret"].as_str(),
+        ) {
             (Some(plain), _) => Some(SecretIn::base32(plain)),
             (None, Some(sealed)) => {
-                let opened = decrypt(sealed, token["salt"].as_str().unwrap_or(""), password.unwrap_or(""), sink)?;
+                let opened = decrypt(
+                    sealed,
+                    token["salt"].as_str().unwrap_or(""),
+                    password.unwrap_or(""),
+                    sink,
+                )?;
                 opened_any |= opened.is_some();
                 opened
             }
@@ -93,13 +101,23 @@ pub(crate) fn read_authy(
                 secret,
                 ..Draft::default()
             }),
-            None => sink.skip(&issuer, &label, "totp", "secret: does not decrypt with this password"),
+            None => sink.skip(
+                &issuer,
+                &label,
+                "totp",
+                "secret: does not decrypt with this password",
+            ),
         }
     }
     Ok(())
 }
 
-fn decrypt(sealed: &str, salt: &str, password: &str, sink: &Sink) -> Result<Option<SecretIn>, ImportError> {
+fn decrypt(
+    sealed: &str,
+    salt: &str,
+    password: &str,
+    sink: &Sink,
+) -> Result<Option<SecretIn>, ImportError> {
     let Ok(ciphertext) = data_encoding::BASE64.decode(sealed.trim().as_bytes()) else {
         return Ok(None);
     };
@@ -111,18 +129,23 @@ fn decrypt(sealed: &str, salt: &str, password: &str, sink: &Sink) -> Result<Opti
         AUTHY_ITERATIONS,
         32,
     )?;
-    Ok(crypto::aes_cbc_open(&key, &[0u8; 16], &ciphertext).and_then(|plain| {
-        let text = std::str::from_utf8(&plain).ok()?;
-        // A wrong key that happens to pass the padding check gives no base32.
-        crate::secret::Secret::from_base32(text).ok()?;
-        Some(SecretIn::base32(text))
-    }))
+    Ok(
+        crypto::aes_cbc_open(&key, &[0u8; 16], &ciphertext).and_then(|plain| {
+            let text = std::str::from_utf8(&plain).ok()?;
+            // A wrong key that happens to pass the padding check gives no base32.
+            crate::secret::Secret::from_base32(text).ok()?;
+            Some(SecretIn::base32(text))
+        }),
+    )
 }
 
 pub(crate) const TOTP_AUTHENTICATOR_LIST: &str = "STATIC_TOTP_CODES_LIST";
 
 /// TOTP Authenticator's internal preferences, or (by content) Battle.net's.
-pub(crate) fn read_totp_authenticator_internal(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError> {
+pub(crate) fn read_totp_authenticator_internal(
+    bytes: &[u8],
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
     let map = parse(bytes, sink)?;
     let json = map
         .iter()
@@ -135,18 +158,24 @@ pub(crate) fn read_totp_authenticator_internal(bytes: &[u8], sink: &mut Sink) ->
 /// The fixed mask Battle.net XORs over the hex text of its device secret and over the serial
 /// when `AUTHENTICATOR_CREDENTIALS_ENCRYPTION_TYPE` is `MASK` (a published constant of the app).
 const BATTLE_NET_MASK: [u8; 57] = [
-    57, 142, 39, 252, 80, 39, 106, 101, 96, 101, 176, 229, 37, 244, 192, 108, 4, 198, 16, 117,
-    40, 107, 142, 122, 237, 165, 157, 169, 129, 59, 93, 214, 200, 13, 47, 179, 128, 104, 119, 63,
-    165, 155, 164, 124, 23, 202, 108, 100, 121, 1, 92, 29, 91, 139, 143, 107, 154,
+    57, 142, 39, 252, 80, 39, 106, 101, 96, 101, 176, 229, 37, 244, 192, 108, 4, 198, 16, 117, 40,
+    107, 142, 122, 237, 165, 157, 169, 129, 59, 93, 214, 200, 13, 47, 179, 128, 104, 119, 63, 165,
+    155, 164, 124, 23, 202, 108, 100, 121, 1, 92, 29, 91, 139, 143, 107, 154,
 ];
 const BATTLE_NET: &str = "com.blizzard.messenger.";
 
 fn unmask(hex: &str) -> Option<String> {
-    let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(hex.trim().as_bytes()).ok()?;
+    let bytes = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(hex.trim().as_bytes())
+        .ok()?;
     if bytes.len() > BATTLE_NET_MASK.len() {
         return None;
     }
-    let plain: Vec<u8> = bytes.iter().zip(BATTLE_NET_MASK).map(|(b, m)| b ^ m).collect();
+    let plain: Vec<u8> = bytes
+        .iter()
+        .zip(BATTLE_NET_MASK)
+        .map(|(b, m)| b ^ m)
+        .collect();
     String::from_utf8(plain).ok()
 }
 
@@ -158,19 +187,23 @@ pub(crate) fn read_battle_net(bytes: &[u8], sink: &mut Sink) -> Result<(), Impor
             .find(|(k, _)| k.strip_prefix(BATTLE_NET) == Some(key))
             .map(|(_, v)| v.as_str())
     };
-    let masked = !matches!(get("AUTHENTICATOR_CREDENTIALS_ENCRYPTION_TYPE"), Some(t) if t != "MASK");
+    let masked =
+        !matches!(get("AUTHENTICATOR_CREDENTIALS_ENCRYPTION_TYPE"), Some(t) if t != "MASK");
     let secret = get("AUTHENTICATOR_DEVICE_SECRET")
         .ok_or_else(|| sink.damaged("AUTHENTICATOR_DEVICE_SECRET", "missing"))?;
     let serial = get("AUTHENTICATOR_SERIAL").unwrap_or("");
     let (secret, serial) = if masked {
         (
-            zeroize::Zeroizing::new(
-                unmask(secret).ok_or_else(|| sink.damaged("AUTHENTICATOR_DEVICE_SECRET", "not a masked hex secret"))?,
-            ),
+            zeroize::Zeroizing::new(unmask(secret).ok_or_else(|| {
+                sink.damaged("AUTHENTICATOR_DEVICE_SECRET", "not a masked hex secret")
+            })?),
             unmask(serial).unwrap_or_default(),
         )
     } else {
-        (zeroize::Zeroizing::new(secret.to_owned()), serial.to_owned())
+        (
+            zeroize::Zeroizing::new(secret.to_owned()),
+            serial.to_owned(),
+        )
     };
     sink.add(Draft {
         issuer: "Battle.net".into(),

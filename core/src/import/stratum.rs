@@ -5,21 +5,33 @@
 
 use serde_json::Value;
 
+use super::ImportError;
 use super::crypto;
 use super::entry::{Draft, SecretIn, Sink};
-use super::ImportError;
 
 pub(crate) const STRONG_MAGIC: &[u8] = b"AUTHENTICATORPRO";
 pub(crate) const LEGACY_MAGIC: &[u8] = b"AuthenticatorPro";
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
     let plain;
     let json: &[u8] = if let Some(rest) = bytes.strip_prefix(STRONG_MAGIC) {
         let password = password.ok_or_else(|| sink.password_needed())?;
         if rest.len() < 16 + 12 + 16 {
             return Err(sink.damaged("header", "too short"));
         }
-        let key = crypto::argon2id(sink.format, password.as_bytes(), &rest[..16], 64 * 1024, 3, 4, 32)?;
+        let key = crypto::argon2id(
+            sink.format,
+            password.as_bytes(),
+            &rest[..16],
+            64 * 1024,
+            3,
+            4,
+            32,
+        )?;
         plain = crypto::aes_gcm_open(&key, &rest[16..28], &[], &rest[28..])
             .ok_or_else(|| sink.wrong_password())?;
         &plain
@@ -61,11 +73,16 @@ fn read_json(file: &Value, sink: &mut Sink) -> Result<(), ImportError> {
         .as_array()
         .map(|c| {
             c.iter()
-                .filter_map(|c| Some((c["Id"].as_str()?.to_owned(), c["Name"].as_str()?.to_owned())))
+                .filter_map(|c| {
+                    Some((c["Id"].as_str()?.to_owned(), c["Name"].as_str()?.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let links = file["AuthenticatorCategories"].as_array().cloned().unwrap_or_default();
+    let links = file["AuthenticatorCategories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for a in authenticators {
         let secret = a["Secret"].as_str().unwrap_or("");
         let groups: Vec<String> = links
@@ -73,7 +90,10 @@ fn read_json(file: &Value, sink: &mut Sink) -> Result<(), ImportError> {
             .filter(|l| l["AuthenticatorSecret"].as_str() == Some(secret))
             .filter_map(|l| {
                 let id = l["CategoryId"].as_str()?;
-                categories.iter().find(|(c, _)| c == id).map(|(_, n)| n.clone())
+                categories
+                    .iter()
+                    .find(|(c, _)| c == id)
+                    .map(|(_, n)| n.clone())
             })
             .collect();
         sink.dropped.extra_groups += groups.len().saturating_sub(1);
@@ -114,7 +134,9 @@ pub(crate) fn add(a: &Value, group: Option<String>, sink: &mut Sink) {
         digits: a["Digits"].as_i64(),
         period: a["Period"].as_i64(),
         counter: a["Counter"].as_i64(),
-        secret: a["Secret"].as_str().map_or(SecretIn::Missing, SecretIn::base32),
+        secret: a["Secret"]
+            .as_str()
+            .map_or(SecretIn::Missing, SecretIn::base32),
         group,
         note: None,
         favourite: false,

@@ -9,17 +9,26 @@ use super::crypto;
 use super::entry::{Draft, SecretIn, Sink};
 use super::{ImportError, prefs};
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
     if bytes.trim_ascii_start().starts_with(b"<") {
         return prefs::read_totp_authenticator_internal(bytes, sink);
     }
-    let text: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     let ciphertext = data_encoding::BASE64
         .decode(&text)
         .map_err(|_| sink.damaged("backup", "not base64"))?;
     let password = password.ok_or_else(|| sink.password_needed())?;
     let key = crypto::sha256(password.as_bytes());
-    let plain = crypto::aes_cbc_open(&key, &[0u8; 16], &ciphertext).ok_or_else(|| sink.wrong_password())?;
+    let plain =
+        crypto::aes_cbc_open(&key, &[0u8; 16], &ciphertext).ok_or_else(|| sink.wrong_password())?;
     let outer: Value = serde_json::from_slice(&plain).map_err(|_| sink.wrong_password())?;
     let list = outer
         .as_object()

@@ -4,15 +4,19 @@
 
 use serde_json::Value;
 
+use super::ImportError;
 use super::crypto;
 use super::entry::{Draft, SecretIn, Sink};
-use super::ImportError;
 
 const ITERATIONS: u64 = 10_000;
 
-pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Result<(), ImportError> {
-    let file: Value = serde_json::from_slice(bytes)
-        .map_err(|e| sink.damaged("JSON", e.to_string()))?;
+pub(crate) fn read(
+    bytes: &[u8],
+    password: Option<&str>,
+    sink: &mut Sink,
+) -> Result<(), ImportError> {
+    let file: Value =
+        serde_json::from_slice(bytes).map_err(|e| sink.damaged("JSON", e.to_string()))?;
     let schema = file["schemaVersion"].as_u64().unwrap_or(1);
     if schema > 4 {
         return Err(ImportError::Refused {
@@ -20,7 +24,9 @@ pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Res
             reason: format!("schema version {schema} is newer than 4, the newest known"),
         });
     }
-    let encrypted = file["servicesEncrypted"].as_str().filter(|s| !s.trim().is_empty());
+    let encrypted = file["servicesEncrypted"]
+        .as_str()
+        .filter(|s| !s.trim().is_empty());
     let services: Value = match encrypted {
         None => file["services"].clone(),
         Some(sealed) => {
@@ -47,7 +53,9 @@ pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Res
         .as_array()
         .map(|g| {
             g.iter()
-                .filter_map(|g| Some((g["id"].as_str()?.to_owned(), g["name"].as_str()?.to_owned())))
+                .filter_map(|g| {
+                    Some((g["id"].as_str()?.to_owned(), g["name"].as_str()?.to_owned()))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -62,9 +70,9 @@ pub(crate) fn read(bytes: &[u8], password: Option<&str>, sink: &mut Sink) -> Res
         if label.is_empty() {
             label = text(&otp["label"]);
         }
-        let group = service["groupId"].as_str().and_then(|id| {
-            groups.iter().find(|(g, _)| g == id).map(|(_, n)| n.clone())
-        });
+        let group = service["groupId"]
+            .as_str()
+            .and_then(|id| groups.iter().find(|(g, _)| g == id).map(|(_, n)| n.clone()));
         if service.get("icon").is_some_and(|i| !i.is_null()) {
             sink.dropped.icons += 1;
         }

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::entry::{Sink, UriExtra};
 use super::ImportError;
+use super::entry::{Sink, UriExtra};
 use crate::uri;
 
 pub(crate) fn text(bytes: &[u8], sink: &Sink) -> Result<String, ImportError> {
@@ -39,7 +39,11 @@ impl Batches {
             if !missing.is_empty() {
                 return Some(format!(
                     "this Google Authenticator transfer has {size} QR codes and {} {} missing: import them all together",
-                    if missing.len() == 1 { "QR code" } else { "QR codes" },
+                    if missing.len() == 1 {
+                        "QR code"
+                    } else {
+                        "QR codes"
+                    },
                     if missing.len() == 1 {
                         format!("{} is", missing[0])
                     } else {
