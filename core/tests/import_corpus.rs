@@ -692,7 +692,7 @@ fn stratum_corpus() {
             "stratum/bitwardenauthenticator.json",
             None,
             Format::Bitwarden,
-            7,
+            6,
         ),
         ("stratum/freeotpplus.json", None, Format::FreeOtpPlus, 7),
         (
