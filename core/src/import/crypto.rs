@@ -209,7 +209,7 @@ pub fn aes_gcm_open(key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Opti
 /// is what a wrong key usually gives.
 pub fn aes_cbc_open(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Option<Key> {
     use cbc::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
-    if iv.len() != 16 || ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if iv.len() != 16 || ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return None;
     }
     let plain = match key.len() {

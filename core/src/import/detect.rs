@@ -65,9 +65,7 @@ fn json(v: &Value) -> Option<Format> {
     let has = |k: &str| v.get(k).is_some();
     if has("header") && has("db") {
         Some(Format::Aegis)
-    } else if has("schemaVersion") || (has("services") && has("appVersionCode")) {
-        Some(Format::TwoFas)
-    } else if v["services"].is_array() {
+    } else if has("schemaVersion") || v["services"].is_array() {
         Some(Format::TwoFas)
     } else if has("Authenticators") {
         Some(Format::AuthenticatorPro)
