@@ -29,8 +29,6 @@ mod prefs;
 mod qr;
 mod sqlite;
 mod stratum;
-#[cfg(test)]
-mod tests;
 mod totp_authenticator;
 mod twofas;
 mod uris;

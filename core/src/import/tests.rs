@@ -1,1 +1,0 @@
-//! Unit tests of the importers on files made here from the specs.
