@@ -23,7 +23,28 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
     let auth = open(&home, cli.password_stdin, config_for(&cli.command)?)?;
     match cli.command {
-        Command::Add { uri, json } => add(&auth, &uri, json),
+        Command::Add { uri, qr, json } => match qr {
+            Some(image) => crate::import::add_qr(&auth, &image, json),
+            None => add(&auth, uri.as_deref().unwrap_or("-"), json),
+        },
+        Command::Import {
+            file,
+            format,
+            file_password_stdin,
+            dry_run,
+            all_or_nothing,
+            json,
+        } => crate::import::import(
+            &auth,
+            crate::import::ImportArgs {
+                file,
+                format,
+                file_password_stdin,
+                dry_run,
+                all_or_nothing,
+                json,
+            },
+        ),
         Command::List { json } => {
             let accounts = auth.accounts()?;
             if json {

@@ -5,6 +5,7 @@
 
 mod commands;
 mod home;
+mod import;
 mod push;
 mod render;
 
@@ -42,8 +43,35 @@ pub enum Command {
     /// (otpauth-migration://). `-` reads URIs from standard input, one per line.
     Add {
         /// The URI, or `-` for standard input.
-        uri: String,
+        #[arg(required_unless_present = "qr")]
+        uri: Option<String>,
+        /// Add what the QR codes in this PNG or JPEG image carry instead.
+        #[arg(long, value_name = "IMAGE", conflicts_with = "uri")]
+        qr: Option<PathBuf>,
         /// Print the added accounts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import another app's export or backup (Aegis, 2FAS, andOTP, Bitwarden, Ente, Authenticator
+    /// Pro, FreeOTP, Proton, Steam, Duo, Authy, TOTP Authenticator, Google/Microsoft
+    /// Authenticator databases, Google transfer QR text or images, otpauth lists). The format
+    /// is recognised from the content.
+    Import {
+        /// The file, or `-` for standard input.
+        file: String,
+        /// The format, overriding recognition (e.g. aegis, 2fas, andotp, bitwarden, ente).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// Read the file's password from standard input (the line after the vault's password
+        /// when --password-stdin is also given).
+        #[arg(long)]
+        file_password_stdin: bool,
+        /// Show what would be imported; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import nothing unless every entry can be imported.
+        #[arg(long)]
+        all_or_nothing: bool,
         #[arg(long)]
         json: bool,
     },

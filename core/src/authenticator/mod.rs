@@ -6,6 +6,7 @@
 
 #[cfg(test)]
 mod config_tests;
+mod import;
 mod push;
 #[cfg(test)]
 mod push_tests;
@@ -14,6 +15,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use self::import::{
+    ImportAction, ImportFailure, ImportMode, ImportOutcome, ImportPreview, ImportPreviewEntry,
+    SkippedEntry,
+};
 pub use self::push::{
     CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
     SERVER_OFFSETS_SETTING, ServerClock, UserPresence,

@@ -1,0 +1,881 @@
+//! Every file of the shared interop corpus (other apps' real exports; passwords and expected
+//! entries in its README) imports with its expected entries, and codes at the corpus's check
+//! times. Outside CI a missing corpus is reported; in CI it fails the test.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use authcore::account::NewAccount;
+use authcore::import::{self, Format, ImportError, Imported};
+use authcore::otp::{Algorithm, Generator, OtpKind};
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("AUTHCORE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the interop corpus is missing at {} (set AUTHCORE_FIXTURES); CI must have it",
+        dir.display()
+    );
+    eprintln!(
+        "NOTE: interop corpus not found at {}; set AUTHCORE_FIXTURES to run the import interop tests",
+        dir.display()
+    );
+    None
+}
+
+fn read(path: &str, password: Option<&str>) -> Result<Imported, ImportError> {
+    let dir = fixtures().expect("corpus");
+    let bytes = std::fs::read(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    import::read(&bytes, None, password)
+}
+
+fn ok(path: &str, password: Option<&str>, format: Format) -> Imported {
+    let imported = read(path, password).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(imported.format, format, "{path}: detected format");
+    imported
+}
+
+struct Vector {
+    issuer: &'static str,
+    label: &'static str,
+    secret: &'static str,
+    algorithm: Algorithm,
+    digits: u8,
+    kind: OtpKind,
+    code: &'static str,
+}
+
+const T: u64 = 1_700_000_000;
+
+const AEGIS: [Vector; 8] = [
+    Vector {
+        issuer: "Deno",
+        label: "Mason",
+        secret: "4SJHB4GSD43FZBAI7C2HLRJGPQ",
+        algorithm: Algorithm::Sha1,
+        digits: 6,
+        kind: OtpKind::Totp { period: 30 },
+        code: "790195",
+    },
+    Vector {
+        issuer: "SPDX",
+        label: "James",
+        secret: "5OM4WOOGPLQEF6UGN3CPEOOLWU",
+        algorithm: Algorithm::Sha256,
+        digits: 7,
+        kind: OtpKind::Totp { period: 20 },
+        code: "9993814",
+    },
+    Vector {
+        issuer: "Airbnb",
+        label: "Elijah",
+        secret: "7ELGJSGXNCCTV3O6LKJWYFV2RA",
+        algorithm: Algorithm::Sha512,
+        digits: 8,
+        kind: OtpKind::Totp { period: 50 },
+        code: "65516786",
+    },
+    Vector {
+        issuer: "Issuu",
+        label: "James",
+        secret: "YOOMIXWS5GN6RTBPUFFWKTW5M4",
+        algorithm: Algorithm::Sha1,
+        digits: 6,
+        kind: OtpKind::Hotp { counter: 1 },
+        code: "253717",
+    },
+    Vector {
+        issuer: "Air Canada",
+        label: "Benjamin",
+        secret: "KUVJJOM753IHTNDSZVCNKL7GII",
+        algorithm: Algorithm::Sha256,
+        digits: 7,
+        kind: OtpKind::Hotp { counter: 50 },
+        code: "4444976",
+    },
+    Vector {
+        issuer: "WWE",
+        label: "Mason",
+        secret: "5VAML3X35THCEBVRLV24CGBKOY",
+        algorithm: Algorithm::Sha512,
+        digits: 8,
+        kind: OtpKind::Hotp { counter: 10300 },
+        code: "24622277",
+    },
+    Vector {
+        issuer: "Boeing",
+        label: "Sophia",
+        secret: "JRZCL47CMXVOQMNPZR2F7J4RGI",
+        algorithm: Algorithm::Sha1,
+        digits: 5,
+        kind: OtpKind::Steam { period: 30 },
+        code: "747JR",
+    },
+    Vector {
+        issuer: "Battle.net",
+        label: "US-2211-2050-3346",
+        secret: "BMGRXPGFARQQF4GMT25JATL2VYLAHDBI",
+        algorithm: Algorithm::Sha1,
+        digits: 8,
+        kind: OtpKind::Totp { period: 30 },
+        code: "12715797",
+    },
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    /// Names, secret, every parameter, and the check code.
+    All,
+    /// Names and secret; parameters (and the code) only where the vector has TOTP's defaults
+    /// (formats that keep nothing else).
+    NamesAndSecret,
+    /// The secret; parameters only where the vector has TOTP's defaults; names not compared
+    /// (the app names entries itself, e.g. Bitwarden's item name for a `steam://` secret).
+    Secrets,
+}
+
+fn code(account: &NewAccount) -> String {
+    let generator = Generator::new(account.otp.params, &account.otp.secret).expect("generator");
+    match account.otp.params.kind {
+        OtpKind::Hotp { counter } => generator.code_for_counter(counter).to_string(),
+        _ => generator.code_at(T).expect("code").to_string(),
+    }
+}
+
+/// Each account of `imported` is one of the vectors with its names and parameters; `count`
+/// accounts in all.
+fn check(path: &str, imported: &Imported, count: usize, keep: Keep) {
+    let accounts: Vec<&NewAccount> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect();
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert_eq!(
+        accounts.len(),
+        count,
+        "{path}: accounts (skipped: {skipped:?})"
+    );
+    for a in accounts {
+        let secret = a.otp.secret.to_base32();
+        let v = AEGIS
+            .iter()
+            .find(|v| v.secret == secret.as_str())
+            .unwrap_or_else(|| panic!("{path}: {} / {}: unexpected secret", a.issuer, a.label));
+        // Compared in any case: TOTP Authenticator lower-cases names.
+        if keep != Keep::Secrets {
+            assert_eq!(
+                a.issuer.to_lowercase(),
+                v.issuer.to_lowercase(),
+                "{path}: issuer of {}",
+                v.issuer
+            );
+            assert_eq!(
+                a.label.to_lowercase(),
+                v.label.to_lowercase(),
+                "{path}: label of {}",
+                v.issuer
+            );
+        }
+        let defaults = v.kind == (OtpKind::Totp { period: 30 })
+            && v.algorithm == Algorithm::Sha1
+            && v.digits == 6;
+        if keep == Keep::All || defaults {
+            assert_eq!(a.otp.params.kind, v.kind, "{path}: kind of {}", v.issuer);
+            assert_eq!(
+                a.otp.params.algorithm, v.algorithm,
+                "{path}: algorithm of {}",
+                v.issuer
+            );
+            assert_eq!(
+                a.otp.params.digits, v.digits,
+                "{path}: digits of {}",
+                v.issuer
+            );
+            assert_eq!(code(a), v.code, "{path}: code of {}", v.issuer);
+        }
+    }
+}
+
+macro_rules! corpus_test {
+    ($name:ident, $path:expr, $password:expr, $format:expr, $count:expr, $keep:expr) => {
+        #[test]
+        fn $name() {
+            if fixtures().is_none() {
+                return;
+            }
+            let imported = ok($path, $password, $format);
+            check($path, &imported, $count, $keep);
+        }
+    };
+}
+
+corpus_test!(
+    aegis_plain,
+    "aegis/importers/aegis_plain.json",
+    None,
+    Format::Aegis,
+    7,
+    Keep::All
+);
+corpus_test!(
+    aegis_encrypted,
+    "aegis/importers/aegis_encrypted.json",
+    Some("test"),
+    Format::Aegis,
+    7,
+    Keep::All
+);
+corpus_test!(
+    aegis_grouped_v2,
+    "aegis/vault/aegis_plain_grouped_v2.json",
+    None,
+    Format::Aegis,
+    7,
+    Keep::All
+);
+corpus_test!(
+    aegis_uri_list,
+    "aegis/importers/plain.txt",
+    None,
+    Format::UriList,
+    7,
+    Keep::All
+);
+corpus_test!(
+    twofas_v1,
+    "aegis/importers/2fas_authenticator.json",
+    None,
+    Format::TwoFas,
+    6,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    twofas_v2_plain,
+    "aegis/importers/2fas_authenticator_plain.2fas",
+    None,
+    Format::TwoFas,
+    4,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    twofas_v2_encrypted,
+    "aegis/importers/2fas_authenticator_encrypted.2fas",
+    Some("test"),
+    Format::TwoFas,
+    4,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    twofas_v3_plain,
+    "aegis/importers/2fas_authenticator_plain_v3.2fas",
+    None,
+    Format::TwoFas,
+    6,
+    Keep::All
+);
+corpus_test!(
+    twofas_v3_encrypted,
+    "aegis/importers/2fas_authenticator_encrypted_v3.2fas",
+    Some("test"),
+    Format::TwoFas,
+    6,
+    Keep::All
+);
+corpus_test!(
+    twofas_v4_plain,
+    "aegis/importers/2fas_authenticator_plain_v4.2fas",
+    None,
+    Format::TwoFas,
+    5,
+    Keep::All
+);
+corpus_test!(
+    twofas_v4_encrypted,
+    "aegis/importers/2fas_authenticator_encrypted_v4.2fas",
+    Some("test"),
+    Format::TwoFas,
+    5,
+    Keep::All
+);
+corpus_test!(
+    andotp_plain,
+    "aegis/importers/andotp_plain.json",
+    None,
+    Format::AndOtp,
+    7,
+    Keep::All
+);
+corpus_test!(
+    andotp_encrypted,
+    "aegis/importers/andotp_encrypted.bin",
+    Some("test"),
+    Format::AndOtp,
+    7,
+    Keep::All
+);
+corpus_test!(
+    andotp_encrypted_old,
+    "aegis/importers/andotp_encrypted_old.bin",
+    Some("test"),
+    Format::AndOtp,
+    6,
+    Keep::All
+);
+corpus_test!(
+    authy_plain,
+    "aegis/importers/authy_plain.xml",
+    None,
+    Format::Authy,
+    3,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    authy_encrypted,
+    "aegis/importers/authy_encrypted.xml",
+    Some("testtest"),
+    Format::Authy,
+    3,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    battle_net,
+    "aegis/importers/battle_net_authenticator.xml",
+    None,
+    Format::BattleNet,
+    1,
+    Keep::All
+);
+corpus_test!(
+    bitwarden_json,
+    "aegis/importers/bitwarden.json",
+    None,
+    Format::Bitwarden,
+    4,
+    Keep::Secrets
+);
+corpus_test!(
+    bitwarden_csv,
+    "aegis/importers/bitwarden.csv",
+    None,
+    Format::BitwardenCsv,
+    4,
+    Keep::Secrets
+);
+corpus_test!(
+    duo,
+    "aegis/importers/duo.json",
+    None,
+    Format::Duo,
+    2,
+    Keep::Secrets
+);
+corpus_test!(
+    ente_text,
+    "aegis/importers/ente_auth.txt",
+    None,
+    Format::Ente,
+    7,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v1,
+    "aegis/importers/freeotp.xml",
+    None,
+    Format::FreeOtp,
+    4,
+    Keep::All
+);
+corpus_test!(
+    freeotp_plus,
+    "aegis/importers/freeotp_plus.json",
+    None,
+    Format::FreeOtpPlus,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_plus_internal,
+    "aegis/importers/freeotp_plus_internal.xml",
+    None,
+    Format::FreeOtp,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v2_api23,
+    "aegis/importers/freeotp_v2_api23.xml",
+    Some("test"),
+    Format::FreeOtpBackup,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v2_api25,
+    "aegis/importers/freeotp_v2_api25.xml",
+    Some("test"),
+    Format::FreeOtpBackup,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v2_api27,
+    "aegis/importers/freeotp_v2_api27.xml",
+    Some("test"),
+    Format::FreeOtpBackup,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v2_api34,
+    "aegis/importers/freeotp_v2_api34.xml",
+    Some("test"),
+    Format::FreeOtpBackup,
+    6,
+    Keep::All
+);
+corpus_test!(
+    freeotp_v2_null_algo,
+    "aegis/importers/freeotp_v2_null_algo.xml",
+    Some("test"),
+    Format::FreeOtpBackup,
+    1,
+    Keep::All
+);
+corpus_test!(
+    google_authenticator_db,
+    "aegis/importers/google_authenticator.sqlite",
+    None,
+    Format::GoogleAuthenticatorDb,
+    6,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    microsoft_authenticator_db,
+    "aegis/importers/microsoft_authenticator.sqlite",
+    None,
+    Format::MicrosoftAuthenticatorDb,
+    7,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    proton,
+    "aegis/importers/proton_authenticator.json",
+    None,
+    Format::Proton,
+    3,
+    Keep::All
+);
+corpus_test!(
+    stratum_plain,
+    "aegis/importers/stratum_plain.json",
+    None,
+    Format::AuthenticatorPro,
+    7,
+    Keep::All
+);
+corpus_test!(
+    stratum_strong,
+    "aegis/importers/stratum_encrypted.bin",
+    Some("test"),
+    Format::AuthenticatorPro,
+    7,
+    Keep::All
+);
+corpus_test!(
+    stratum_legacy,
+    "aegis/importers/stratum_encrypted_legacy.bin",
+    Some("test"),
+    Format::AuthenticatorPro,
+    7,
+    Keep::All
+);
+corpus_test!(
+    stratum_db,
+    "aegis/importers/stratum_internal.db",
+    None,
+    Format::AuthenticatorProDb,
+    7,
+    Keep::All
+);
+corpus_test!(
+    totp_authenticator,
+    "aegis/importers/totp_authenticator.bin",
+    Some("Testtest1"),
+    Format::TotpAuthenticator,
+    3,
+    Keep::NamesAndSecret
+);
+corpus_test!(
+    totp_authenticator_internal,
+    "aegis/importers/totp_authenticator_internal.xml",
+    None,
+    Format::TotpAuthenticator,
+    3,
+    Keep::NamesAndSecret
+);
+
+#[test]
+fn steam_mafiles() {
+    if fixtures().is_none() {
+        return;
+    }
+    for path in [
+        "aegis/importers/steam.json",
+        "aegis/importers/steam_old.json",
+    ] {
+        let imported = ok(path, None, Format::Steam);
+        let accounts: Vec<_> = imported
+            .entries
+            .iter()
+            .filter_map(|e| e.account())
+            .collect();
+        assert_eq!(accounts.len(), 1, "{path}");
+        assert_eq!(accounts[0].issuer, "Steam");
+        assert_eq!(accounts[0].label, "Sophia");
+        assert_eq!(accounts[0].otp.secret.to_base32().as_str(), AEGIS[6].secret);
+        assert_eq!(code(accounts[0]), "747JR");
+    }
+}
+
+#[test]
+fn wrong_passwords_name_the_format() {
+    if fixtures().is_none() {
+        return;
+    }
+    for (path, format) in [
+        ("aegis/importers/aegis_encrypted.json", Format::Aegis),
+        (
+            "aegis/importers/2fas_authenticator_encrypted_v4.2fas",
+            Format::TwoFas,
+        ),
+        ("aegis/importers/andotp_encrypted.bin", Format::AndOtp),
+        (
+            "aegis/importers/stratum_encrypted.bin",
+            Format::AuthenticatorPro,
+        ),
+        (
+            "aegis/importers/stratum_encrypted_legacy.bin",
+            Format::AuthenticatorPro,
+        ),
+        (
+            "aegis/importers/freeotp_v2_api34.xml",
+            Format::FreeOtpBackup,
+        ),
+        ("aegis/importers/authy_encrypted.xml", Format::Authy),
+        (
+            "aegis/importers/totp_authenticator.bin",
+            Format::TotpAuthenticator,
+        ),
+        ("stratum/twofas.encrypted.2fas", Format::TwoFas),
+        ("stratum/bitwarden.encrypted.pbkdf2.json", Format::Bitwarden),
+    ] {
+        let err = read(path, Some("wrong-password-1")).expect_err(path);
+        assert_eq!(err, ImportError::WrongPassword { format }, "{path}");
+        assert!(err.to_string().contains(format.display_name()), "{err}");
+        let err = read(path, None).expect_err(path);
+        assert_eq!(err, ImportError::PasswordNeeded { format }, "{path}");
+    }
+}
+
+/// The reference set of the Stratum files: `urilist.txt`.
+fn stratum_reference() -> Vec<NewAccount> {
+    let imported = ok("stratum/urilist.txt", None, Format::UriList);
+    imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account().cloned())
+        .collect()
+}
+
+fn same_secrets(path: &str, imported: &Imported, reference: &[NewAccount], want: usize) {
+    let accounts: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect();
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    eprintln!("{path}: {} accounts, skipped {skipped:?}", accounts.len());
+    assert!(
+        accounts.len() >= want,
+        "{path}: {} accounts, want {want} (skipped {skipped:?})",
+        accounts.len()
+    );
+    let matching = accounts
+        .iter()
+        .filter(|a| reference.iter().any(|r| r.otp.secret == a.otp.secret))
+        .count();
+    // Not every Stratum file holds the reference set's secrets; reported, not required.
+    eprintln!("{path}: {matching} of the reference set's secrets");
+}
+
+#[test]
+fn stratum_corpus() {
+    if fixtures().is_none() {
+        return;
+    }
+    let reference = stratum_reference();
+    assert_eq!(reference.len(), 7);
+    for (path, password, format, want) in [
+        ("stratum/aegis.unencrypted.json", None, Format::Aegis, 9),
+        (
+            "stratum/aegis.encrypted.json",
+            Some("test"),
+            Format::Aegis,
+            9,
+        ),
+        (
+            "stratum/backup.unencrypted.authpro",
+            None,
+            Format::AuthenticatorPro,
+            7,
+        ),
+        (
+            "stratum/backup.strong.authpro",
+            Some("test"),
+            Format::AuthenticatorPro,
+            7,
+        ),
+        (
+            "stratum/backup.legacy.authpro",
+            Some("test"),
+            Format::AuthenticatorPro,
+            7,
+        ),
+        ("stratum/twofas.unencrypted.2fas", None, Format::TwoFas, 6),
+        (
+            "stratum/twofas.encrypted.2fas",
+            Some("test"),
+            Format::TwoFas,
+            6,
+        ),
+        ("stratum/andotp.unencrypted.json", None, Format::AndOtp, 8),
+        (
+            "stratum/andotp.encrypted.bin",
+            Some("testtest"),
+            Format::AndOtp,
+            8,
+        ),
+        ("stratum/ente.unencrypted.txt", None, Format::UriList, 7),
+        ("stratum/ente.encrypted.json", Some("test"), Format::Ente, 7),
+        (
+            "stratum/bitwarden.unencrypted.json",
+            None,
+            Format::Bitwarden,
+            7,
+        ),
+        (
+            "stratum/bitwarden.encrypted.pbkdf2.json",
+            Some("rud9^5S6$^Ewmr%d"),
+            Format::Bitwarden,
+            7,
+        ),
+        (
+            "stratum/bitwarden.encrypted.argon2id.json",
+            Some("rud9^5S6$^Ewmr%d"),
+            Format::Bitwarden,
+            7,
+        ),
+        (
+            "stratum/bitwardenauthenticator.json",
+            None,
+            Format::Bitwarden,
+            6,
+        ),
+        ("stratum/freeotpplus.json", None, Format::FreeOtpPlus, 7),
+        (
+            "stratum/freeotp.bin",
+            Some("test"),
+            Format::FreeOtpBackup,
+            7,
+        ),
+        ("stratum/googleauthenticator.txt", None, Format::UriList, 6),
+    ] {
+        let started = Instant::now();
+        let imported = ok(path, password, format);
+        eprintln!(
+            "{path}: {} entries in {:?}",
+            imported.entries.len(),
+            started.elapsed()
+        );
+        same_secrets(path, &imported, &reference, want);
+    }
+}
+
+#[test]
+fn stratum_aegis_names_motp_and_yandex_unsupported() {
+    if fixtures().is_none() {
+        return;
+    }
+    let imported = ok("stratum/aegis.encrypted.json", Some("test"), Format::Aegis);
+    let reasons: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert!(reasons.contains(&"mOTP is not supported"), "{reasons:?}");
+    assert!(
+        reasons.contains(&"Yandex OTP is not supported"),
+        "{reasons:?}"
+    );
+    assert!(imported.dropped.pins >= 2, "{:?}", imported.dropped);
+    let err = read("stratum/aegis.encrypted.json", Some("test1")).unwrap_err();
+    assert_eq!(
+        err,
+        ImportError::WrongPassword {
+            format: Format::Aegis
+        }
+    );
+    for path in [
+        "stratum/backup.strong.authpro",
+        "stratum/backup.legacy.authpro",
+    ] {
+        let err = read(path, Some("testing1")).unwrap_err();
+        assert_eq!(
+            err,
+            ImportError::WrongPassword {
+                format: Format::AuthenticatorPro
+            },
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn bitwarden_account_restricted_export_is_refused() {
+    if fixtures().is_none() {
+        return;
+    }
+    let err = read(
+        "stratum/bitwarden.encrypted.accountrestricted.json",
+        Some("rud9^5S6$^Ewmr%d"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImportError::Refused {
+                format: Format::Bitwarden,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("account-restricted"), "{err}");
+}
+
+#[test]
+fn google_transfer_text_and_batches() {
+    if fixtures().is_none() {
+        return;
+    }
+    let imported = ok(
+        "extract_otp_secrets/example_export.txt",
+        None,
+        Format::UriList,
+    );
+    let accounts: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect();
+    assert_eq!(accounts.len(), 6);
+    assert!(
+        accounts
+            .iter()
+            .all(|a| a.otp.secret.to_base32().as_str() == "7KSQL2JTUDIS5EF65KLMRQIIGY")
+    );
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a.otp.params.kind == OtpKind::Hotp { counter: 4 } && a.label == "hotp demo")
+    );
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a.issuer == "encoding" && a.label == "¿äÄéÉ? (demo)")
+    );
+    let plus = ok(
+        "extract_otp_secrets/tests/data/test_plus_problem_export.txt",
+        None,
+        Format::UriList,
+    );
+    assert_eq!(
+        plus.entries
+            .iter()
+            .filter(|e| e.account().is_some())
+            .count(),
+        4
+    );
+    for path in [
+        "extract_otp_secrets/tests/data/test_export_wrong_data.txt",
+        "extract_otp_secrets/tests/data/test_export_wrong_prefix.txt",
+        "extract_otp_secrets/tests/data/test_export_wrong_content.txt",
+    ] {
+        let err = read(path, None).expect_err(path);
+        eprintln!("{path}: {err}");
+        assert!(!err.to_string().is_empty());
+    }
+}
+
+#[test]
+fn google_transfer_images() {
+    if fixtures().is_none() {
+        return;
+    }
+    for path in [
+        "extract_otp_secrets/example_export.png",
+        "extract_otp_secrets/tests/data/test_googleauth_export.png",
+    ] {
+        let started = Instant::now();
+        let imported = ok(path, None, Format::QrImage);
+        eprintln!(
+            "{path}: {} entries in {:?}",
+            imported.entries.len(),
+            started.elapsed()
+        );
+        assert!(
+            imported
+                .entries
+                .iter()
+                .filter(|e| e.account().is_some())
+                .count()
+                >= 1,
+            "{path}"
+        );
+    }
+    let err = read(
+        "extract_otp_secrets/tests/data/qr_but_without_otp.png",
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("QR code 1"), "{err}");
+}
+
+#[test]
+fn largest_encrypted_file_time() {
+    if fixtures().is_none() {
+        return;
+    }
+    // Ente's Argon2id with 1 GiB is the most work; Stratum's aegis.encrypted.json the biggest.
+    for (path, password) in [
+        ("stratum/ente.encrypted.json", "test"),
+        ("stratum/aegis.encrypted.json", "test"),
+    ] {
+        let started = Instant::now();
+        read(path, Some(password)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        eprintln!("TIMING {path}: {:?}", started.elapsed());
+    }
+}
