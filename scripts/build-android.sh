@@ -11,9 +11,17 @@ command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
 cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -P 24 -o "$module/src/main/jniLibs" \
     build -p authcore-ffi --release
 cargo build -q -p uniffi-bindgen
-# Generate from the host build of the same sources (the metadata is identical across targets).
+# Generate from the host build of the same sources (the metadata is identical across targets),
+# wherever cargo puts it, with the Kotlin renames of android/uniffi-kotlin.toml.
 cargo build -q -p authcore-ffi --release
+case "$(uname -s)" in
+    Darwin) lib_ext=dylib ;;
+    *) lib_ext=so ;;
+esac
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+[ -n "$target_dir" ] || { echo "build-android: cargo metadata names no target directory" >&2; exit 1; }
 rm -rf "$module/build/generated/uniffi"
-target/debug/uniffi-bindgen generate --library target/release/libauthcore_ffi.so -l kotlin \
-    -o "$module/build/generated/uniffi" --no-format
+"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/release/libauthcore_ffi.$lib_ext" -l kotlin \
+    --config android/uniffi-kotlin.toml -o "$module/build/generated/uniffi" --no-format
 echo "jniLibs in $module/src/main/jniLibs, bindings in $module/build/generated/uniffi"

@@ -11,10 +11,15 @@ for t in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
 done
 cargo build -q -p uniffi-bindgen
 cargo build -q -p authcore-ffi --release
-out=target/xcframework
+# Wherever cargo puts its output (CARGO_TARGET_DIR, .cargo/config.toml). This runs on macOS
+# only, so the host library is a .dylib.
+target=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+[ -n "$target" ] || { echo "build-xcframework: cargo metadata names no target directory" >&2; exit 1; }
+out=$target/xcframework
 rm -rf "$out" ios/AuthCoreFFI.xcframework
 mkdir -p "$out/headers" "$out/sim" ios/Sources/AuthCore/Generated
-target/debug/uniffi-bindgen generate --library target/release/libauthcore_ffi.dylib -l swift \
+"$target/debug/uniffi-bindgen" generate --library "$target/release/libauthcore_ffi.dylib" -l swift \
     -o "$out/gen" --no-format
 cp "$out/gen/AuthCore.swift" ios/Sources/AuthCore/Generated/AuthCore.swift
 cp "$out/gen/AuthCoreFFI.h" "$out/headers/"
@@ -25,10 +30,10 @@ module AuthCoreFFI {
     export *
 }
 MAP
-lipo -create target/aarch64-apple-ios-sim/release/libauthcore_ffi.a \
-    target/x86_64-apple-ios/release/libauthcore_ffi.a -output "$out/sim/libauthcore_ffi.a"
+lipo -create "$target/aarch64-apple-ios-sim/release/libauthcore_ffi.a" \
+    "$target/x86_64-apple-ios/release/libauthcore_ffi.a" -output "$out/sim/libauthcore_ffi.a"
 xcodebuild -create-xcframework \
-    -library target/aarch64-apple-ios/release/libauthcore_ffi.a -headers "$out/headers" \
+    -library "$target/aarch64-apple-ios/release/libauthcore_ffi.a" -headers "$out/headers" \
     -library "$out/sim/libauthcore_ffi.a" -headers "$out/headers" \
     -output ios/AuthCoreFFI.xcframework
 echo "ios/AuthCoreFFI.xcframework and ios/Sources/AuthCore/Generated/AuthCore.swift are ready"

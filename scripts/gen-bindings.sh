@@ -1,24 +1,38 @@
 #!/usr/bin/env bash
-# Builds the host library and generates the Kotlin (JVM flavour, for the tests here) and Swift
-# bindings from it into target/bindings/. Generated code is never committed: it is made from the
-# exact library it will load, so it cannot go stale.
+# Builds the host library and generates the Kotlin (JVM flavour for the tests here, Android
+# flavour for the app) and Swift bindings from it into <target dir>/bindings/. Generated code is
+# never committed: it is made from the exact library it will load, so it cannot go stale.
+#
+# The target directory is cargo's own (`cargo metadata`: CARGO_TARGET_DIR, .cargo/config.toml),
+# and the library's file name follows the host OS (.so on Linux, .dylib on macOS). Kotlin gets
+# android/uniffi-kotlin.toml merged over bindings/uniffi.toml (its renames: see that file).
+#
+# Prints, last, "bindings for <library> in <directory>" (read by test-kotlin.sh, test-swift.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
 flag=(); [ "$profile" = release ] && flag=(--release)
+case "$(uname -s)" in
+    Darwin) lib_ext=dylib ;;
+    *) lib_ext=so ;;
+esac
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+[ -n "$target_dir" ] || { echo "gen-bindings: cargo metadata names no target directory" >&2; exit 1; }
 cargo build -q -p authcore-ffi "${flag[@]}"
 cargo build -q -p uniffi-bindgen
-lib="$root/target/$profile/libauthcore_ffi.so"
-out="$root/target/bindings"
+lib="$target_dir/$profile/libauthcore_ffi.$lib_ext"
+[ -f "$lib" ] || { echo "gen-bindings: $lib is missing after cargo build" >&2; exit 1; }
+out="$target_dir/bindings"
 rm -rf "$out"
 mkdir -p "$out"
-cat > "$out/jvm.toml" <<'TOML'
-[crates.authcore_ffi.bindings.kotlin]
-android = false
-TOML
-bindgen() { "$root/target/debug/uniffi-bindgen" generate --library "$lib" --no-format "$@"; }
-bindgen -l kotlin -o "$out/kotlin-jvm" --config "$out/jvm.toml"
-bindgen -l kotlin -o "$out/kotlin-android"
+kotlin_config="$root/android/uniffi-kotlin.toml"
+cp "$kotlin_config" "$out/kotlin-android.toml"
+# The JVM flavour: the same renames, without Android's imports (android.os.Build, androidx).
+{ cat "$kotlin_config"; printf '\n[crates.authcore_ffi.bindings.kotlin]\nandroid = false\n'; } >"$out/kotlin-jvm.toml"
+bindgen() { "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --no-format "$@"; }
+bindgen -l kotlin -o "$out/kotlin-jvm" --config "$out/kotlin-jvm.toml"
+bindgen -l kotlin -o "$out/kotlin-android" --config "$out/kotlin-android.toml"
 bindgen -l swift -o "$out/swift"
 echo "bindings for $lib in $out"

@@ -10,7 +10,7 @@
 #
 # The push tests talk to a real privacyIDEA 3.14 behind HTTPS fronts: the pi peer
 # (scripts/pi-peer.sh, tests/src/bin/pi_peer.rs), started here. The test JVMs get a trust store
-# (PKCS12 under target/kotlin-test/) holding the JDK's default CA certificates plus the peer's
+# (PKCS12 under <target dir>/kotlin-test/) holding the JDK's default CA certificates plus the peer's
 # trusted CA, so the trusted front is accepted only because the runtime trusts its CA, and the
 # untrusted front, whose CA is nowhere, is refused.
 set -euo pipefail
@@ -31,6 +31,18 @@ export JAVA_HOME="$java_home"
 keytool="$java_home/bin/keytool"
 [ -x "$keytool" ] || keytool=$(command -v keytool)
 
+case "$(uname -s)" in
+    Darwin) lib_ext=dylib ;;
+    *) lib_ext=so ;;
+esac
+# Wherever cargo puts its output (CARGO_TARGET_DIR, .cargo/config.toml), not a guess.
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+if [ -z "$target_dir" ] || [ ! -d "$target_dir" ]; then
+    echo "test-kotlin: cargo metadata names no target directory" >&2
+    exit 1
+fi
+
 # Always regenerate: bindings made from an older build would test stale code. The bindings and
 # the library are then copied to a directory of this run, so a concurrent build or generation
 # (another script, a teammate) cannot swap them out from under the tests.
@@ -38,9 +50,10 @@ gen_out=$(bash scripts/gen-bindings.sh)
 echo "$gen_out"
 bindings=$(printf '%s\n' "$gen_out" | sed -n 's/^bindings for .* in \(.*\)$/\1/p' | tail -n1)
 lib=$(printf '%s\n' "$gen_out" | sed -n 's/^bindings for \(.*\) in .*$/\1/p' | tail -n1)
-[ -n "$bindings" ] || bindings="$root/target/bindings"
-[ -n "$lib" ] || lib="$root/target/$profile/libauthcore_ffi.so"
-work="$root/target/kotlin-test"
+[ -n "$bindings" ] || bindings="$target_dir/bindings"
+[ -n "$lib" ] || lib="$target_dir/$profile/libauthcore_ffi.$lib_ext"
+[ -f "$lib" ] || { echo "test-kotlin: $lib is missing after scripts/gen-bindings.sh" >&2; exit 1; }
+work="$target_dir/kotlin-test"
 rm -rf "$work"
 mkdir -p "$work/lib"
 for d in kotlin-jvm kotlin-android; do

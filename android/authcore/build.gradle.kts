@@ -21,6 +21,11 @@ android {
     )
     // The JVM tests' helpers shared with android/android-api (the pi peer's client).
     sourceSets["test"].java.srcDirs("src/test/kotlin", "src/testFixtures/kotlin")
+    // The tests are JUnit 5 (Jupiter), as on the JVM under Maven: without the JUnit Platform,
+    // Gradle's default JUnit 4 runner would find no tests in them and pass.
+    testOptions {
+        unitTests.all { it.useJUnitPlatform() }
+    }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -34,6 +39,8 @@ dependencies {
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
     testImplementation("org.junit.jupiter:junit-jupiter:5.11.4")
     testImplementation(kotlin("test-junit5"))
+    // Gradle 9 no longer supplies the launcher; it must match junit-jupiter's platform (1.11.x).
+    testRuntimeOnly("org.junit.platform:junit-platform-launcher:1.11.4")
     // Android's own org.json is a stub in local unit tests.
     testImplementation("org.json:json:20240303")
 }

@@ -1,13 +1,46 @@
 import Foundation
 
-/// The async/await face of `Authenticator` for SwiftUI apps: every call runs off the caller's
-/// actor (the main actor, typically), and failures throw `AuthCoreError`, whose cases name what
-/// went wrong with a message a user can read.
+/// What an app uses of authcore: every call of the core as `async` functions, for SwiftUI and
+/// any actor. The generated `Authenticator` stays inside (internal); failures throw
+/// `AuthCoreError`, whose cases name what went wrong with a message a user can read.
+///
+/// **Threads.** Every vault call of the core is synchronous and some are slow: unlocking with
+/// the password runs Argon2id (a tenth of a second or more), the Keychain may block, SQLite
+/// waits for the disk. Swift's cooperative thread pool has one thread per core and must never be
+/// blocked, so each client sends its synchronous calls to a serial `DispatchQueue` of its own
+/// (opening included) and awaits them through a continuation: the awaiting task is suspended,
+/// not a pool thread. One queue per client keeps its calls in order; the core serialises them
+/// behind its own lock anyway. The push calls that talk to a server are UniFFI `async`
+/// functions: their awaits on the transport suspend, and what runs in between (a signature, a
+/// vault write) is short; key generation runs on a thread of the core's own.
 public final class AuthCoreClient: Sendable {
-    public let authenticator: Authenticator
+    /// The generated object: not for apps, which use this class (tests reach it through
+    /// `@testable import`).
+    let authenticator: Authenticator
+    /// The platform given at open: its passwordless rule is the default of the passwordless calls.
+    public let platform: Platform
+    /// The clock given at open: `codeStream` follows it.
+    let timeSource: TimeSource
+    let queue: DispatchQueue
+    /// Bumped by every call that may change what `codeStream` shows.
+    let changes = ChangeCounter()
 
-    public init(_ authenticator: Authenticator) {
+    init(_ authenticator: Authenticator, platform: Platform, timeSource: TimeSource, queue: DispatchQueue = AuthCoreClient.makeQueue()) {
         self.authenticator = authenticator
+        self.platform = platform
+        self.timeSource = timeSource
+        self.queue = queue
+    }
+
+    static func makeQueue() -> DispatchQueue {
+        DispatchQueue(label: "org.authcore.vault", qos: .userInitiated)
+    }
+
+    /// Runs a synchronous FFI call on `queue` and suspends the caller until it is done.
+    static func onQueue<T>(_ queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     /// Opens the vault at `path`, creating it on first use, its master key wrapped by `keyStore`.
@@ -20,7 +53,7 @@ public final class AuthCoreClient: Sendable {
     ///   vault otherwise);
     /// - `transport`: the HTTP stack that carries push requests (`URLSessionTransport` unless the
     ///   app brings its own, e.g. a session with certificate pinning);
-    /// - `timeSource`: the clock codes and push timestamps are made from.
+    /// - `timeSource`: the clock codes, push timestamps and `codeStream` follow.
     ///
     /// On an iPhone use `open(path:)`, which passes the Keychain stores and `.ios`.
     public static func open(
@@ -33,14 +66,16 @@ public final class AuthCoreClient: Sendable {
     ) async throws -> AuthCoreClient {
         let options = OpenOptions(
             platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
-        // Opening reads the vault and may run Argon2 or ask the Keychain: off the caller's actor.
-        return try await Task.detached {
-            AuthCoreClient(try Authenticator.openOrCreate(path: path, keyStore: keyStore, options: options))
-        }.value
+        let queue = makeQueue()
+        return try await onQueue(queue) {
+            let authenticator = try Authenticator.openOrCreate(path: path, keyStore: keyStore, options: options)
+            return AuthCoreClient(authenticator, platform: platform, timeSource: timeSource, queue: queue)
+        }
     }
 
     /// Opens an existing vault with its password (a restored backup, a new phone), with the same
     /// fixed options as `open(path:keyStore:platform:deviceKeys:transport:timeSource:)`.
+    /// Argon2id makes this take a tenth of a second or more, on the client's queue.
     public static func openWithPassword(
         path: String,
         password: String,
@@ -51,117 +86,148 @@ public final class AuthCoreClient: Sendable {
     ) async throws -> AuthCoreClient {
         let options = OpenOptions(
             platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
-        return try await Task.detached {
-            AuthCoreClient(try Authenticator.openWithPassword(path: path, password: password, options: options))
-        }.value
+        let queue = makeQueue()
+        return try await onQueue(queue) {
+            let authenticator = try Authenticator.openWithPassword(path: path, password: password, options: options)
+            return AuthCoreClient(authenticator, platform: platform, timeSource: timeSource, queue: queue)
+        }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (Authenticator) throws -> T) async throws -> T {
-        let authenticator = self.authenticator
-        return try await Task.detached { try body(authenticator) }.value
+    /// What a scanned QR code would add, without adding it (no vault needed): for a
+    /// confirmation screen. The accounts have an empty id.
+    public static func preview(uri: String) async throws -> [Account] {
+        try await onQueue(makeQueue()) { try previewUri(uri: uri) }
     }
+
+    /// A read: the call on the client's queue.
+    func run<T>(_ body: @escaping @Sendable (Authenticator) throws -> T) async throws -> T {
+        let authenticator = self.authenticator
+        return try await Self.onQueue(queue) { try body(authenticator) }
+    }
+
+    /// A change: the same, then `codeStream` looks again at once.
+    func write<T>(_ body: @escaping @Sendable (Authenticator) throws -> T) async throws -> T {
+        defer { changes.bump() }
+        return try await run(body)
+    }
+
+    // MARK: Accounts
 
     /// Adds what a scanned QR code carries (`otpauth://` or a Google Authenticator transfer QR).
-    public func add(uri: String) async throws -> [AddedAccount] { try await run { try $0.addUri(uri: uri) } }
+    public func add(uri: String) async throws -> [AddedAccount] { try await write { try $0.addUri(uri: uri) } }
+    /// Adds every URI of a text (one per line, e.g. an exported file), all or none.
+    public func add(uriLines text: String) async throws -> [AddedAccount] {
+        try await write { try $0.addUriLines(text: text) }
+    }
     public func accounts() async throws -> [Account] { try await run { try $0.accounts() } }
+    /// Accounts whose issuer or label contains `query` (any case) or whose id starts with it.
     public func search(_ query: String) async throws -> [Account] { try await run { try $0.search(query: query) } }
+    public func rename(id: String, issuer: String? = nil, label: String? = nil) async throws -> Account {
+        try await write { try $0.rename(id: id, issuer: issuer, label: label) }
+    }
+    public func setGroup(id: String, group: String?) async throws -> Account {
+        try await write { try $0.setGroup(id: id, group: group) }
+    }
+    public func setNote(id: String, note: String?) async throws -> Account {
+        try await write { try $0.setNote(id: id, note: note) }
+    }
+    /// Moves an account to `position` (0 is the top; past the end means last). A negative
+    /// position throws `AuthCoreError.InvalidInput` naming it; nothing is moved.
+    public func move(id: String, to position: Int) async throws -> Account {
+        guard position >= 0 else {
+            throw AuthCoreError.InvalidInput(message: "position must not be negative (was \(position))")
+        }
+        // Past the end means last, so a position beyond UInt32 means the same as UInt32.max.
+        let at = UInt32(clamping: position)
+        return try await write { try $0.moveAccount(id: id, position: at) }
+    }
+    /// Deletes an account and returns what it was.
+    public func delete(id: String) async throws -> Account { try await write { try $0.delete(id: id) } }
+
+    // MARK: Codes
+
+    /// Current and next codes of the time-based accounts (all, or those matching `query`), at
+    /// the time source's time plus the stored offset.
     public func codes(matching query: String? = nil) async throws -> [AccountCode] {
         try await run { try $0.codes(query: query) }
     }
-    public func nextHotp(id: String) async throws -> HotpCode { try await run { try $0.nextHotp(id: id) } }
-    public func rename(id: String, issuer: String? = nil, label: String? = nil) async throws -> Account {
-        try await run { try $0.rename(id: id, issuer: issuer, label: label) }
-    }
-    public func move(id: String, to position: UInt32) async throws -> Account {
-        try await run { try $0.moveAccount(id: id, position: position) }
-    }
-    public func delete(id: String) async throws -> Account { try await run { try $0.delete(id: id) } }
-
-    // MARK: Push approvals (privacyIDEA PUSH)
-    // The network calls are UniFFI async functions: Swift's executor polls them and the requests
-    // go through the transport given at opening, so no thread of the caller is blocked. The
-    // others run detached, like the calls above.
-
-    /// Reads a push enrollment QR code (`otpauth://pipush/...`) just scanned, for a
-    /// confirmation screen (`scan.preview()`: issuer, label, server, expiry). The QR code's
-    /// time to live runs from now. Nothing is stored and nothing is sent until `enrollPush`.
-    public func scanPushEnrollment(uri: String) async throws -> PushEnrollmentScan {
-        try await run { try $0.scanPushEnrollment(uri: uri) }
-    }
-
-    /// Enrolls a scanned push token with its server once the user confirmed: makes the device
-    /// key, registers it and stores the token, as a new account or joined to the account
-    /// `attachTo` (whose code then remains the fallback). `pushToken` is the APNs token if the
-    /// app has one yet (`updatePushToken` sends a later one; until then `checkPending` finds the
-    /// requests). A scan enrolls once: a second call throws
-    /// `AuthCoreError.InvalidInput`.
-    public func enrollPush(scan: PushEnrollmentScan, pushToken: String? = nil, attachTo: String? = nil) async throws -> Account {
-        try await authenticator.enrollPush(scan: scan, pushToken: pushToken, attachTo: attachTo)
-    }
-
-    /// Takes in a push notification's data as JSON; the request is verified before it is kept.
-    public func handleNotification(_ payload: String) async throws -> PushRequest {
-        try await run { try $0.handleNotification(payload: payload) }
-    }
-
-    /// Takes in a remote notification's `userInfo` as APNs delivers it (the challenge's fields are
-    /// top-level string values beside `aps`).
-    public func handleNotification(userInfo: [AnyHashable: Any]) async throws -> PushRequest {
-        var fields: [String: String] = [:]
-        for case let (key as String, value as String) in userInfo { fields[key] = value }
-        let data = try JSONSerialization.data(withJSONObject: fields)
-        return try await handleNotification(String(decoding: data, as: UTF8.self))
-    }
-
-    /// The requests kept and still answerable, without asking any server.
-    public func pendingPushRequests() async throws -> [PushRequest] { try await run { try $0.pendingPushRequests() } }
-
-    /// "Check for notifications": polls every push account's server (on launch, pull-to-refresh,
-    /// a background refresh). One server failing does not stop the others (see `problems`);
-    /// `serverClocks` is each server's clock as its answers showed it.
-    public func checkPending() async throws -> CheckOutcome { try await authenticator.checkPending() }
-
-    /// Approves request `nonce`. `answer` is the number-matching choice when the request has
-    /// `answers`; `deviceUnlocked` is true only right after the user passed Face ID / Touch ID /
-    /// the passcode (LocalAuthentication), which passwordless accounts require.
-    public func approve(nonce: String, answer: String? = nil, deviceUnlocked: Bool = false) async throws -> ApproveOutcome {
-        try await authenticator.approvePush(nonce: nonce, answer: answer, deviceUnlocked: deviceUnlocked)
-    }
-
-    /// Denies request `nonce`; give a `reason` only when the request's `declineReasons` is true.
-    public func deny(nonce: String, reason: DeclineReason? = nil) async throws {
-        try await authenticator.denyPush(nonce: nonce, reason: reason)
-    }
-
-    /// Sends the new APNs token to every push server.
-    public func updatePushToken(_ token: String) async throws -> PushTokenUpdate {
-        try await authenticator.updatePushToken(token: token)
-    }
-
-    /// Every time-based account's current code, yielded at once and then at the start of every
-    /// tick (a second by default), each with its countdown and the next code. Iterate it while
-    /// the list is on screen; cancelling the task ends it.
-    public func codeStream(matching query: String? = nil, tickNanoseconds: UInt64 = 1_000_000_000)
-        -> AsyncThrowingStream<[AccountCode], Error>
-    {
-        let authenticator = self.authenticator
-        return AsyncThrowingStream { continuation in
-            let task = Task.detached {
-                do {
-                    while !Task.isCancelled {
-                        continuation.yield(try authenticator.codes(query: query))
-                        let now = UInt64(Date().timeIntervalSince1970 * 1_000_000_000)
-                        try await Task.sleep(nanoseconds: tickNanoseconds - now % tickNanoseconds)
-                    }
-                    continuation.finish()
-                } catch is CancellationError {
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+    /// The same at `date` exactly (no offset applied), to the whole second. A date before 1970
+    /// throws `AuthCoreError.InvalidInput`.
+    public func codes(at date: Date, matching query: String? = nil) async throws -> [AccountCode] {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        guard seconds >= 0, let unix = UInt64(exactly: seconds) else {
+            throw AuthCoreError.InvalidInput(message: "at must not be before 1970 (was \(seconds))")
         }
+        return try await run { try $0.codesAt(unixSeconds: unix, query: query) }
+    }
+    /// Advances a HOTP account's counter (saved first) and returns the code.
+    public func nextHotp(id: String) async throws -> HotpCode { try await write { try $0.nextHotp(id: id) } }
+
+    // MARK: The clock
+
+    /// Seconds added to the device clock for every code (the user's correction).
+    public func clockOffset() async throws -> Int64 { try await run { try $0.clockOffset() } }
+    /// Sets the offset; the core refuses more than a day either way (`.InvalidInput`).
+    public func setClockOffset(seconds: Int64) async throws {
+        try await write { try $0.setClockOffset(seconds: seconds) }
+    }
+
+    // MARK: The password slot
+
+    public func hasPassword() async throws -> Bool { try await run { try $0.hasPassword() } }
+    /// Adds or replaces the password that can also unlock this vault (`openWithPassword`, a
+    /// new phone). Argon2id: a tenth of a second or more, on the client's queue.
+    public func setPassword(_ password: String) async throws { try await run { try $0.setPassword(password: password) } }
+    public func removePassword() async throws { try await run { try $0.removePassword() } }
+
+    // MARK: Passwordless
+
+    /// The passwordless rule in force for `platform` (this app's by default).
+    public func passwordlessRule(for platform: Platform? = nil) async throws -> PasswordlessRule {
+        let platform = platform ?? self.platform
+        return try await run { try $0.passwordlessRule(platform: platform) }
+    }
+    /// Replaces every platform's rules with a JSON rule set, or restores the defaults (`nil`).
+    public func setPasswordlessRules(json: String?) async throws {
+        try await run { try $0.setPasswordlessRules(json: json) }
+    }
+    /// Turns passwordless on for account `id` if the platform's rule allows one more account;
+    /// the error names the accounts that already hold it.
+    public func enablePasswordless(id: String, platform: Platform? = nil) async throws -> Account {
+        let platform = platform ?? self.platform
+        return try await write { try $0.enablePasswordless(id: id, platform: platform) }
+    }
+    public func disablePasswordless(id: String) async throws -> Account {
+        try await write { try $0.disablePasswordless(id: id) }
+    }
+    /// Moves passwordless from one account to another in one step.
+    public func movePasswordless(from: String, to: String, platform: Platform? = nil) async throws -> Account {
+        let platform = platform ?? self.platform
+        return try await write { try $0.movePasswordless(from: from, to: to, platform: platform) }
+    }
+
+    // MARK: Exports: the only way secrets leave
+
+    /// EXPLICIT EXPORT: every account with a code as an `otpauth://` URI, secrets in the clear.
+    /// Call only after the user asked for it and confirmed.
+    public func exportOtpauthUris() async throws -> [String] { try await run { try $0.exportOtpauthUris() } }
+    /// EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show.
+    public func exportMigrationUris() async throws -> [String] { try await run { try $0.exportMigrationUris() } }
+}
+
+/// A counter of changes made through a client, read by its code streams.
+final class ChangeCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: UInt64 = 0
+
+    func bump() {
+        lock.lock(); defer { lock.unlock() }
+        count &+= 1
+    }
+
+    var current: UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return count
     }
 }
 
@@ -171,6 +237,7 @@ extension AccountCode: @unchecked Sendable {}
 extension Account: @unchecked Sendable {}
 extension AddedAccount: @unchecked Sendable {}
 extension HotpCode: @unchecked Sendable {}
+extension PasswordlessRule: @unchecked Sendable {}
 extension PushEnrollmentPreview: @unchecked Sendable {}
 extension ServerClock: @unchecked Sendable {}
 extension HttpHeader: @unchecked Sendable {}

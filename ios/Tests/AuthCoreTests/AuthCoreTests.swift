@@ -30,9 +30,15 @@ final class LockedKeychain: VaultKeyStore, @unchecked Sendable {
     func unwrap(wrapped: Data) throws -> Data { throw KeyStoreError.Unavailable(reason: "device locked") }
 }
 
+/// A time source that moves only when a test sets `now` (read from the client's queue).
 final class FixedTime: TimeSource, @unchecked Sendable {
-    var now: Int64
-    init(_ now: Int64) { self.now = now }
+    private let lock = NSLock()
+    private var value: Int64
+    init(_ now: Int64) { value = now }
+    var now: Int64 {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
+    }
     func nowUnixSeconds() -> Int64 { now }
 }
 
@@ -157,7 +163,7 @@ final class AuthCoreTests: XCTestCase {
     }
 
     func testManyTasksAndThreadsAtOnce() async throws {
-        let client = AuthCoreClient(try rfcVault())
+        let client = AuthCoreClient(try rfcVault(), platform: .desktop, timeSource: FixedTime(59))
         try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<64 {
                 group.addTask {
@@ -189,7 +195,8 @@ final class AuthCoreTests: XCTestCase {
         XCTAssertEqual(code.code, "94287082")
         XCTAssertEqual(code.clockOffset, 0)
         XCTAssertFalse(code.clockFromServer, "no push server has told the time")
-        XCTAssertEqual(try client.authenticator.passwordlessRule(platform: .android).maxAccounts, 1)
+        let rule = try await client.passwordlessRule()
+        XCTAssertEqual(rule.maxAccounts, 1, "the rule of the platform given at open (.android)")
 
         let scan = try await client.scanPushEnrollment(
             uri: "otpauth://pipush/PIPU0001?url=https%3A%2F%2Fpi.example%2Fttype%2Fpush&ttl=10&issuer=Example"
@@ -199,7 +206,7 @@ final class AuthCoreTests: XCTestCase {
         guard case .Network(let message)? = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(message.contains("these tests have no network"), message)
 
-        try client.authenticator.setPassword(password: "correct horse")
+        try await client.setPassword("correct horse")
         let restored = try await AuthCoreClient.openWithPassword(
             path: vault, password: "correct horse", platform: .ios, deviceKeys: .software(bits: 2048),
             transport: NoNetwork(), timeSource: FixedTime(59))
@@ -208,15 +215,17 @@ final class AuthCoreTests: XCTestCase {
     }
 
     func testCodeStreamYieldsEveryCodeWithItsCountdown() async throws {
-        let client = AuthCoreClient(try rfcVault(time: FixedTime(1111111109)))
-        var seen: [[AccountCode]] = []
-        for try await codes in client.codeStream(tickNanoseconds: 20_000_000) {
-            seen.append(codes)
-            if seen.count == 2 { break }
+        let time = FixedTime(1111111109)
+        let client = AuthCoreClient(try rfcVault(time: time), platform: .desktop, timeSource: time)
+        var first: [AccountCode]?
+        for try await codes in client.codeStream(pollNanoseconds: 10_000_000) {
+            first = codes
+            break
         }
-        XCTAssertEqual(seen[0].map(\.code), ["07081804", "68084774", "25091201"])
-        XCTAssertEqual(seen[0][0].validFor, 1)
-        XCTAssertEqual(seen[0][0].nextCode, "14050471")
+        let codes = try XCTUnwrap(first)
+        XCTAssertEqual(codes.map(\.code), ["07081804", "68084774", "25091201"])
+        XCTAssertEqual(codes[0].validFor, 1)
+        XCTAssertEqual(codes[0].nextCode, "14050471")
     }
 
     func testPasswordlessFollowsThePlatformRuleWhichIsData() throws {

@@ -402,7 +402,8 @@ final class PushTests: XCTestCase {
         let client = try await open(platform: .android)
         let (plainToken, plainAccount) = try await enroll(client)
         let (matchingToken, matchingAccount) = try await enroll(client, numberMatching: true)
-        XCTAssertTrue(try client.authenticator.enablePasswordless(id: plainAccount.id, platform: .android).passwordless)
+        let enabled = try await client.enablePasswordless(id: plainAccount.id)
+        XCTAssertTrue(enabled.passwordless, "under the rule of the platform given at open")
 
         let plainTrigger = try await peer.trigger(plainToken)
         let plain = try await client.handleNotification(userInfo: plainTrigger.userInfo)
@@ -412,7 +413,7 @@ final class PushTests: XCTestCase {
         XCTAssertTrue(m1.contains("number matching"), m1)
         try await client.deny(nonce: plain.nonce)
 
-        _ = try client.authenticator.movePasswordless(from: plainAccount.id, to: matchingAccount.id, platform: .android)
+        _ = try await client.movePasswordless(from: plainAccount.id, to: matchingAccount.id)
         let triggered = try await peer.trigger(matchingToken)
         let correct = try XCTUnwrap(triggered.correctAnswer)
         let request = try await client.handleNotification(userInfo: triggered.userInfo)
@@ -433,9 +434,9 @@ final class PushTests: XCTestCase {
         do {
             let desktop = try await open(platform: .desktop)
             let (enrolled, account) = try await enroll(desktop, numberMatching: true)
-            _ = try desktop.authenticator.enablePasswordless(id: account.id, platform: .desktop)
+            _ = try await desktop.enablePasswordless(id: account.id)
             // An issuer's rule: iOS passwordless without the unlock; the desktop keeps it.
-            try desktop.authenticator.setPasswordlessRules(
+            try await desktop.setPasswordlessRules(
                 json: #"{"passwordless":{"ios":{"max_accounts":null,"require_device_unlock":false},"desktop":{"max_accounts":1}}}"#)
             triggered = try await peer.trigger(enrolled)
             let request = try await desktop.handleNotification(userInfo: triggered.userInfo)

@@ -111,10 +111,10 @@ class AndroidApiTest {
             // An issuer's rule: passwordless on Android without the device unlock, the desktop
             // keeps it. Approving without the unlock then works only if the vault was opened
             // as Android.
-            core.authenticator.setPasswordlessRules(
+            core.setPasswordlessRules(
                 """{"passwordless":{"android":{"max_accounts":1,"require_device_unlock":false},"desktop":{"max_accounts":1}}}""",
             )
-            core.authenticator.enablePasswordless(account.id, Platform.ANDROID)
+            core.enablePasswordless(account.id) // AndroidAuthCore: Platform.ANDROID's rule
             val triggered = PiPeer.trigger(enrolled)
             val request = core.handleNotification(assertNotNullValue(triggered.notification))
             assertTrue(request.passwordless)

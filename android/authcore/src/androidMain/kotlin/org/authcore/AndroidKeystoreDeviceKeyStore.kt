@@ -39,15 +39,15 @@ class AndroidKeystoreDeviceKeyStore(
         // generateKeyPair replaces an existing entry of the same alias.
         generator.generateKeyPair().public.encoded // X.509 SubjectPublicKeyInfo DER
     } catch (e: GeneralSecurityException) {
-        throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+        throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
     }
 
     override fun sign(alias: String, message: ByteArray): ByteArray {
         val key = try {
             keyStore().getKey(aliasPrefix + alias, null) as? PrivateKey
         } catch (e: GeneralSecurityException) {
-            throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
-        } ?: throw KeyStoreException.WrongKey() // reset Keystore, restored backup, new phone
+            throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+        } ?: throw AuthCoreKeyStoreException.WrongKey() // reset Keystore, restored backup, new phone
         return try {
             Signature.getInstance("SHA256withRSA").run {
                 initSign(key)
@@ -55,13 +55,13 @@ class AndroidKeystoreDeviceKeyStore(
                 sign()
             }
         } catch (e: GeneralSecurityException) {
-            throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+            throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
         }
     }
 
     override fun delete(alias: String) = try {
         keyStore().deleteEntry(aliasPrefix + alias) // no-op when the entry is missing
     } catch (e: GeneralSecurityException) {
-        throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+        throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
     }
 }

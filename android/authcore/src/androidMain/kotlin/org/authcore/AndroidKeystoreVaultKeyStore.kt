@@ -37,19 +37,19 @@ class AndroidKeystoreVaultKeyStore(
         cipher.init(Cipher.ENCRYPT_MODE, key())
         cipher.iv + cipher.doFinal(masterKey)
     } catch (e: java.security.GeneralSecurityException) {
-        throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+        throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
     }
 
     override fun unwrap(wrapped: ByteArray): ByteArray {
-        if (wrapped.size < 12 + 16) throw KeyStoreException.WrongKey()
+        if (wrapped.size < 12 + 16) throw AuthCoreKeyStoreException.WrongKey()
         return try {
             val cipher = Cipher.getInstance("AES/GCM/NoPadding")
             cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(128, wrapped, 0, 12))
             cipher.doFinal(wrapped, 12, wrapped.size - 12)
         } catch (e: AEADBadTagException) {
-            throw KeyStoreException.WrongKey()
+            throw AuthCoreKeyStoreException.WrongKey()
         } catch (e: java.security.GeneralSecurityException) {
-            throw KeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
+            throw AuthCoreKeyStoreException.Unavailable("Android Keystore: ${e.javaClass.simpleName}")
         }
     }
 }

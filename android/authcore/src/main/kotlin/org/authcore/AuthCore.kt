@@ -1,27 +1,39 @@
 package org.authcore
 
+import java.time.Instant
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeoutOrNull
 
 /**
- * The coroutine face of [Authenticator] for Android apps: every call is a `suspend` function that
- * runs on [dispatcher] (I/O by default), so UI code calls it from the main thread without
- * blocking. Failures are thrown as the sealed [AuthCoreException] hierarchy:
+ * What an Android app uses of authcore: every call of the core, as `suspend` functions that run
+ * on [dispatcher] (I/O by default), so UI code calls them from the main thread without blocking,
+ * with Kotlin types ([Account], [AccountCode], [PushRequest]: `Int`, `Long`, `Instant`, never
+ * unsigned types). The generated `Authenticator` stays inside this class.
+ *
+ * Failures are thrown as the sealed [AuthCoreException] hierarchy:
  * [AuthCoreException.InvalidInput], [AuthCoreException.NotFound], [AuthCoreException.WrongPassword],
  * [AuthCoreException.KeyStore], [AuthCoreException.Vault] and, for push approvals,
  * [AuthCoreException.Push], [AuthCoreException.Network], [AuthCoreException.Server] and
- * [AuthCoreException.ApprovalRefused], each with a message a user can read.
+ * [AuthCoreException.ApprovalRefused], each with a message a user can read. A Kotlin argument the
+ * FFI cannot carry (a negative position, a moment before 1970) is an [IllegalArgumentException]
+ * naming the parameter, thrown before anything is called.
  *
  * Platform-neutral (it runs on a plain JVM too); an Android app opens it with
  * `AndroidAuthCore.open`, which passes the Android key stores, platform and transport.
  */
-class AuthCore(
-    val authenticator: Authenticator,
+class AuthCore internal constructor(
+    internal val authenticator: Authenticator,
+    /** The platform given at open: its passwordless rule is the default of the passwordless calls. */
+    val platform: Platform,
+    private val timeSource: TimeSource,
     private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
 ) : AutoCloseable {
     companion object {
@@ -35,7 +47,7 @@ class AuthCore(
          *   ([DeviceKeys.PlatformStore]) or, as an explicit choice, software keys sealed in the
          *   vault ([software]);
          * - [transport]: the HTTP stack that carries every push request;
-         * - [timeSource]: the clock of codes and push timestamps.
+         * - [timeSource]: the clock of codes, push timestamps and [codesFlow].
          */
         suspend fun open(
             path: String,
@@ -47,12 +59,12 @@ class AuthCore(
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
             val options = OpenOptions(platform, deviceKeys, transport, timeSource)
-            AuthCore(Authenticator.openOrCreate(path, keyStore, options), dispatcher)
+            AuthCore(Authenticator.openOrCreate(path, keyStore, options), platform, timeSource, dispatcher)
         }
 
         /**
          * Opens an existing vault with its password (a restored backup, a new phone), with the
-         * same fixed choices as [open].
+         * same fixed choices as [open]. Argon2id makes this take a tenth of a second or more.
          */
         suspend fun openWithPassword(
             path: String,
@@ -64,19 +76,39 @@ class AuthCore(
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
             val options = OpenOptions(platform, deviceKeys, transport, timeSource)
-            AuthCore(Authenticator.openWithPassword(path, password, options), dispatcher)
+            AuthCore(Authenticator.openWithPassword(path, password, options), platform, timeSource, dispatcher)
         }
 
         /**
          * Software device keys of [bits] (2048, 3072 or 4096) sealed in the vault, for the
          * desktop, tests, or a device without a usable key store. privacyIDEA's own app uses
-         * 4096; 2048 is several times faster to generate.
+         * 4096; 2048 is several times faster to generate. Other sizes are refused at enrollment.
          */
-        fun software(bits: Int = 4096): DeviceKeys = DeviceKeys.Software(bits.toUInt())
+        fun software(bits: Int = 4096): DeviceKeys = DeviceKeys.Software(bits.toUIntParam("bits"))
+
+        /**
+         * What a scanned QR code would add, without adding it (no vault needed): for a
+         * confirmation screen. The accounts have an empty id and [Instant.EPOCH] times.
+         */
+        fun previewUri(uri: String): List<Account> = org.authcore.previewUri(uri).map { it.toModel() }
     }
+
+    /**
+     * Bumped after every call that may change what [codesFlow] shows (accounts, names, the
+     * clock offset, push calls that learn a server's clock), so the flow looks again at once
+     * instead of at the clock's next second.
+     */
+    private val changes = MutableStateFlow(0L)
 
     private suspend fun <T> io(block: Authenticator.() -> T): T =
         withContext(dispatcher) { authenticator.block() }
+
+    private suspend fun <T> write(block: Authenticator.() -> T): T =
+        try {
+            io(block)
+        } finally {
+            changes.update { it + 1 }
+        }
 
     /**
      * The UniFFI `suspend` calls, polled on [dispatcher]: the core's future runs there between
@@ -84,45 +116,150 @@ class AuthCore(
      * transport, which does its I/O on its own threads.
      */
     private suspend fun <T> pushCall(block: suspend Authenticator.() -> T): T =
-        withContext(dispatcher) { authenticator.block() }
+        try {
+            withContext(dispatcher) { authenticator.block() }
+        } finally {
+            changes.update { it + 1 }
+        }
+
+    // --- accounts -------------------------------------------------------------------------------
 
     /** Adds what a scanned QR code carries (`otpauth://` or a Google Authenticator transfer QR). */
-    suspend fun addUri(uri: String): List<AddedAccount> = io { addUri(uri) }
+    suspend fun addUri(uri: String): List<AddedAccount> = write { addUri(uri) }.map { it.toModel() }
 
-    suspend fun accounts(): List<Account> = io { accounts() }
+    /** Adds every URI of a text (one per line, e.g. an exported file), all or none. */
+    suspend fun addUriLines(text: String): List<AddedAccount> = write { addUriLines(text) }.map { it.toModel() }
 
-    suspend fun search(query: String): List<Account> = io { search(query) }
+    suspend fun accounts(): List<Account> = io { accounts() }.map { it.toModel() }
 
-    suspend fun codes(query: String? = null): List<AccountCode> = io { codes(query) }
-
-    suspend fun nextHotp(id: String): HotpCode = io { nextHotp(id) }
+    /** Accounts whose issuer or label contains [query] (any case) or whose id starts with it. */
+    suspend fun search(query: String): List<Account> = io { search(query) }.map { it.toModel() }
 
     suspend fun rename(id: String, issuer: String? = null, label: String? = null): Account =
-        io { rename(id, issuer, label) }
+        write { rename(id, issuer, label) }.toModel()
 
-    suspend fun setGroup(id: String, group: String?): Account = io { setGroup(id, group) }
+    suspend fun setGroup(id: String, group: String?): Account = write { setGroup(id, group) }.toModel()
 
-    suspend fun setNote(id: String, note: String?): Account = io { setNote(id, note) }
+    suspend fun setNote(id: String, note: String?): Account = write { setNote(id, note) }.toModel()
 
-    suspend fun move(id: String, position: Int): Account = io { moveAccount(id, position.toUInt()) }
+    /** Moves an account to [position] (0 is the top; past the end means last) in the user's order. */
+    suspend fun move(id: String, position: Int): Account {
+        val at = position.toUIntParam("position")
+        return write { moveAccount(id, at) }.toModel()
+    }
 
-    suspend fun delete(id: String): Account = io { delete(id) }
+    /** Deletes an account and returns what it was. */
+    suspend fun delete(id: String): Account = write { delete(id) }.toModel()
 
-    suspend fun setClockOffset(seconds: Long) = io { setClockOffset(seconds) }
+    // --- codes ----------------------------------------------------------------------------------
 
     /**
-     * Every time-based account's current code, emitted at once and then at the start of every
-     * second, each with its countdown (`validFor`) and the next code: collect it in the account
-     * list screen while it is visible.
+     * Current and next codes of the time-based accounts (all, or those matching [query]), at the
+     * time source's time plus the stored offset.
      */
-    fun codesFlow(query: String? = null, tickMillis: Long = 1_000): Flow<List<AccountCode>> = flow {
-        while (true) {
-            emit(authenticator.codes(query))
-            delay(tickMillis - System.currentTimeMillis() % tickMillis)
-        }
-    }.flowOn(dispatcher)
+    suspend fun codes(query: String? = null): List<AccountCode> = io { codes(query) }.map { it.toModel() }
 
-    // Push approvals (privacyIDEA PUSH). Requests travel through the transport given at open.
+    /** The same at [at] exactly (no offset applied): for "what was the code at ..." and tests. */
+    suspend fun codesAt(at: Instant, query: String? = null): List<AccountCode> {
+        val seconds = at.toUnixSecondsParam("at")
+        return io { codesAt(seconds, query) }.map { it.toModel() }
+    }
+
+    /** Advances a HOTP account's counter (saved first) and returns the code. */
+    suspend fun nextHotp(id: String): HotpCode = write { nextHotp(id) }.toModel()
+
+    /**
+     * The codes list for a screen that shows it, by the time source given at open (not the wall
+     * clock): emitted at once, then each time it changes, never the same list twice in a row.
+     *
+     * "Changed" is what a countdown UI draws: a code or next code (a rollover), the accounts
+     * (added, removed, renamed, reordered, through this object at once, through another process
+     * at the next second), a clock offset, or [AccountCode.validFor], the whole seconds left.
+     * So a list with time-based accounts is emitted once per second of the time source, and not
+     * at all while it stands still (a fake clock, a paused test). An app that animates the
+     * countdown more smoothly interpolates between emissions.
+     *
+     * The time source is read every [pollMillis] (on [dispatcher]) to see its second change; the
+     * vault is read only when it did or a change was made here. Collect it while the list is
+     * visible (`repeatOnLifecycle(STARTED)`); cancelling the collector stops it.
+     */
+    fun codesFlow(query: String? = null, pollMillis: Long = 100): Flow<List<AccountCode>> {
+        require(pollMillis > 0) { "pollMillis must be positive (was $pollMillis)" }
+        return flow {
+            var last: List<AccountCode>? = null
+            var seenSecond: Long? = null
+            var seenChange: Long? = null
+            while (true) {
+                val change = changes.value
+                val second = timeSource.nowUnixSeconds()
+                if (second != seenSecond || change != seenChange) {
+                    seenSecond = second
+                    seenChange = change
+                    val codes = authenticator.codes(query).map { it.toModel() }
+                    if (codes != last) {
+                        emit(codes)
+                        last = codes
+                    }
+                }
+                withTimeoutOrNull(pollMillis) { changes.first { it != change } }
+            }
+        }.flowOn(dispatcher)
+    }
+
+    // --- the clock ------------------------------------------------------------------------------
+
+    /** Seconds added to the device clock for every code (the user's correction). */
+    suspend fun clockOffset(): Long = io { clockOffset() }
+
+    /** Sets the offset; the core refuses more than a day either way ([AuthCoreException.InvalidInput]). */
+    suspend fun setClockOffset(seconds: Long) = write { setClockOffset(seconds) }
+
+    // --- the password slot ----------------------------------------------------------------------
+
+    suspend fun hasPassword(): Boolean = io { hasPassword() }
+
+    /**
+     * Adds or replaces the password that can also unlock this vault ([openWithPassword], a
+     * backup, a new phone). Argon2id: takes a tenth of a second or more, off the main thread.
+     */
+    suspend fun setPassword(password: String) = io { setPassword(password) }
+
+    suspend fun removePassword() = io { removePassword() }
+
+    // --- passwordless ---------------------------------------------------------------------------
+
+    /** The passwordless rule in force for [platform] (this app's by default). */
+    suspend fun passwordlessRule(platform: Platform = this.platform): PasswordlessRule =
+        io { passwordlessRule(platform) }.toModel()
+
+    /** Replaces every platform's rules with a JSON rule set, or restores the defaults (`null`). */
+    suspend fun setPasswordlessRules(json: String?) = io { setPasswordlessRules(json) }
+
+    /**
+     * Turns passwordless on for account [id] if [platform]'s rule allows one more account; the
+     * error names the accounts that already hold it.
+     */
+    suspend fun enablePasswordless(id: String, platform: Platform = this.platform): Account =
+        write { enablePasswordless(id, platform) }.toModel()
+
+    suspend fun disablePasswordless(id: String): Account = write { disablePasswordless(id) }.toModel()
+
+    /** Moves passwordless from account [from] to account [to] in one step. */
+    suspend fun movePasswordless(from: String, to: String, platform: Platform = this.platform): Account =
+        write { movePasswordless(from, to, platform) }.toModel()
+
+    // --- exports: the only way secrets leave ----------------------------------------------------
+
+    /**
+     * EXPLICIT EXPORT: every account with a code as an `otpauth://` URI, secrets in the clear.
+     * Call only after the user asked for it and confirmed (and behind `FLAG_SECURE`).
+     */
+    suspend fun exportOtpauthUris(): List<String> = io { exportOtpauthUris() }
+
+    /** EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show. */
+    suspend fun exportMigrationUris(): List<String> = io { exportMigrationUris() }
+
+    // --- push approvals (privacyIDEA PUSH), through the transport given at open ------------------
 
     /**
      * Reads a push enrollment QR code (`otpauth://pipush/...`) just scanned, for a confirmation
@@ -130,7 +267,7 @@ class AuthCore(
      * QR code's time to live runs from this scan; pass the scan to [enrollPush] once the user
      * agreed. The one-time enrollment credential stays inside the scan.
      */
-    suspend fun scanPushEnrollment(uri: String): PushEnrollmentScan = io { scanPushEnrollment(uri) }
+    suspend fun scanPushEnrollment(uri: String): PushEnrollmentScan = PushEnrollmentScan(io { scanPushEnrollment(uri) })
 
     /**
      * Enrolls a [scan]ned push token with its server (the device key is made, registered and
@@ -139,26 +276,24 @@ class AuthCore(
      * enrolls once: scan the QR code again to retry.
      */
     suspend fun enrollPush(scan: PushEnrollmentScan, pushToken: String? = null, attachTo: String? = null): Account =
-        pushCall { enrollPush(scan, pushToken, attachTo) }
-
-    /** Takes in a push notification's data as JSON; the request is verified before it is kept. */
-    suspend fun handleNotification(payload: String): PushRequest = io { handleNotification(payload) }
+        pushCall { enrollPush(scan.scan, pushToken, attachTo) }.toModel()
 
     /**
-     * Takes in a push notification's data map as FCM delivers it
-     * (`RemoteMessage.data` in `FirebaseMessagingService.onMessageReceived`).
+     * Takes in a push notification's data map as FCM delivers it: `RemoteMessage.data` in
+     * `FirebaseMessagingService.onMessageReceived`. The request is verified against the
+     * enrolled server's key before it is kept; a request delivered twice is kept once.
      */
     suspend fun handleNotification(data: Map<String, String>): PushRequest =
-        handleNotification(notificationJson(data))
+        io { handleNotification(notificationJson(data)) }.toModel()
 
     /** The requests kept and still answerable, without asking any server. */
-    suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }
+    suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }.map { it.toModel() }
 
     /**
      * "Check for notifications": polls every push account's server (on resume, pull-to-refresh).
      * [CheckOutcome.serverClocks] tells each server's clock as seen on its answers.
      */
-    suspend fun checkPending(): CheckOutcome = pushCall { checkPending() }
+    suspend fun checkPending(): CheckOutcome = pushCall { checkPending() }.toModel()
 
     /**
      * Approves request [nonce]. [answer] is the number-matching choice when the request has
@@ -174,11 +309,15 @@ class AuthCore(
     /** Sends FCM's new token (`FirebaseMessagingService.onNewToken`) to every push server. */
     suspend fun updatePushToken(token: String): PushTokenUpdate = pushCall { updatePushToken(token) }
 
+    /** Closes the vault; later calls throw [IllegalStateException]. */
     override fun close() = authenticator.close()
 }
 
-/** A notification's data map as the JSON object [Authenticator.handleNotification] takes. */
-fun notificationJson(data: Map<String, String>): String = buildString {
+/**
+ * A notification's data map as the JSON object the FFI's `handle_notification` takes. Internal:
+ * apps pass the map ([AuthCore.handleNotification]); this goes once the core takes a map itself.
+ */
+internal fun notificationJson(data: Map<String, String>): String = buildString {
     append('{')
     data.entries.forEachIndexed { i, (key, value) ->
         if (i > 0) append(',')

@@ -11,8 +11,7 @@ import javax.crypto.spec.GCMParameterSpec
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
-import kotlinx.coroutines.flow.take
-import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -41,17 +40,18 @@ class SoftwareKeyStore(private val key: SecretKey = newKey()) : VaultKeyStore {
         cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(128, wrapped, 0, 12))
         cipher.doFinal(wrapped, 12, wrapped.size - 12)
     } catch (e: AEADBadTagException) {
-        throw KeyStoreException.WrongKey()
+        throw AuthCoreKeyStoreException.WrongKey()
     }
 }
 
 /** A key store that is locked, as the Keystore is before the user authenticates. */
 class LockedKeyStore : VaultKeyStore {
-    override fun wrap(masterKey: ByteArray): ByteArray = throw KeyStoreException.Unavailable("device locked")
-    override fun unwrap(wrapped: ByteArray): ByteArray = throw KeyStoreException.Unavailable("device locked")
+    override fun wrap(masterKey: ByteArray): ByteArray = throw AuthCoreKeyStoreException.Unavailable("device locked")
+    override fun unwrap(wrapped: ByteArray): ByteArray = throw AuthCoreKeyStoreException.Unavailable("device locked")
 }
 
-class FixedTime(var now: Long) : TimeSource {
+/** A time source that moves only when a test sets [now] (read from the flows' threads). */
+class FixedTime(@Volatile var now: Long) : TimeSource {
     override fun nowUnixSeconds(): Long = now
 }
 
@@ -175,7 +175,7 @@ class AuthenticatorTest {
             assertFalse(code.clockFromServer, "no push server checks this account")
             core.setClockOffset(30)
             assertEquals(30L, core.codes().single().clockOffset)
-            core.authenticator.setPassword("correct horse")
+            core.setPassword("correct horse")
         }
         AuthCore.openWithPassword(vault, "correct horse", Platform.ANDROID, AuthCore.software(2048), timeSource = FixedTime(59))
             .use { core -> assertEquals(1, core.accounts().size) }
@@ -195,7 +195,7 @@ class AuthenticatorTest {
     @Test
     fun `many coroutines and threads at once neither deadlock nor corrupt the vault`(): Unit = runBlocking {
         rfcVault().use { auth ->
-            val core = AuthCore(auth, Dispatchers.IO)
+            val core = AuthCore(auth, Platform.DESKTOP, FixedTime(59), Dispatchers.IO)
             val added = (0 until 64).map { i ->
                 async(Dispatchers.Default) {
                     core.addUri("otpauth://totp/Load:user$i?secret=JBSWY3DPEHPK3PX${'A' + (i % 26)}&issuer=Load$i")
@@ -217,11 +217,11 @@ class AuthenticatorTest {
     fun `codesFlow emits every account's code with its countdown`(): Unit = runBlocking {
         val time = FixedTime(1111111109)
         rfcVault(time = time).use { auth ->
-            val emissions = AuthCore(auth).codesFlow(tickMillis = 20).take(2).toList()
-            assertEquals(2, emissions.size)
-            assertEquals(listOf("07081804", "68084774", "25091201"), emissions[0].map { it.code })
-            assertEquals(1u, emissions[0][0].validFor)
-            assertEquals("14050471", emissions[0][0].nextCode)
+            val first = AuthCore(auth, Platform.DESKTOP, time).codesFlow(pollMillis = 10).first()
+            assertEquals(listOf("07081804", "68084774", "25091201"), first.map { it.code })
+            assertEquals(1, first[0].validFor)
+            assertEquals(30, first[0].period)
+            assertEquals("14050471", first[0].nextCode)
         }
     }
 

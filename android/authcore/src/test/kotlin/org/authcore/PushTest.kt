@@ -31,7 +31,7 @@ class JavaDeviceKeyStore : DeviceKeyStore {
     }
 
     override fun sign(alias: String, message: ByteArray): ByteArray {
-        val pair = keys[alias] ?: throw KeyStoreException.WrongKey()
+        val pair = keys[alias] ?: throw AuthCoreKeyStoreException.WrongKey()
         signatures.incrementAndGet()
         return Signature.getInstance("SHA256withRSA").run {
             initSign(pair.private)
@@ -46,8 +46,8 @@ class JavaDeviceKeyStore : DeviceKeyStore {
 }
 
 class LockedDeviceKeyStore : DeviceKeyStore {
-    override fun generate(alias: String): ByteArray = throw KeyStoreException.Unavailable("device locked")
-    override fun sign(alias: String, message: ByteArray): ByteArray = throw KeyStoreException.Unavailable("device locked")
+    override fun generate(alias: String): ByteArray = throw AuthCoreKeyStoreException.Unavailable("device locked")
+    override fun sign(alias: String, message: ByteArray): ByteArray = throw AuthCoreKeyStoreException.Unavailable("device locked")
     override fun delete(alias: String) {}
 }
 
@@ -120,7 +120,7 @@ class PushTest {
             assertEquals(PiPeer.trustedPushUrl, preview.url)
             assertTrue(preview.sslverify)
             assertFalse(preview.pollOnly)
-            assertEquals(preview.scannedAt + preview.ttlSeconds, preview.expiresAt)
+            assertEquals(preview.scannedAt.plus(preview.ttl), preview.expiresAt)
             val credential = Regex("enrollment_credential=([0-9a-f]+)").find(enrolled.uri)!!.groupValues[1]
             assertFalse(preview.toString().contains(credential), "the one-time credential stays inside")
 
@@ -296,7 +296,7 @@ class PushTest {
         open().use { core ->
             val enrolled = PiPeer.enroll("trusted", numberMatching = true)
             val account = core.enroll(enrolled)
-            assertTrue(core.authenticator.enablePasswordless(account.id, Platform.ANDROID).passwordless)
+            assertTrue(core.enablePasswordless(account.id).passwordless, "the rule of the platform given at open")
             val triggered = PiPeer.trigger(enrolled)
             val request = core.handleNotification(assertNotNull(triggered.notification))
             assertTrue(request.passwordless)

@@ -1,0 +1,234 @@
+package org.authcore
+
+import java.time.Duration
+import java.time.Instant
+
+// What apps see of the core's records: Kotlin types (Int, Long, Instant, Duration) where the
+// generated ones (Ffi*, renamed in android/uniffi-kotlin.toml) carry Kotlin's unsigned types,
+// which do not mix with the rest of an Android code base (no `UInt` in Compose, Room or JSON
+// libraries) and invite silent wrapping on conversion. Every conversion below is checked: a value
+// that does not fit throws instead of wrapping. The core never produces such a value (its
+// counters and times are SQLite integers, i.e. signed 64-bit), so a throw means a broken build.
+
+/** An account without its secret. */
+data class Account(
+    val id: String,
+    val issuer: String,
+    val label: String,
+    val otpType: OtpType,
+    /** `null` for a push-only account, as are [digits], [period] and [counter]. */
+    val algorithm: HashAlgorithm?,
+    val digits: Int?,
+    /** TOTP and Steam: seconds per code. */
+    val period: Int?,
+    /** HOTP: the counter the next code uses. */
+    val counter: Long?,
+    /** The push token's serial when the account has one; its code (if any) is the fallback. */
+    val pushSerial: String?,
+    val group: String?,
+    val note: String?,
+    /** Position in the user's order (0 is the top). */
+    val sortOrder: Long,
+    /** [Instant.EPOCH] in a [AuthCore.previewUri] preview, which is not stored. */
+    val createdAt: Instant,
+    val updatedAt: Instant,
+    /** Passwordless (phone sign-in) is on for this account. */
+    val passwordless: Boolean,
+)
+
+/** What adding a URI did to one account. */
+data class AddedAccount(
+    val account: Account,
+    /** The vault already held this exact account and nothing was added. */
+    val alreadyPresent: Boolean,
+)
+
+/** A time-based account's current code, its countdown and the next code. */
+data class AccountCode(
+    val id: String,
+    val issuer: String,
+    val label: String,
+    val otpType: OtpType,
+    val code: String,
+    /** Whole seconds [code] stays valid (1..[period]), by the clock given at open plus [clockOffset]. */
+    val validFor: Int,
+    val nextCode: String,
+    /** Seconds per code. */
+    val period: Int,
+    /**
+     * Seconds added to the device clock for this code: the user's offset, or the account's push
+     * server's clock when that server also checks its codes ([clockFromServer]).
+     */
+    val clockOffset: Long,
+    val clockFromServer: Boolean,
+)
+
+/** A HOTP code just made; the stored counter is now [counter] + 1. */
+data class HotpCode(val id: String, val code: String, val counter: Long)
+
+/** A platform's passwordless rule (data the issuer or app may change). */
+data class PasswordlessRule(
+    /** How many accounts may hold passwordless at once; `null` means no limit. */
+    val maxAccounts: Int?,
+    val requireNumberMatching: Boolean,
+    val requireDeviceUnlock: Boolean,
+)
+
+/** What a push enrollment QR code would enroll, for a confirmation screen (nothing secret). */
+data class PushEnrollmentPreview(
+    val serial: String,
+    val issuer: String,
+    val label: String,
+    /** The server's PUSH endpoint. */
+    val url: String,
+    /** False only when the server itself said not to verify its certificate. */
+    val sslverify: Boolean,
+    /** The server sends no notifications for this token: the app must poll ([AuthCore.checkPending]). */
+    val pollOnly: Boolean,
+    /** How long the QR code may be used after scanning. */
+    val ttl: Duration,
+    val scannedAt: Instant,
+    /** The last moment [AuthCore.enrollPush] may use the scan. */
+    val expiresAt: Instant,
+)
+
+/**
+ * A scanned enrollment QR code waiting for the user's confirmation ([AuthCore.scanPushEnrollment]).
+ * It holds the one-time enrollment credential, which never crosses into Kotlin; pass it to
+ * [AuthCore.enrollPush] once. Closing it (or dropping it) frees the native side.
+ */
+class PushEnrollmentScan internal constructor(internal val scan: FfiPushEnrollmentScan) : AutoCloseable {
+    /** What the QR code would enroll. */
+    fun preview(): PushEnrollmentPreview = scan.preview().toModel()
+
+    override fun close() = scan.close()
+
+    override fun toString(): String = "PushEnrollmentScan(${preview()})"
+}
+
+/** A verified push request waiting for the user: what to show, nothing secret. */
+data class PushRequest(
+    /** Identifies the request in [AuthCore.approve] / [AuthCore.deny]. */
+    val nonce: String,
+    val accountId: String,
+    val serial: String,
+    val issuer: String,
+    val label: String,
+    val title: String,
+    val question: String,
+    /** Number matching: the options to offer; `null` when the server did not ask for it. */
+    val answers: List<String>?,
+    val receivedAt: Instant,
+    val expiresAt: Instant,
+    /** The server accepts a reason with a denial. */
+    val declineReasons: Boolean,
+    /** The account holds passwordless: approving needs number matching and `deviceUnlocked`. */
+    val passwordless: Boolean,
+    /** The server wants the device unlocked before an answer. */
+    val unlockRequired: Boolean,
+)
+
+/** The outcome of "check for notifications" ([AuthCore.checkPending]). */
+data class CheckOutcome(
+    /** Every request waiting for an answer, oldest first. */
+    val requests: List<PushRequest>,
+    /** One readable line per server that could not be polled or entry that was refused. */
+    val problems: List<String>,
+    /** Every push server's clock as last seen (each corrects its own requests and codes). */
+    val serverClocks: List<ServerClock>,
+)
+
+// --- checked conversions ------------------------------------------------------------------------
+
+private fun UByte.toIntExact(): Int = toInt() // always fits
+
+private fun UInt.toIntExact(name: String): Int =
+    if (this <= Int.MAX_VALUE.toUInt()) toInt() else throw ArithmeticException("$name: $this does not fit an Int")
+
+private fun ULong.toLongExact(name: String): Long =
+    if (this <= Long.MAX_VALUE.toULong()) toLong() else throw ArithmeticException("$name: $this does not fit a Long")
+
+private fun ULong.toInstant(name: String): Instant = Instant.ofEpochSecond(toLongExact(name))
+
+/** A parameter the caller gives as a non-negative Int, as the FFI's `u32`. */
+internal fun Int.toUIntParam(name: String): UInt {
+    require(this >= 0) { "$name must not be negative (was $this)" }
+    return toUInt()
+}
+
+/** A moment as the FFI's Unix seconds (`u64`): only from 1970 on. */
+internal fun Instant.toUnixSecondsParam(name: String): ULong {
+    require(epochSecond >= 0) { "$name must not be before 1970 (was $this)" }
+    return epochSecond.toULong()
+}
+
+internal fun FfiAccount.toModel() = Account(
+    id = id,
+    issuer = issuer,
+    label = label,
+    otpType = otpType,
+    algorithm = algorithm,
+    digits = digits?.toIntExact(),
+    period = period?.toIntExact("Account.period"),
+    counter = counter?.toLongExact("Account.counter"),
+    pushSerial = pushSerial,
+    group = group,
+    note = note,
+    sortOrder = sortOrder,
+    createdAt = Instant.ofEpochSecond(createdAt),
+    updatedAt = Instant.ofEpochSecond(updatedAt),
+    passwordless = passwordless,
+)
+
+internal fun FfiAddedAccount.toModel() = AddedAccount(account.toModel(), alreadyPresent)
+
+internal fun FfiAccountCode.toModel() = AccountCode(
+    id = id,
+    issuer = issuer,
+    label = label,
+    otpType = otpType,
+    code = code,
+    validFor = validFor.toIntExact("AccountCode.validFor"),
+    nextCode = nextCode,
+    period = period.toIntExact("AccountCode.period"),
+    clockOffset = clockOffset,
+    clockFromServer = clockFromServer,
+)
+
+internal fun FfiHotpCode.toModel() = HotpCode(id, code, counter.toLongExact("HotpCode.counter"))
+
+internal fun FfiPasswordlessRule.toModel() = PasswordlessRule(
+    maxAccounts = maxAccounts?.toIntExact("PasswordlessRule.maxAccounts"),
+    requireNumberMatching = requireNumberMatching,
+    requireDeviceUnlock = requireDeviceUnlock,
+)
+
+internal fun FfiPushEnrollmentPreview.toModel() = PushEnrollmentPreview(
+    serial = serial,
+    issuer = issuer,
+    label = label,
+    url = url,
+    sslverify = sslverify,
+    pollOnly = pollOnly,
+    ttl = Duration.ofSeconds(ttlSeconds.toLongExact("PushEnrollmentPreview.ttl")),
+    scannedAt = scannedAt.toInstant("PushEnrollmentPreview.scannedAt"),
+    expiresAt = expiresAt.toInstant("PushEnrollmentPreview.expiresAt"),
+)
+
+internal fun FfiPushRequest.toModel() = PushRequest(
+    nonce = nonce,
+    accountId = accountId,
+    serial = serial,
+    issuer = issuer,
+    label = label,
+    title = title,
+    question = question,
+    answers = answers,
+    receivedAt = receivedAt.toInstant("PushRequest.receivedAt"),
+    expiresAt = expiresAt.toInstant("PushRequest.expiresAt"),
+    declineReasons = declineReasons,
+    passwordless = passwordless,
+    unlockRequired = unlockRequired,
+)
+
+internal fun FfiCheckOutcome.toModel() = CheckOutcome(requests.map { it.toModel() }, problems, serverClocks)
