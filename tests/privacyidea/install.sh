@@ -45,8 +45,9 @@ started=$(date +%s)
 echo "installing privacyIDEA 3.14 into $venv (cold: about 25 s and 515 MB from PyPI)" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv"
-# pip's output goes to stderr so stdout stays the venv path alone.
-"$venv/bin/python" -m pip install -q -U pip >&2
+# pip's output goes to stderr so stdout stays the venv path alone. pip itself is pinned like
+# everything else the server runs on (the version the cached venvs were built and tested with).
+"$venv/bin/python" -m pip install -q "pip==26.3" >&2
 "$venv/bin/python" -m pip install -q "privacyidea==3.14" -c "$constraints" >&2
 "$venv/bin/python" -c 'import privacyidea' || die "privacyidea does not import after install"
 [[ -x $venv/bin/pi-manage ]] || die "pi-manage is missing from $venv/bin"
