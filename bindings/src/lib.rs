@@ -10,6 +10,7 @@
 
 mod convert;
 mod errors;
+mod import;
 mod options;
 mod platform;
 mod push;
@@ -25,6 +26,9 @@ pub use convert::{
     Platform,
 };
 pub use errors::{AuthCoreError, KeyStoreError};
+pub use import::{
+    DroppedCounts, ImportAction, ImportEntry, ImportPreview, ImportReport, SkippedEntry,
+};
 pub use options::{DeviceKeys, OpenOptions};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};
 pub use push::{
@@ -63,7 +67,7 @@ impl Authenticator {
         options: OpenOptions,
     ) -> Result<Arc<Self>> {
         let store = platform::ForeignKeyStore(key_store);
-        let inner = CoreAuthenticator::open_or_create(path.as_ref(), &store, options.into())?;
+        let inner = CoreAuthenticator::open_or_create(path.as_ref(), &store, options.try_into()?)?;
         Ok(Arc::new(Authenticator { inner }))
     }
 
@@ -75,8 +79,11 @@ impl Authenticator {
         options: OpenOptions,
     ) -> Result<Arc<Self>> {
         let password = zeroize::Zeroizing::new(password);
-        let inner =
-            CoreAuthenticator::open(path.as_ref(), Unlock::Password(&password), options.into())?;
+        let inner = CoreAuthenticator::open(
+            path.as_ref(),
+            Unlock::Password(&password),
+            options.try_into()?,
+        )?;
         Ok(Arc::new(Authenticator { inner }))
     }
 

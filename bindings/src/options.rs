@@ -7,6 +7,7 @@ use std::sync::Arc;
 use authcore::authenticator::{Config, DeviceKeys as CoreDeviceKeys};
 
 use crate::Platform;
+use crate::errors::AuthCoreError;
 use crate::platform::{self, TimeSource};
 use crate::push::{DeviceKeyStore, ForeignDeviceKeys};
 use crate::transport::{ForeignTransport, HttpTransport};
@@ -18,7 +19,7 @@ pub enum DeviceKeys {
     PlatformStore { store: Arc<dyn DeviceKeyStore> },
     /// Software keys of `bits` (2048, 3072 or 4096) sealed in the vault: an explicit choice
     /// (desktop, tests), never a fallback.
-    Software { bits: u32 },
+    Software { bits: i32 },
 }
 
 /// Fixed for as long as the vault is open.
@@ -33,9 +34,11 @@ pub struct OpenOptions {
     pub time_source: Arc<dyn TimeSource>,
 }
 
-impl From<OpenOptions> for Config {
-    fn from(o: OpenOptions) -> Self {
-        Config {
+impl TryFrom<OpenOptions> for Config {
+    type Error = AuthCoreError;
+
+    fn try_from(o: OpenOptions) -> Result<Self, AuthCoreError> {
+        Ok(Config {
             clock: platform::clock(o.time_source),
             platform: o.platform.into(),
             device_keys: match o.device_keys {
@@ -43,10 +46,14 @@ impl From<OpenOptions> for Config {
                     CoreDeviceKeys::Platform(Arc::new(ForeignDeviceKeys(store)))
                 }
                 DeviceKeys::Software { bits } => CoreDeviceKeys::Software {
-                    bits: bits as usize,
+                    bits: usize::try_from(bits).map_err(|_| {
+                        AuthCoreError::InvalidInput(format!(
+                            "software_key_bits: {bits} is not supported (use 2048, 3072 or 4096)"
+                        ))
+                    })?,
                 },
             },
             transport: Arc::new(ForeignTransport(o.transport)),
-        }
+        })
     }
 }

@@ -22,8 +22,9 @@ type Result<T> = std::result::Result<T, AuthCoreError>;
 #[uniffi::export(with_foreign)]
 pub trait DeviceKeyStore: Send + Sync {
     /// Creates an RSA key pair (2048 bits or more, e = 65537) for `alias`, replacing any old
-    /// one, and returns its public key as a DER SubjectPublicKeyInfo (Java's
-    /// `PublicKey.encoded`, `SecKeyCopyExternalRepresentation` wrapped in SPKI).
+    /// one, and returns its public key in DER: a SubjectPublicKeyInfo (Java's
+    /// `PublicKey.encoded`) or a bare PKCS#1 `RSAPublicKey` (what
+    /// `SecKeyCopyExternalRepresentation` gives), which the core wraps.
     fn generate(&self, alias: String) -> std::result::Result<Vec<u8>, KeyStoreError>;
     /// RSASSA-PKCS#1 v1.5 with SHA-256 over `message` (Java's `SHA256withRSA`,
     /// `.rsaSignatureMessagePKCS1v15SHA256`) with the key of `alias`.
@@ -42,7 +43,11 @@ fn device_key_error(e: KeyStoreError) -> PushError {
 
 impl PlatformDeviceKeys for ForeignDeviceKeys {
     fn generate(&self, alias: &str) -> std::result::Result<Vec<u8>, PushError> {
-        self.0.generate(alias.to_owned()).map_err(device_key_error)
+        let der = self
+            .0
+            .generate(alias.to_owned())
+            .map_err(device_key_error)?;
+        authcore::push::keys::spki_from_platform_der(&der)
     }
 
     fn sign(&self, alias: &str, message: &[u8]) -> std::result::Result<Vec<u8>, PushError> {
@@ -290,8 +295,21 @@ impl Authenticator {
         Ok((&info).into())
     }
 
-    /// Takes in a push notification's data (the FCM/APNs data map as JSON, or privacyIDEA's
-    /// gateway message). It is verified against the enrolled server key before it is kept.
+    /// Takes in a push notification's data map as the platform delivered it (FCM
+    /// `RemoteMessage.data`, the string entries of APNs `userInfo`). It is verified against the
+    /// enrolled server key before it is kept.
+    pub fn handle_notification_data(
+        &self,
+        data: std::collections::HashMap<String, String>,
+    ) -> Result<PushRequest> {
+        let info = self
+            .inner
+            .handle_notification_data(data.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        Ok((&info).into())
+    }
+
+    /// The same for a notification as JSON: the data map, or privacyIDEA's gateway message
+    /// `{"device_token", "data"}` (what a relay or a test harness may hand over).
     pub fn handle_notification(&self, payload: String) -> Result<PushRequest> {
         Ok((&self.inner.handle_notification(&payload)?).into())
     }

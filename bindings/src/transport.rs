@@ -39,11 +39,12 @@ pub struct HttpRequest {
     /// Verify the server's certificate with the platform's trust store. False only when the
     /// server itself said `sslverify=0`: then accept any certificate (still TLS for https).
     pub verify_tls: bool,
-    /// The whole exchange, and the connection alone.
-    pub timeout_ms: u64,
-    pub connect_timeout_ms: u64,
+    /// The whole exchange, and the connection alone (signed, so Kotlin sees `Long`; never
+    /// negative).
+    pub timeout_ms: i64,
+    pub connect_timeout_ms: i64,
     /// Stop reading a longer body and throw `TransportError.TooLarge`.
-    pub max_response_bytes: u64,
+    pub max_response_bytes: i64,
 }
 
 impl std::fmt::Debug for HttpRequest {
@@ -59,7 +60,8 @@ impl std::fmt::Debug for HttpRequest {
 /// What the server sent. A 3xx is returned as it is: never follow a redirect.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpResponse {
-    pub status: u16,
+    /// The HTTP status (100 to 599; anything else is refused as a transport failure).
+    pub status: i32,
     /// Every header (the core reads `Date` for the server's clock).
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
@@ -104,8 +106,8 @@ pub trait HttpTransport: Send + Sync {
 /// The foreign transport as the core's.
 pub(crate) struct ForeignTransport(pub Arc<dyn HttpTransport>);
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn headers(list: Vec<(String, String)>) -> Vec<HttpHeader> {
@@ -128,11 +130,19 @@ impl CoreTransport for ForeignTransport {
             verify_tls: request.verify_tls,
             timeout_ms: millis(request.timeout),
             connect_timeout_ms: millis(request.connect_timeout),
-            max_response_bytes: request.max_response_bytes as u64,
+            max_response_bytes: i64::try_from(request.max_response_bytes).unwrap_or(i64::MAX),
         };
         match self.0.send(request).await {
             Ok(response) => Ok(CoreResponse {
-                status: response.status,
+                status: u16::try_from(response.status)
+                    .ok()
+                    .filter(|s| (100..=599).contains(s))
+                    .ok_or_else(|| CoreTransportError::Other {
+                        reason: format!(
+                            "the transport returned HTTP status {}, which does not exist",
+                            response.status
+                        ),
+                    })?,
                 headers: response
                     .headers
                     .into_iter()

@@ -381,3 +381,58 @@ fn each_poll_is_timestamped_on_its_own_servers_clock() {
         "the user's offset is untouched"
     );
 }
+
+#[test]
+fn a_notification_goes_in_as_the_platforms_string_map() {
+    use crate::push::tests::support::ChallengeBuilder;
+    let v = Vault::new();
+    let transport = ScriptedTransport::new(vec![Ok(registered())]);
+    let auth = v.open(DeviceKeys::Software { bits: 2048 }, transport);
+    let scanned = auth.scan_push_enrollment(&enrollment_uri(10)).unwrap();
+    run(auth.enroll_push(scanned, None, None)).unwrap();
+    // What FCM hands `onMessageReceived` as `RemoteMessage.data`: every value a string.
+    let signed = ChallengeBuilder::new()
+        .set("serial", SERIAL)
+        .signed_by(server_key());
+    let data: Vec<(String, String)> = signed
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let info = auth
+        .handle_notification_data(data.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap();
+    assert_eq!(info.serial, SERIAL);
+    assert_eq!(info.question, "Login for alice?");
+    // A tampered map is refused as forged, like its JSON form.
+    let mut tampered = data.clone();
+    for (k, v) in &mut tampered {
+        if k == "question" {
+            *v = "Login for mallory?".into();
+        }
+    }
+    let err = auth
+        .handle_notification_data(tampered.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::Push(PushError::BadSignature { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_platform_public_key_is_taken_as_spki_or_as_bare_pkcs1() {
+    use crate::push::keys::spki_from_platform_der;
+    let spki = device_key().public_key_spki_der().unwrap();
+    assert_eq!(spki_from_platform_der(&spki).unwrap(), spki);
+    // The iOS Keychain exports the PKCS#1 RSAPublicKey alone: the core wraps it.
+    assert_eq!(
+        spki_from_platform_der(&pkcs1_of(device_key())).unwrap(),
+        spki
+    );
+    let err = spki_from_platform_der(b"\x30\x03\x02\x01\x01").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "device key: the platform key store returned a public key that is neither SPKI nor PKCS#1 RSA DER"
+    );
+}

@@ -7,6 +7,7 @@
 #[cfg(test)]
 mod config_tests;
 mod import;
+mod notification_data;
 mod push;
 #[cfg(test)]
 mod push_tests;

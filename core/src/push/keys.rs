@@ -191,3 +191,18 @@ pub(crate) fn decode_signature(field: &str, text: &str) -> Result<Vec<u8>, PushE
         .decode(text.as_bytes())
         .map_err(|_| PushError::challenge(field, "is not padded upper-case base32"))
 }
+
+/// A platform key store's public key as a DER SubjectPublicKeyInfo: an SPKI is checked and kept,
+/// a bare PKCS#1 `RSAPublicKey` (what the iOS Keychain exports) is wrapped, so no shell has to
+/// write DER by hand.
+pub fn spki_from_platform_der(der: &[u8]) -> Result<Vec<u8>, PushError> {
+    if rsa::RsaPublicKey::from_public_key_der(der).is_ok() {
+        return Ok(der.to_vec());
+    }
+    if rsa::RsaPublicKey::from_pkcs1_der(der).is_ok() {
+        return spki_from_pkcs1(der);
+    }
+    Err(PushError::device_key(
+        "the platform key store returned a public key that is neither SPKI nor PKCS#1 RSA DER",
+    ))
+}
