@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ErrorKind;
+
 /// The platforms rules are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -159,6 +161,20 @@ pub enum PolicyError {
     NeedsDeviceUnlock,
     #[error("passwordless rules: {reason}")]
     BadRules { reason: String },
+}
+
+impl PolicyError {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PolicyError::UnknownPlatform { .. }
+            | PolicyError::NotHolder { .. }
+            | PolicyError::BadRules { .. } => ErrorKind::BadInput,
+            PolicyError::LimitReached { .. } => ErrorKind::PasswordlessLimit,
+            PolicyError::NeedsNumberMatching => ErrorKind::NeedsNumberMatching,
+            PolicyError::NeedsDeviceUnlock => ErrorKind::NeedsUnlock,
+        }
+    }
 }
 
 #[cfg(test)]

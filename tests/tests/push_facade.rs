@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authcore::authenticator::{
-    AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys, PushError, UserPresence,
+    ApprovalNeeds, AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys,
+    ErrorKind, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
 use authcore::policy::Platform;
@@ -199,7 +200,7 @@ fn number_matching_wrong_then_right(pi: &PrivacyIdea) -> Outcome {
         },
     );
     assert!(
-        matches!(refused, Err(AuthError::Push(PushError::Rejected { .. }))),
+        matches!(&refused, Err(e) if e.kind() == ErrorKind::AnswerRefused),
         "a wrong number is an error: {refused:?}"
     );
     assert_eq!(pi.challenge_status(&transaction)?, "pending");
@@ -361,7 +362,13 @@ fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
         UserPresence::NotVerified,
     ));
     assert!(
-        matches!(refused, Err(AuthError::PushGate { .. })),
+        matches!(
+            refused,
+            Err(AuthError::PushGate {
+                needs: ApprovalNeeds::DeviceUnlock,
+                ..
+            })
+        ),
         "{refused:?}"
     );
     assert_eq!(

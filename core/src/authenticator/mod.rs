@@ -6,6 +6,7 @@
 
 #[cfg(test)]
 mod config_tests;
+mod error;
 mod push;
 #[cfg(test)]
 mod push_tests;
@@ -14,19 +15,21 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use self::error::{ApprovalNeeds, AuthError};
 pub use self::push::{
     CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
     SERVER_OFFSETS_SETTING, ServerClock, UserPresence,
 };
+pub use crate::error::ErrorKind;
 pub use crate::push::{AnswerOutcome, DeclineReason, HttpTransport, PushEnrollment, PushError};
 
 use zeroize::Zeroizing;
 
-use crate::account::{Account, AccountError, AccountId, NewAccount};
-use crate::clock::{self, Clock, ClockError};
-use crate::otp::{Algorithm, Generator, OtpError, OtpKind};
+use crate::account::{Account, AccountId, NewAccount};
+use crate::clock::{self, Clock};
+use crate::otp::{Algorithm, Generator, OtpKind};
 use crate::policy::{self, PasswordlessRule, Platform, PolicyError, PolicySet};
-use crate::uri::{self, UriError};
+use crate::uri;
 use crate::vault::{KdfParams, KeyStore, Unlock, Vault, VaultError};
 
 /// What an app shows in an account list: everything but the secret.
@@ -135,87 +138,6 @@ impl Added {
             Added::New(i) | Added::AlreadyPresent(i) => i,
         }
     }
-}
-
-/// Why a facade call failed. `is_bad_input` separates the caller's mistakes from failures.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error(transparent)]
-    Vault(#[from] VaultError),
-    #[error(transparent)]
-    Uri(#[from] UriError),
-    #[error("line {line}: {source}")]
-    UriLine { line: usize, source: UriError },
-    #[error(transparent)]
-    Account(#[from] AccountError),
-    #[error(transparent)]
-    Otp(#[from] OtpError),
-    #[error(transparent)]
-    Clock(#[from] ClockError),
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    #[error("transfer QR codes: {reason}")]
-    Transfer { reason: String },
-    #[error("no account matches '{query}'")]
-    NoMatch { query: String },
-    #[error("'{query}' matches {count} accounts; give more of the id")]
-    Ambiguous { query: String, count: usize },
-    #[error("{name} is a HOTP account: use `next` to advance its counter")]
-    NotTimeBased { name: String },
-    #[error("{name} is not a HOTP account: its code changes with time")]
-    NotCounterBased { name: String },
-    #[error(transparent)]
-    Push(#[from] PushError),
-    /// An approval the passwordless rules (or the server's unlock demand) do not allow.
-    #[error("approval refused: {reason}")]
-    PushGate { reason: String },
-    /// The server registered the token but this device could not keep it; the device key was
-    /// deleted.
-    #[error(
-        "push token {serial} was registered with the server but could not be stored here ({reason}); the server may keep a stale token: ask for a new enrollment QR code"
-    )]
-    EnrollmentNotStored { serial: String, reason: String },
-    #[error("the vault is in use by a call that failed mid-way; reopen it")]
-    Poisoned,
-}
-
-impl AuthError {
-    /// True when the caller supplied something invalid (a URI, an id, a name), as opposed to a
-    /// failure of the vault or the machine.
-    pub fn is_bad_input(&self) -> bool {
-        match self {
-            AuthError::Vault(v) => v.is_bad_input(),
-            AuthError::Uri(_)
-            | AuthError::UriLine { .. }
-            | AuthError::Account(_)
-            | AuthError::Otp(_)
-            | AuthError::Clock(_)
-            | AuthError::Policy(_)
-            | AuthError::Transfer { .. }
-            | AuthError::NoMatch { .. }
-            | AuthError::Ambiguous { .. }
-            | AuthError::NotTimeBased { .. }
-            | AuthError::NotCounterBased { .. }
-            | AuthError::PushGate { .. } => true,
-            AuthError::Push(e) => push_error_is_bad_input(e),
-            AuthError::Poisoned | AuthError::EnrollmentNotStored { .. } => false,
-        }
-    }
-}
-
-/// The caller's (or the payload's, or the QR code's) fault, as opposed to the server, the
-/// network or the device.
-fn push_error_is_bad_input(e: &PushError) -> bool {
-    !matches!(
-        e,
-        PushError::Rejected { .. }
-            | PushError::Server { .. }
-            | PushError::Response { .. }
-            | PushError::Network { .. }
-            | PushError::DeviceKey { .. }
-            | PushError::ServerKey { .. }
-            | PushError::Clock { .. }
-    )
 }
 
 pub type Result<T> = std::result::Result<T, AuthError>;

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::{AccountInfo, AuthError, Authenticator, DeviceKeys, Result, State};
+use super::{AccountInfo, ApprovalNeeds, AuthError, Authenticator, DeviceKeys, Result, State};
 use crate::account::{Account, AccountId, Names};
 use crate::clock;
-use crate::policy::PasswordlessRule;
+use crate::policy::{PasswordlessRule, PolicyError};
 use crate::push::{
     AnswerOutcome, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient, PushCredential,
     PushEnrollment, PushError, PushRequest, SoftwareDeviceKey, UnverifiedChallenge,
@@ -648,7 +648,14 @@ impl Authenticator {
         let outcome = client
             .answer(&credential, key.as_ref(), &request, &answer, now)
             .await
-            .map_err(push_error)?;
+            .map_err(|e| match e {
+                PushError::Rejected { server_message } => AuthError::AnswerRefused {
+                    nonce: nonce.to_owned(),
+                    server_message: server_message.clone(),
+                    source: PushError::Rejected { server_message },
+                },
+                other => push_error(other),
+            })?;
         let mut state = self.state()?;
         state.vault.mark_push_answered(nonce, now)?;
         self.save_server_offsets(&mut state, &client)?;
@@ -722,28 +729,40 @@ fn check_gate(
     presence: UserPresence,
 ) -> Result<()> {
     let unlocked = presence == UserPresence::DeviceUnlocked;
+    let refused = |needs, reason| AuthError::PushGate {
+        needs,
+        serial: info.serial.clone(),
+        reason,
+    };
     if info.passwordless {
         let number_matched = info.answers.is_some() && answer.is_some();
         rule.check_approval(number_matched, unlocked)
-            .map_err(|e| AuthError::PushGate {
-                reason: match e {
-                    crate::policy::PolicyError::NeedsNumberMatching if info.answers.is_none() => {
-                        format!(
-                            "{} ({}) has passwordless sign-in on, which needs number matching, and this request has none: deny it, or have the server require number matching",
-                            info.issuer, info.serial
-                        )
-                    }
-                    other => format!("{} ({}): {other}", info.issuer, info.serial),
-                },
+            .map_err(|e| match e {
+                PolicyError::NeedsNumberMatching if info.answers.is_none() => refused(
+                    ApprovalNeeds::NumberMatching,
+                    format!(
+                        "{} ({}) has passwordless sign-in on, which needs number matching, and this request has none: deny it, or have the server require number matching",
+                        info.issuer, info.serial
+                    ),
+                ),
+                PolicyError::NeedsNumberMatching => refused(
+                    ApprovalNeeds::NumberMatching,
+                    format!("{} ({}): {e}", info.issuer, info.serial),
+                ),
+                other => refused(
+                    ApprovalNeeds::DeviceUnlock,
+                    format!("{} ({}): {other}", info.issuer, info.serial),
+                ),
             })?;
     }
     if info.unlock_required && !unlocked {
-        return Err(AuthError::PushGate {
-            reason: format!(
+        return Err(refused(
+            ApprovalNeeds::DeviceUnlock,
+            format!(
                 "the server of {} requires the device unlock (biometric or PIN) before approving",
                 info.serial
             ),
-        });
+        ));
     }
     Ok(())
 }

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::error::ErrorKind;
+
 /// Why a push operation failed. Nothing was changed when one of these is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
@@ -96,6 +98,31 @@ fn server_message_suffix(message: &Option<String>) -> String {
 }
 
 impl PushError {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PushError::EnrollUri { .. }
+            | PushError::UnsupportedVersion { .. }
+            | PushError::InsecureUrl { .. }
+            | PushError::Challenge { .. }
+            | PushError::UnknownSerial { .. }
+            | PushError::WrongAccount { .. }
+            | PushError::NoSuchRequest { .. }
+            | PushError::InvalidAnswer { .. } => ErrorKind::BadPush,
+            PushError::InvalidArgument { .. } => ErrorKind::BadInput,
+            PushError::EnrollmentExpired { .. } | PushError::Expired { .. } => ErrorKind::Expired,
+            PushError::BadSignature { .. } => ErrorKind::Forged,
+            PushError::Replayed { .. } => ErrorKind::Replayed,
+            PushError::DeviceKey { .. } => ErrorKind::KeyStore,
+            PushError::ServerKey { .. }
+            | PushError::Rejected { .. }
+            | PushError::Server { .. }
+            | PushError::Response { .. } => ErrorKind::ServerRefused,
+            PushError::Network { .. } => ErrorKind::Network,
+            PushError::Clock { .. } => ErrorKind::Clock,
+        }
+    }
+
     pub(crate) fn enroll(param: &str, reason: impl Into<String>) -> Self {
         PushError::EnrollUri {
             param: param.to_owned(),

@@ -20,6 +20,7 @@ use self::crypto::{KEY_LEN, SealingKey};
 pub use self::push::{PushInserted, StoredDeviceKey};
 pub use self::slots::{FileKeyStore, KdfParams, KeyStore, KeyStoreError};
 use crate::account::{Account, AccountError, AccountId, Names, NewAccount, OtpCredential};
+use crate::error::ErrorKind;
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::Secret;
 
@@ -82,23 +83,30 @@ pub enum VaultError {
 }
 
 impl VaultError {
-    /// The caller asked for something impossible, as opposed to a failing disk or a damaged file.
-    pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            VaultError::WrongPassword
-                | VaultError::NoPassword
-                | VaultError::BadPassword { .. }
-                | VaultError::BadKdfParams { .. }
-                | VaultError::NotFound { .. }
-                | VaultError::NotHotp { .. }
-                | VaultError::CounterExhausted { .. }
-                | VaultError::NoOtp { .. }
-                | VaultError::PushSerialTaken { .. }
-                | VaultError::AlreadyHasPush { .. }
-                | VaultError::NoPush { .. }
-                | VaultError::Invalid(_)
-        )
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            VaultError::Missing { .. }
+            | VaultError::AlreadyExists { .. }
+            | VaultError::NotAVault { .. }
+            | VaultError::NewerFormat { .. }
+            | VaultError::Damaged { .. }
+            | VaultError::Storage { .. }
+            | VaultError::Random => ErrorKind::Vault,
+            VaultError::WrongKey | VaultError::KeyStore(_) => ErrorKind::KeyStore,
+            VaultError::WrongPassword => ErrorKind::WrongPassword,
+            VaultError::NotFound { .. } => ErrorKind::NotFound,
+            VaultError::NoPassword
+            | VaultError::BadPassword { .. }
+            | VaultError::BadKdfParams { .. }
+            | VaultError::NotHotp { .. }
+            | VaultError::CounterExhausted { .. }
+            | VaultError::NoOtp { .. }
+            | VaultError::PushSerialTaken { .. }
+            | VaultError::AlreadyHasPush { .. }
+            | VaultError::NoPush { .. }
+            | VaultError::Invalid(_) => ErrorKind::BadInput,
+        }
     }
 }
 
