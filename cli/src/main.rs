@@ -7,6 +7,7 @@
 
 mod commands;
 mod home;
+mod input;
 mod push;
 mod render;
 
@@ -323,6 +324,21 @@ fn usage_error_line(error: &clap::Error) -> String {
     text.strip_prefix("error: ").unwrap_or(&text).to_owned()
 }
 
+/// An error as one line, whatever a message quotes (the core escapes what it echoes; this also
+/// covers the CLI's own messages, which may name a path).
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -349,11 +365,11 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BadInput(msg)) => {
-            eprintln!("authcore: {msg}");
+            eprintln!("authcore: {}", one_line(&msg));
             ExitCode::from(2)
         }
         Err(CliError::Failed(msg)) => {
-            eprintln!("authcore: {msg}");
+            eprintln!("authcore: {}", one_line(&msg));
             ExitCode::from(1)
         }
     }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::error::Echo;
 use crate::otp::{Generator, OtpError, OtpParams};
 use crate::push::PushCredential;
 use crate::secret::Secret;
@@ -235,7 +236,7 @@ pub enum AccountError {
     },
     #[error("an account needs an issuer or a label")]
     Unnamed,
-    #[error("'{id}' is not an account id")]
+    #[error("'{}' is not an account id", Echo(id))]
     BadId { id: String },
     #[error(transparent)]
     Otp(#[from] OtpError),

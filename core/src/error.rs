@@ -76,9 +76,36 @@ impl ErrorKind {
     ];
 }
 
+/// Text from the caller as an error quotes it: control characters (a newline, a terminal escape)
+/// and Unicode line separators are written as escapes (`\n`, `\u{1b}`), so an error stays one
+/// line and a terminal shows what was typed instead of obeying it.
+pub(crate) struct Echo<'a>(pub &'a str);
+
+impl std::fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        for c in self.0.chars() {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ErrorKind;
+    use super::{Echo, ErrorKind};
+
+    #[test]
+    fn echoed_text_keeps_to_one_line() {
+        assert_eq!(
+            Echo("otpauth://totp/a\nb\r\t\u{1b}[31m\u{2028}é").to_string(),
+            "otpauth://totp/a\\nb\\r\\t\\u{1b}[31m\\u{2028}é"
+        );
+    }
 
     #[test]
     fn all_lists_every_kind_once_in_order() {

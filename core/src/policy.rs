@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ErrorKind;
+use crate::error::{Echo, ErrorKind};
 
 /// The platforms rules are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -145,7 +145,7 @@ impl PasswordlessRule {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("platform '{name}': must be ios, android or desktop")]
+    #[error("platform '{}': must be ios, android or desktop", Echo(name))]
     UnknownPlatform { name: String },
     #[error("{} allows passwordless for {max} account{}; {} already {} it: turn it off there first, or move it", platform.as_str(), if *max == 1 { "" } else { "s" }, holders.join(", "), if holders.len() == 1 { "has" } else { "have" })]
     LimitReached {
@@ -159,7 +159,7 @@ pub enum PolicyError {
     NeedsNumberMatching,
     #[error("a passwordless sign-in needs the device unlocked (biometric or PIN) first")]
     NeedsDeviceUnlock,
-    #[error("passwordless rules: {reason}")]
+    #[error("passwordless rules: {}", Echo(reason))]
     BadRules { reason: String },
 }
 

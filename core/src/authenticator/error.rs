@@ -3,7 +3,7 @@
 
 use crate::account::AccountError;
 use crate::clock::ClockError;
-use crate::error::ErrorKind;
+use crate::error::{Echo, ErrorKind};
 use crate::otp::OtpError;
 use crate::policy::PolicyError;
 use crate::push::PushError;
@@ -27,11 +27,11 @@ pub enum AuthError {
     Clock(#[from] ClockError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    #[error("transfer QR codes: {reason}")]
+    #[error("transfer QR codes: {}", Echo(reason))]
     Transfer { reason: String },
-    #[error("no account matches '{query}'")]
+    #[error("no account matches '{}'", Echo(query))]
     NoMatch { query: String },
-    #[error("'{query}' matches {count} accounts; give more of the id")]
+    #[error("'{}' matches {count} accounts; give more of the id", Echo(query))]
     Ambiguous { query: String, count: usize },
     #[error("{name} is a HOTP account: use `next` to advance its counter")]
     NotTimeBased { name: String },
