@@ -2,8 +2,9 @@
 //! (from a notification the shell hands over, or by polling every push account's server),
 //! and answering them, with the passwordless gate.
 //!
-//! Network calls are `async` (they need a tokio runtime, as reqwest does). The facade's lock is
-//! never held across an `await`: a call reads what it needs, releases the lock, talks to the
+//! Network calls are `async` and go through the app's `HttpTransport`; the core needs no runtime
+//! of its own (the caller's executor polls the futures). The facade's lock is never held across
+//! an `await`: a call reads what it needs, releases the lock, talks to the
 //! server, and takes the lock again to store the outcome.
 //!
 //! `keys` holds the device keys, `enroll` enrollment and push-token updates, `inbox` taking
