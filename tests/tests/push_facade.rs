@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authcore::account::CredentialKind;
 use authcore::authenticator::{
     ApprovalNeeds, AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys,
     ErrorKind, PushError, UserPresence,
@@ -71,7 +72,7 @@ impl App {
         let init = pi.init_push_token(user, &format!("{user}-pin"))?;
         let info = self.enroll_uri(&init.uri, push_token, None)?;
         assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
-        assert_eq!(info.otp_type, "push");
+        assert_eq!(info.kind, CredentialKind::Push);
         Ok(info.id.to_string())
     }
 
@@ -307,7 +308,7 @@ fn the_code_is_the_fallback(pi: &PrivacyIdea) -> Outcome {
     let push = pi.init_push_token("heidi", "heidi-pin")?;
     let both = app.enroll_uri(&push.uri, None, Some(&id))?;
     assert_eq!(both.id.to_string(), id);
-    assert_eq!(both.otp_type, "totp");
+    assert_eq!(both.kind, CredentialKind::Totp);
     assert_eq!(both.push_serial.as_deref(), Some(push.serial.as_str()));
     assert_eq!(app.auth.accounts()?.len(), 1);
     let codes = app.auth.codes(None, None)?;

@@ -52,7 +52,7 @@ impl Authenticator {
                 id: l.account.id.clone(),
                 issuer: l.account.issuer.clone(),
                 label: l.account.label.clone(),
-                otp_type: otp.params.kind.type_name(),
+                kind: otp.params.kind.into(),
                 code: code.code.to_string(),
                 valid_for: code.valid_for,
                 next_code: code.next_code.to_string(),

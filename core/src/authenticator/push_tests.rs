@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{AuthError, Authenticator, Config, Decision, DeviceKeys, ErrorKind, UserPresence};
-use crate::account::{AccountId, Names};
+use crate::account::{AccountId, CredentialKind, Names};
 use crate::clock::FixedClock;
 use crate::policy::Platform;
 use crate::push::PushError;
@@ -284,7 +284,7 @@ fn an_account_holds_a_push_token_and_a_code_together() {
     assert_eq!(bob.push_serial, None);
     let accounts = f.auth.accounts().unwrap();
     let push = accounts.iter().find(|a| a.id == f.push_id).unwrap();
-    assert_eq!(push.otp_type, "push");
+    assert_eq!(push.kind, CredentialKind::Push);
     assert_eq!(push.push_serial.as_deref(), Some(SERIAL));
     assert_eq!((push.algorithm, push.digits), (None, None));
     // Codes skip the push-only account and still list the TOTP one.

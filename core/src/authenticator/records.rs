@@ -1,7 +1,7 @@
 //! The facade's records: what an app shows for an account, a code, a HOTP step and an added
 //! account. None holds a secret.
 
-use crate::account::{Account, AccountId};
+use crate::account::{Account, AccountId, CredentialKind};
 use crate::otp::Algorithm;
 
 /// What an app shows in an account list: everything but the secret.
@@ -10,9 +10,9 @@ pub struct AccountInfo {
     pub id: AccountId,
     pub issuer: String,
     pub label: String,
-    /// `totp`, `hotp` or `steam`; `push` for an account with a push token and no code.
+    /// The code's kind; `Push` for an account with a push token and no code.
     #[serde(rename = "type")]
-    pub otp_type: &'static str,
+    pub kind: CredentialKind,
     pub algorithm: Option<Algorithm>,
     pub digits: Option<u8>,
     pub period: Option<u32>,
@@ -36,7 +36,7 @@ impl From<&Account> for AccountInfo {
             id: a.id.clone(),
             issuer: a.issuer.clone(),
             label: a.label.clone(),
-            otp_type: kind.map_or("push", |k| k.type_name()),
+            kind: kind.map_or(CredentialKind::Push, CredentialKind::from),
             algorithm: params.map(|p| p.algorithm),
             digits: params.map(|p| p.digits),
             period: kind.and_then(|k| k.period()),
@@ -59,7 +59,7 @@ pub struct CodeInfo {
     pub issuer: String,
     pub label: String,
     #[serde(rename = "type")]
-    pub otp_type: &'static str,
+    pub kind: CredentialKind,
     pub code: String,
     /// Seconds until `code` expires.
     pub valid_for: u32,
