@@ -1,8 +1,8 @@
 //! Records and enums as Kotlin and Swift see them, converted from the core's types.
 
-use authcore::account::NewAccount;
+use authcore::account::{CredentialKind, NewAccount};
 use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode as CoreHotpCode};
-use authcore::otp::{Algorithm, OtpKind};
+use authcore::otp::Algorithm;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OtpType {
@@ -30,12 +30,14 @@ impl From<Algorithm> for HashAlgorithm {
     }
 }
 
-fn otp_type(name: &str) -> OtpType {
-    match name {
-        "hotp" => OtpType::Hotp,
-        "steam" => OtpType::Steam,
-        "push" => OtpType::Push,
-        _ => OtpType::Totp,
+impl From<CredentialKind> for OtpType {
+    fn from(kind: CredentialKind) -> Self {
+        match kind {
+            CredentialKind::Totp => OtpType::Totp,
+            CredentialKind::Hotp => OtpType::Hotp,
+            CredentialKind::Steam => OtpType::Steam,
+            CredentialKind::Push => OtpType::Push,
+        }
     }
 }
 
@@ -68,7 +70,7 @@ impl From<&AccountInfo> for Account {
             id: a.id.to_string(),
             issuer: a.issuer.clone(),
             label: a.label.clone(),
-            otp_type: otp_type(a.otp_type),
+            otp_type: a.kind.into(),
             algorithm: a.algorithm.map(Into::into),
             digits: a.digits,
             period: a.period,
@@ -91,11 +93,7 @@ pub fn preview(a: &NewAccount) -> Account {
         id: String::new(),
         issuer: a.issuer.clone(),
         label: a.label.clone(),
-        otp_type: match kind {
-            OtpKind::Totp { .. } => OtpType::Totp,
-            OtpKind::Hotp { .. } => OtpType::Hotp,
-            OtpKind::Steam { .. } => OtpType::Steam,
-        },
+        otp_type: CredentialKind::from(kind).into(),
         algorithm: Some(a.otp.params.algorithm.into()),
         digits: Some(a.otp.params.digits),
         period: kind.period(),
@@ -170,7 +168,7 @@ impl From<&CodeInfo> for AccountCode {
             id: c.id.to_string(),
             issuer: c.issuer.clone(),
             label: c.label.clone(),
-            otp_type: otp_type(c.otp_type),
+            otp_type: c.kind.into(),
             code: c.code.clone(),
             valid_for: c.valid_for,
             next_code: c.next_code.clone(),

@@ -1,8 +1,7 @@
 //! The small public error vocabulary of the FFI. Messages are the core's user-readable texts:
 //! they name what was wrong and never hold a secret or Rust debug output.
 
-use authcore::authenticator::{AuthError, PushError};
-use authcore::vault::VaultError;
+use authcore::authenticator::{AuthError, ErrorKind};
 
 /// Every failure an app sees. Kotlin: `AuthCoreException.InvalidInput` etc.; Swift: `AuthCoreError`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -42,29 +41,30 @@ pub enum AuthCoreError {
 
 impl From<AuthError> for AuthCoreError {
     fn from(e: AuthError) -> Self {
-        let text = e.to_string();
-        match &e {
-            AuthError::NoMatch { .. } | AuthError::Ambiguous { .. } => {
-                AuthCoreError::NotFound(text)
+        AuthCoreError::of_kind(e.kind(), e.to_string())
+    }
+}
+
+impl AuthCoreError {
+    /// The case of an error of `kind` with its readable `text`: from the core's classification
+    /// only, which the CLI's exit status follows too.
+    pub(crate) fn of_kind(kind: ErrorKind, text: String) -> Self {
+        match kind {
+            ErrorKind::BadInput | ErrorKind::PasswordlessLimit => AuthCoreError::InvalidInput(text),
+            ErrorKind::NotFound | ErrorKind::Ambiguous => AuthCoreError::NotFound(text),
+            ErrorKind::WrongPassword => AuthCoreError::WrongPassword(text),
+            ErrorKind::KeyStore => AuthCoreError::KeyStore(text),
+            ErrorKind::Vault | ErrorKind::Internal => AuthCoreError::Vault(text),
+            ErrorKind::BadPush
+            | ErrorKind::Forged
+            | ErrorKind::Replayed
+            | ErrorKind::Expired
+            | ErrorKind::Clock => AuthCoreError::Push(text),
+            ErrorKind::Network => AuthCoreError::Network(text),
+            ErrorKind::AnswerRefused | ErrorKind::ServerRefused => AuthCoreError::Server(text),
+            ErrorKind::NeedsNumberMatching | ErrorKind::NeedsUnlock => {
+                AuthCoreError::ApprovalRefused(text)
             }
-            AuthError::Vault(VaultError::NotFound { .. }) => AuthCoreError::NotFound(text),
-            AuthError::Vault(VaultError::WrongPassword) => AuthCoreError::WrongPassword(text),
-            AuthError::Vault(VaultError::KeyStore(_) | VaultError::WrongKey) => {
-                AuthCoreError::KeyStore(text)
-            }
-            AuthError::PushGate { .. } => AuthCoreError::ApprovalRefused(text),
-            AuthError::Push(p) => match p {
-                PushError::Network { .. } => AuthCoreError::Network(text),
-                PushError::Rejected { .. }
-                | PushError::Server { .. }
-                | PushError::Response { .. }
-                | PushError::ServerKey { .. } => AuthCoreError::Server(text),
-                PushError::DeviceKey { .. } => AuthCoreError::KeyStore(text),
-                PushError::InvalidArgument { .. } => AuthCoreError::InvalidInput(text),
-                _ => AuthCoreError::Push(text),
-            },
-            _ if e.is_bad_input() => AuthCoreError::InvalidInput(text),
-            _ => AuthCoreError::Vault(text),
         }
     }
 }
@@ -92,6 +92,38 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use authcore::authenticator::{ApprovalNeeds, PushError};
+    use authcore::vault::VaultError;
+
+    #[test]
+    fn errors_of_one_kind_land_in_one_case() {
+        // Where the CLI and the FFI once disagreed: an ambiguous id, the device clock, a
+        // poisoned lock.
+        let ambiguous: AuthCoreError = AuthError::Ambiguous {
+            query: "a".into(),
+            count: 2,
+        }
+        .into();
+        assert!(
+            matches!(&ambiguous, AuthCoreError::NotFound(m) if m == "'a' matches 2 accounts; give more of the id")
+        );
+        let clock = push(PushError::Clock {
+            reason: "before 1970".into(),
+        });
+        assert!(matches!(&clock, AuthCoreError::Push(m) if m == "clock: before 1970"));
+        let poisoned: AuthCoreError = AuthError::Poisoned.into();
+        assert!(matches!(poisoned, AuthCoreError::Vault(_)));
+        let limit: AuthCoreError = AuthError::Policy(authcore::policy::PolicyError::LimitReached {
+            platform: authcore::policy::Platform::Android,
+            max: 1,
+            holders: vec!["GitHub (alice)".into()],
+        })
+        .into();
+        assert!(matches!(limit, AuthCoreError::InvalidInput(_)));
+        let missing: AuthCoreError =
+            AuthError::Vault(VaultError::NotFound { id: "x".into() }).into();
+        assert!(matches!(missing, AuthCoreError::NotFound(_)));
+    }
 
     fn push(e: PushError) -> AuthCoreError {
         AuthError::Push(e).into()
@@ -139,6 +171,8 @@ mod tests {
         });
         assert!(matches!(&bits, AuthCoreError::InvalidInput(_)));
         let gate: AuthCoreError = AuthError::PushGate {
+            needs: ApprovalNeeds::DeviceUnlock,
+            serial: "PIPU0001".into(),
             reason: "confirm with the device unlock".into(),
         }
         .into();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use authcore::authenticator::{
     ImportAction as CoreAction, ImportFailure, ImportMode, ImportPreview as CorePreview,
 };
-use authcore::import::{Format, ImportError};
+use authcore::import::Format;
 use zeroize::Zeroizing;
 
 use crate::errors::AuthCoreError;
@@ -116,13 +116,7 @@ fn counts(d: authcore::import::Dropped) -> DroppedCounts {
 
 impl From<ImportFailure> for AuthCoreError {
     fn from(e: ImportFailure) -> Self {
-        match e {
-            ImportFailure::Vault(inner) => inner.into(),
-            ImportFailure::File(ImportError::WrongPassword { .. }) => {
-                AuthCoreError::WrongPassword(e.to_string())
-            }
-            other => AuthCoreError::InvalidInput(other.to_string()),
-        }
+        AuthCoreError::of_kind(e.kind(), e.to_string())
     }
 }
 

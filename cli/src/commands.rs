@@ -1,6 +1,6 @@
 //! What each subcommand does: open the vault, call the core, render.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -309,11 +309,7 @@ fn open(home: &Home, password_stdin: bool, config: Config) -> Result<Authenticat
 }
 
 fn read_secret_line() -> Result<Zeroizing<String>, CliError> {
-    let mut line = Zeroizing::new(String::new());
-    io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::Failed(format!("cannot read the password from standard input: {e}"))
-    })?;
-    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    let trimmed = crate::input::stdin_line("the password on standard input")?;
     if trimmed.is_empty() {
         return Err(CliError::BadInput(
             "password: the first line of standard input is empty".into(),
@@ -324,10 +320,7 @@ fn read_secret_line() -> Result<Zeroizing<String>, CliError> {
 
 fn add(auth: &Authenticator, uri: &str, json: bool) -> Result<(), CliError> {
     let added = if uri == "-" {
-        let mut text = Zeroizing::new(String::new());
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
+        let text = crate::input::stdin_text("standard input")?;
         auth.add_uri_lines(&text)?
     } else {
         auth.add_uri(uri)?

@@ -20,7 +20,7 @@ use crate::{CliError, render};
 
 impl From<ImportFailure> for CliError {
     fn from(e: ImportFailure) -> Self {
-        if e.is_bad_input() {
+        if crate::is_callers_mistake(e.kind()) {
             CliError::BadInput(e.to_string())
         } else {
             CliError::Failed(e.to_string())
@@ -203,7 +203,7 @@ pub fn outcome_json(o: &ImportOutcome) -> Value {
         "format": o.format.id(),
         "dry_run": false,
         "added": o.added.iter().map(|a| json!({
-            "id": a.id, "issuer": a.issuer, "label": a.label, "type": a.otp_type,
+            "id": a.id, "issuer": a.issuer, "label": a.label, "type": a.kind,
         })).collect::<Vec<_>>(),
         "duplicates": o.duplicates.iter().map(|(i, l)| json!({"issuer": i, "label": l})).collect::<Vec<_>>(),
         "skipped": o.skipped.iter().map(|s| json!({

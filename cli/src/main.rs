@@ -1,17 +1,21 @@
 //! `authcore`: the desktop command-line face of the core, and its stable scripting interface.
 //!
-//! Exit status: 0 on success, 2 when the input was wrong (a URI, an id, an argument), 1 when
-//! something else failed (the vault, the disk). Errors are one line on stderr.
+//! Exit status: 0 on success, 2 when the caller can fix it (a URI, an id, an argument, the
+//! password, a push request refused here), 1 when something else failed (the vault, the disk,
+//! the key store, the network, the server), decided by the core's `ErrorKind`. Errors are one
+//! line on stderr.
 
 mod commands;
 mod home;
 mod import;
+mod input;
 mod push;
 mod render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use authcore::authenticator::ErrorKind;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -298,11 +302,37 @@ pub enum CliError {
 
 impl From<authcore::authenticator::AuthError> for CliError {
     fn from(e: authcore::authenticator::AuthError) -> Self {
-        if e.is_bad_input() {
+        if is_callers_mistake(e.kind()) {
             CliError::BadInput(e.to_string())
         } else {
             CliError::Failed(e.to_string())
         }
+    }
+}
+
+/// Exit status 2 (the caller can fix it by asking differently: other input, another id, the
+/// right password, a fresh QR code) against 1 (the device, the disk, the network or the server
+/// failed), decided by the core's classification alone.
+pub(crate) fn is_callers_mistake(kind: ErrorKind) -> bool {
+    match kind {
+        ErrorKind::BadInput
+        | ErrorKind::NotFound
+        | ErrorKind::Ambiguous
+        | ErrorKind::WrongPassword
+        | ErrorKind::BadPush
+        | ErrorKind::Forged
+        | ErrorKind::Replayed
+        | ErrorKind::Expired
+        | ErrorKind::PasswordlessLimit
+        | ErrorKind::NeedsNumberMatching
+        | ErrorKind::NeedsUnlock => true,
+        ErrorKind::KeyStore
+        | ErrorKind::Vault
+        | ErrorKind::AnswerRefused
+        | ErrorKind::ServerRefused
+        | ErrorKind::Network
+        | ErrorKind::Clock
+        | ErrorKind::Internal => false,
     }
 }
 
@@ -320,6 +350,21 @@ fn usage_error_line(error: &clap::Error) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     text.strip_prefix("error: ").unwrap_or(&text).to_owned()
+}
+
+/// An error as one line, whatever a message quotes (the core escapes what it echoes; this also
+/// covers the CLI's own messages, which may name a path).
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn main() -> ExitCode {
@@ -348,12 +393,41 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BadInput(msg)) => {
-            eprintln!("authcore: {msg}");
+            eprintln!("authcore: {}", one_line(&msg));
             ExitCode::from(2)
         }
         Err(CliError::Failed(msg)) => {
-            eprintln!("authcore: {msg}");
+            eprintln!("authcore: {}", one_line(&msg));
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_follows_the_kind() {
+        let twos: Vec<ErrorKind> = ErrorKind::ALL
+            .into_iter()
+            .filter(|k| is_callers_mistake(*k))
+            .collect();
+        assert_eq!(
+            twos,
+            [
+                ErrorKind::BadInput,
+                ErrorKind::NotFound,
+                ErrorKind::Ambiguous,
+                ErrorKind::WrongPassword,
+                ErrorKind::BadPush,
+                ErrorKind::Forged,
+                ErrorKind::Replayed,
+                ErrorKind::Expired,
+                ErrorKind::PasswordlessLimit,
+                ErrorKind::NeedsNumberMatching,
+                ErrorKind::NeedsUnlock,
+            ]
+        );
     }
 }

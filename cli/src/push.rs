@@ -4,7 +4,6 @@
 //! the same call (`--password-stdin`) as the user's confirmation that they are present, which
 //! is what a passwordless approval needs; without it such an approval is refused.
 
-use std::io::Read;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use authcore::authenticator::{
@@ -161,16 +160,10 @@ pub fn run(
     Ok(())
 }
 
-fn read_input(file: &str) -> Result<String, CliError> {
+fn read_input(file: &str) -> Result<zeroize::Zeroizing<String>, CliError> {
     if file == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .take(1024 * 1024)
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
-        Ok(text)
+        crate::input::stdin_text("standard input")
     } else {
-        std::fs::read_to_string(file)
-            .map_err(|e| CliError::BadInput(format!("notification file {file}: {e}")))
+        crate::input::file_text(file, "notification file")
     }
 }

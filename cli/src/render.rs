@@ -1,5 +1,6 @@
 //! How the CLI shows things: aligned text for people, JSON (stable field names) for scripts.
 
+use authcore::account::CredentialKind;
 use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode, PushRequestInfo};
 use serde_json::{Value, json};
 
@@ -41,7 +42,7 @@ pub fn account_json(a: &AccountInfo) -> Value {
         "id": a.id,
         "issuer": a.issuer,
         "label": a.label,
-        "type": a.otp_type,
+        "type": a.kind.as_str(),
         "algorithm": a.algorithm,
         "digits": a.digits,
         "period": a.period,
@@ -119,7 +120,7 @@ pub fn code_json(c: &CodeInfo) -> Value {
         "id": c.id,
         "issuer": c.issuer,
         "label": c.label,
-        "type": c.otp_type,
+        "type": c.kind.as_str(),
         "code": c.code,
         "valid_for": c.valid_for,
         "next_code": c.next_code,
@@ -166,12 +167,12 @@ pub fn accounts_table(accounts: &[AccountInfo]) -> String {
         };
         let mut kind = match (a.period, a.counter) {
             (_, Some(counter)) => format!("hotp {params}, counter {counter}"),
-            (Some(period), _) if a.otp_type == "steam" => format!("steam {period}s"),
+            (Some(period), _) if a.kind == CredentialKind::Steam => format!("steam {period}s"),
             (Some(period), _) => format!("totp {params}, {period}s"),
-            (None, None) => a.otp_type.to_owned(),
+            (None, None) => a.kind.as_str().to_owned(),
         };
         if let Some(serial) = &a.push_serial {
-            if a.otp_type == "push" {
+            if a.kind == CredentialKind::Push {
                 kind = format!("push {serial}");
             } else {
                 kind.push_str(&format!(" + push {serial}"));

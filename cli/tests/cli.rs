@@ -10,6 +10,10 @@ const EXAMPLE: &str =
 const RFC_HOTP: &str = "otpauth://hotp/RFC:4226?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0";
 
 fn authcore(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    authcore_bytes(home, args, stdin.unwrap_or("").as_bytes())
+}
+
+fn authcore_bytes(home: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
         .args(args)
         .env("AUTHCORE_HOME", home)
@@ -19,8 +23,7 @@ fn authcore(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("spawn authcore");
     let mut pipe = child.stdin.take().expect("stdin");
-    pipe.write_all(stdin.unwrap_or("").as_bytes())
-        .expect("write stdin");
+    pipe.write_all(stdin).expect("write stdin");
     drop(pipe);
     child.wait_with_output().expect("run authcore")
 }
@@ -51,6 +54,68 @@ fn bad_input(out: &Output, needle: &str) {
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(err.contains(needle), "'{needle}' in: {err}");
+}
+
+/// Exit status 2 and exactly `line` (after the `authcore: ` prefix) on stderr.
+fn bad_input_exactly(out: &Output, line: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err, format!("authcore: {line}\n"));
+}
+
+#[test]
+fn input_that_is_not_utf8_is_bad_input() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lines = format!("{EXAMPLE}\n").into_bytes();
+    lines.extend_from_slice(b"otpauth://totp/B?secret=\xff\xfe\n");
+    bad_input_exactly(
+        &authcore_bytes(home.path(), &["add", "-"], &lines),
+        &format!(
+            "standard input: not UTF-8 text (byte {})",
+            EXAMPLE.len() + 26
+        ),
+    );
+    assert_eq!(count(home.path()), 0, "nothing added");
+    bad_input_exactly(
+        &authcore_bytes(
+            home.path(),
+            &["push", "notify", "-"],
+            b"{\"nonce\": \"\xc3\"}",
+        ),
+        "standard input: not UTF-8 text (byte 12)",
+    );
+    let file = home.path().join("notification.json");
+    std::fs::write(&file, b"\x80{}").unwrap();
+    let file = file.to_str().unwrap();
+    bad_input_exactly(
+        &authcore(home.path(), &["push", "notify", file], None),
+        &format!("notification file {file}: not UTF-8 text (byte 1)"),
+    );
+    bad_input_exactly(
+        &authcore_bytes(
+            home.path(),
+            &["--password-stdin", "list"],
+            b"pass\xffword\n",
+        ),
+        "the password on standard input: not UTF-8 text (byte 5)",
+    );
+}
+
+#[test]
+fn a_uri_holding_a_newline_gives_a_one_line_error() {
+    let home = tempfile::tempdir().unwrap();
+    bad_input_exactly(
+        &authcore(
+            home.path(),
+            &["add", "otpauth://to\ntp/X?secret=JBSWY3DP"],
+            None,
+        ),
+        "type: 'to\\ntp' is not totp, hotp or steam",
+    );
+    bad_input_exactly(
+        &authcore(home.path(), &["next", "a\nb"], None),
+        "no account matches 'a\\nb'",
+    );
 }
 
 #[test]

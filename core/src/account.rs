@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::otp::{Generator, OtpError, OtpParams};
+use crate::error::Echo;
+use crate::otp::{Generator, OtpError, OtpKind, OtpParams};
 use crate::push::PushCredential;
 use crate::secret::Secret;
 
@@ -125,6 +126,39 @@ impl Names {
     }
 }
 
+/// What kind of credential an account shows, end to end (facade records, the FFI's `OtpType`,
+/// the CLI's `type`): its code's kind, or `Push` for an account with a push token and no code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    Totp,
+    Hotp,
+    Steam,
+    Push,
+}
+
+impl CredentialKind {
+    /// `totp`, `hotp`, `steam` or `push`: the CLI's and the URIs' spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Totp => "totp",
+            CredentialKind::Hotp => "hotp",
+            CredentialKind::Steam => "steam",
+            CredentialKind::Push => "push",
+        }
+    }
+}
+
+impl From<OtpKind> for CredentialKind {
+    fn from(kind: OtpKind) -> Self {
+        match kind {
+            OtpKind::Totp { .. } => CredentialKind::Totp,
+            OtpKind::Hotp { .. } => CredentialKind::Hotp,
+            OtpKind::Steam { .. } => CredentialKind::Steam,
+        }
+    }
+}
+
 /// A stored account. It holds an OTP credential, a push credential, or both (the code is the
 /// fallback when a push does not arrive); never neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +269,7 @@ pub enum AccountError {
     },
     #[error("an account needs an issuer or a label")]
     Unnamed,
-    #[error("'{id}' is not an account id")]
+    #[error("'{}' is not an account id", Echo(id))]
     BadId { id: String },
     #[error(transparent)]
     Otp(#[from] OtpError),
@@ -244,6 +278,23 @@ pub enum AccountError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_kinds_are_spelled_as_the_cli_and_uris_spell_them() {
+        for (kind, name) in [
+            (CredentialKind::Totp, "totp"),
+            (CredentialKind::Hotp, "hotp"),
+            (CredentialKind::Steam, "steam"),
+            (CredentialKind::Push, "push"),
+        ] {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+        }
+        assert_eq!(
+            CredentialKind::from(OtpKind::Steam { period: 30 }),
+            CredentialKind::Steam
+        );
+    }
     use crate::otp::Algorithm;
 
     fn new_account(issuer: &str, label: &str) -> NewAccount {

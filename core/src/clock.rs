@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::error::Echo;
+
 /// A source of Unix time in whole seconds.
 pub trait Clock: Send + Sync {
     fn now_unix_seconds(&self) -> i64;
@@ -90,7 +92,7 @@ pub enum ClockError {
         "offset={offset}: more than a day ({MAX_OFFSET_SECONDS} s); set the device's date instead"
     )]
     OffsetTooLarge { offset: i64 },
-    #[error("offset '{text}': not a whole number of seconds")]
+    #[error("offset '{}': not a whole number of seconds", Echo(text))]
     NotANumber { text: String },
 }
 

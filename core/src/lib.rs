@@ -7,6 +7,7 @@
 pub mod account;
 pub mod authenticator;
 pub mod clock;
+pub mod error;
 pub mod import;
 pub mod otp;
 pub mod policy;

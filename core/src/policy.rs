@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Echo, ErrorKind};
+
 /// The platforms rules are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -143,7 +145,7 @@ impl PasswordlessRule {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("platform '{name}': must be ios, android or desktop")]
+    #[error("platform '{}': must be ios, android or desktop", Echo(name))]
     UnknownPlatform { name: String },
     #[error("{} allows passwordless for {max} account{}; {} already {} it: turn it off there first, or move it", platform.as_str(), if *max == 1 { "" } else { "s" }, holders.join(", "), if holders.len() == 1 { "has" } else { "have" })]
     LimitReached {
@@ -157,8 +159,22 @@ pub enum PolicyError {
     NeedsNumberMatching,
     #[error("a passwordless sign-in needs the device unlocked (biometric or PIN) first")]
     NeedsDeviceUnlock,
-    #[error("passwordless rules: {reason}")]
+    #[error("passwordless rules: {}", Echo(reason))]
     BadRules { reason: String },
+}
+
+impl PolicyError {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PolicyError::UnknownPlatform { .. }
+            | PolicyError::NotHolder { .. }
+            | PolicyError::BadRules { .. } => ErrorKind::BadInput,
+            PolicyError::LimitReached { .. } => ErrorKind::PasswordlessLimit,
+            PolicyError::NeedsNumberMatching => ErrorKind::NeedsNumberMatching,
+            PolicyError::NeedsDeviceUnlock => ErrorKind::NeedsUnlock,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::fmt;
 use data_encoding::{BASE32_NOPAD, Specification};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::error::Echo;
+
 /// Bytes that must not leak: zeroized on drop, redacted in `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<Vec<u8>>);
@@ -121,7 +123,7 @@ impl Zeroize for Secret {
 pub enum Base32Error {
     #[error("is empty")]
     Empty,
-    #[error("'{character}' is not base32 (character {position})")]
+    #[error("'{}' is not base32 (character {position})", Echo(&character.to_string()))]
     InvalidCharacter { character: char, position: usize },
     #[error("{length} base32 characters cannot encode whole bytes")]
     BadLength { length: usize },

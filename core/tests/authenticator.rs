@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use authcore::account::OtpCredential;
 use authcore::authenticator::Config;
-use authcore::authenticator::{AuthError, Authenticator};
+use authcore::authenticator::{AuthError, Authenticator, ErrorKind};
 use authcore::clock::FixedClock;
 use authcore::otp::{Algorithm, OtpParams};
 use authcore::secret::Secret;
@@ -55,7 +55,7 @@ fn a_multi_qr_transfer_is_imported_only_when_complete() {
     let err = auth.add_uri_lines(&partial).unwrap_err();
     assert!(matches!(err, AuthError::Transfer { .. }));
     assert!(err.to_string().contains("QR 2 is missing"), "{err}");
-    assert!(err.is_bad_input());
+    assert_eq!(err.kind(), ErrorKind::BadInput);
     assert!(auth.accounts().unwrap().is_empty(), "nothing added");
     let err = auth.add_uri(&qrs[1]).unwrap_err();
     assert!(err.to_string().contains("3 QR codes"), "{err}");

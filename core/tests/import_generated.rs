@@ -272,7 +272,7 @@ fn all_or_nothing_refuses_a_file_with_a_bad_entry() {
     let err = auth
         .commit_import(&preview, ImportMode::AllOrNothing)
         .unwrap_err();
-    assert!(err.is_bad_input());
+    assert_eq!(err.kind(), authcore::error::ErrorKind::BadInput);
     assert!(err.to_string().contains("entry 2"), "{err}");
     assert!(auth.accounts().unwrap().is_empty());
     let outcome = auth.commit_import(&preview, ImportMode::Partial).unwrap();

@@ -12,8 +12,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authcore::account::CredentialKind;
 use authcore::authenticator::{
-    AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys, PushError, UserPresence,
+    ApprovalNeeds, AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys,
+    ErrorKind, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
 use authcore::policy::Platform;
@@ -70,7 +72,7 @@ impl App {
         let init = pi.init_push_token(user, &format!("{user}-pin"))?;
         let info = self.enroll_uri(&init.uri, push_token, None)?;
         assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
-        assert_eq!(info.otp_type, "push");
+        assert_eq!(info.kind, CredentialKind::Push);
         Ok(info.id.to_string())
     }
 
@@ -199,7 +201,7 @@ fn number_matching_wrong_then_right(pi: &PrivacyIdea) -> Outcome {
         },
     );
     assert!(
-        matches!(refused, Err(AuthError::Push(PushError::Rejected { .. }))),
+        matches!(&refused, Err(e) if e.kind() == ErrorKind::AnswerRefused),
         "a wrong number is an error: {refused:?}"
     );
     assert_eq!(pi.challenge_status(&transaction)?, "pending");
@@ -306,7 +308,7 @@ fn the_code_is_the_fallback(pi: &PrivacyIdea) -> Outcome {
     let push = pi.init_push_token("heidi", "heidi-pin")?;
     let both = app.enroll_uri(&push.uri, None, Some(&id))?;
     assert_eq!(both.id.to_string(), id);
-    assert_eq!(both.otp_type, "totp");
+    assert_eq!(both.kind, CredentialKind::Totp);
     assert_eq!(both.push_serial.as_deref(), Some(push.serial.as_str()));
     assert_eq!(app.auth.accounts()?.len(), 1);
     let codes = app.auth.codes(None, None)?;
@@ -361,7 +363,13 @@ fn passwordless_needs_number_matching_and_unlock(pi: &PrivacyIdea) -> Outcome {
         UserPresence::NotVerified,
     ));
     assert!(
-        matches!(refused, Err(AuthError::PushGate { .. })),
+        matches!(
+            refused,
+            Err(AuthError::PushGate {
+                needs: ApprovalNeeds::DeviceUnlock,
+                ..
+            })
+        ),
         "{refused:?}"
     );
     assert_eq!(

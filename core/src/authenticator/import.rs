@@ -11,7 +11,8 @@
 use crate::account::NewAccount;
 use crate::import::{self, Dropped, EntryOutcome, Format, ImportError};
 
-use super::{AccountInfo, Added, AuthError, Authenticator, same_account};
+use super::accounts::same_account;
+use super::{AccountInfo, Added, AuthError, Authenticator};
 
 /// What importing one entry would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +113,14 @@ pub enum ImportFailure {
 }
 
 impl ImportFailure {
-    /// The caller's (or the file's) fault, as opposed to the vault's or the machine's.
-    pub fn is_bad_input(&self) -> bool {
+    /// The one classification every error has (see [`crate::error::ErrorKind`]): a wrong
+    /// password is its own kind, anything else wrong with the file is bad input.
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
         match self {
-            ImportFailure::File(_) | ImportFailure::NotAll { .. } => true,
-            ImportFailure::Vault(e) => e.is_bad_input(),
+            ImportFailure::File(ImportError::WrongPassword { .. }) => ErrorKind::WrongPassword,
+            ImportFailure::File(_) | ImportFailure::NotAll { .. } => ErrorKind::BadInput,
+            ImportFailure::Vault(e) => e.kind(),
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{AuthError, Authenticator, Config, Decision, DeviceKeys, UserPresence};
-use crate::account::{AccountId, Names};
+use super::{AuthError, Authenticator, Config, Decision, DeviceKeys, ErrorKind, UserPresence};
+use crate::account::{AccountId, CredentialKind, Names};
 use crate::clock::FixedClock;
 use crate::policy::Platform;
 use crate::push::PushError;
@@ -109,8 +109,11 @@ fn forged_and_foreign_notifications_are_refused_and_not_kept() {
     let f = fixture();
     let forged = ChallengeBuilder::new().signed_by(stranger_key()).json();
     let e = f.auth.handle_notification(&forged).unwrap_err();
-    assert!(e.is_bad_input());
-    assert!(matches!(push_error(e), PushError::BadSignature { .. }));
+    assert_eq!(e.kind(), ErrorKind::Forged);
+    assert_eq!(
+        e.to_string(),
+        "push request for PIPU0000TEST: the server signature does not verify; it was not sent by the enrolled server"
+    );
 
     let tampered = ChallengeBuilder::new()
         .signed_by(server_key())
@@ -165,9 +168,10 @@ fn passwordless_approval_needs_number_matching_and_the_device_unlock() {
             )
             .await
             .unwrap_err();
-        assert!(
-            matches!(&e, AuthError::PushGate { reason } if reason.contains("number matching")),
-            "{e}"
+        assert_eq!(e.kind(), ErrorKind::NeedsNumberMatching);
+        assert_eq!(
+            e.to_string(),
+            "approval refused: privacyIDEA (PIPU0000TEST) has passwordless sign-in on, which needs number matching, and this request has none: deny it, or have the server require number matching"
         );
 
         // With number matching but no unlock: refused, and still pending.
@@ -189,9 +193,10 @@ fn passwordless_approval_needs_number_matching_and_the_device_unlock() {
             )
             .await
             .unwrap_err();
-        assert!(
-            matches!(&e, AuthError::PushGate { reason } if reason.contains("unlocked")),
-            "{e}"
+        assert_eq!(e.kind(), ErrorKind::NeedsUnlock);
+        assert_eq!(
+            e.to_string(),
+            "approval refused: privacyIDEA (PIPU0000TEST): a passwordless sign-in needs the device unlocked (biometric or PIN) first"
         );
         assert_eq!(f.auth.pending_push_requests().unwrap().len(), 2);
 
@@ -279,7 +284,7 @@ fn an_account_holds_a_push_token_and_a_code_together() {
     assert_eq!(bob.push_serial, None);
     let accounts = f.auth.accounts().unwrap();
     let push = accounts.iter().find(|a| a.id == f.push_id).unwrap();
-    assert_eq!(push.otp_type, "push");
+    assert_eq!(push.kind, CredentialKind::Push);
     assert_eq!(push.push_serial.as_deref(), Some(SERIAL));
     assert_eq!((push.algorithm, push.digits), (None, None));
     // Codes skip the push-only account and still list the TOTP one.

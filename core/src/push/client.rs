@@ -23,8 +23,9 @@ use super::challenge::{NO_PUSH_TOKEN, PushRequest, parse_poll_value};
 use super::clock_skew::{ClockOffset, iso8601_utc};
 use super::credential::PushCredential;
 use super::enroll_uri::{AppForceUnlock, PushEnrollment, check_endpoint_url};
+use super::exchange::RawResponse;
 use super::keys::{DeviceKey, parse_server_public_key, pubkey_param, sign_b32};
-use super::transport::{HttpRequest, HttpTransport, Method, TransportError, form_body};
+use super::transport::{HttpTransport, Method};
 use super::{DEFAULT_CHALLENGE_VALIDITY, PushError, response};
 use serde_json::Value;
 
@@ -74,9 +75,9 @@ const CLOCK_RETRY_THRESHOLD: Duration = Duration::from_secs(30);
 /// app, used from any task. It remembers each server's clock offset (by origin), so polls of
 /// several servers are each timestamped on their own server's clock.
 pub struct PushClient {
-    transport: Arc<dyn HttpTransport>,
-    config: PushClientConfig,
-    offsets: Mutex<HashMap<String, ClockOffset>>,
+    pub(super) transport: Arc<dyn HttpTransport>,
+    pub(super) config: PushClientConfig,
+    pub(super) offsets: Mutex<HashMap<String, ClockOffset>>,
 }
 
 impl std::fmt::Debug for PushClient {
@@ -86,12 +87,6 @@ impl std::fmt::Debug for PushClient {
             .field("clock_offsets", &self.clock_offsets())
             .finish_non_exhaustive()
     }
-}
-
-struct RawResponse {
-    status: u16,
-    body: Vec<u8>,
-    offset: Option<ClockOffset>,
 }
 
 /// The server a URL belongs to, as clock offsets are keyed: `scheme://host:port`.
@@ -111,7 +106,7 @@ impl PushClient {
         }
     }
 
-    fn offsets(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClockOffset>> {
+    pub(super) fn offsets(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClockOffset>> {
         self.offsets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -345,126 +340,6 @@ impl PushClient {
         let raw = self.execute(request, now, started).await?;
         let envelope = response::parse(raw.status, &raw.body)?;
         response::require_true(&envelope)
-    }
-
-    fn post(&self, url: url::Url, sslverify: bool, form: &[(&str, String)]) -> HttpRequest {
-        let mut request = self.request(Method::Post, url, sslverify, form_body(form));
-        request.headers.push((
-            "Content-Type".to_owned(),
-            "application/x-www-form-urlencoded".to_owned(),
-        ));
-        request
-    }
-
-    fn request(
-        &self,
-        method: Method,
-        url: url::Url,
-        sslverify: bool,
-        body: Vec<u8>,
-    ) -> HttpRequest {
-        HttpRequest {
-            method,
-            url: url.into(),
-            headers: vec![
-                ("Accept".to_owned(), "application/json".to_owned()),
-                (
-                    "User-Agent".to_owned(),
-                    concat!("authcore/", env!("CARGO_PKG_VERSION")).to_owned(),
-                ),
-            ],
-            body,
-            verify_tls: sslverify,
-            timeout: self.config.timeout,
-            connect_timeout: self.config.connect_timeout,
-            max_response_bytes: self.config.max_response_bytes,
-        }
-    }
-
-    /// Sends `request` and records the clock offset its response's `Date` shows for that
-    /// server. `now` is the local time at `started`. Whatever the transport does, a redirect is
-    /// not followed and a body over the cap is refused here.
-    async fn execute(
-        &self,
-        request: HttpRequest,
-        now: SystemTime,
-        started: Instant,
-    ) -> Result<RawResponse, PushError> {
-        let origin = server_origin(&request.url);
-        let scrub = Scrubber::for_request(&request);
-        let sent_at = now + started.elapsed();
-        let sent = Instant::now();
-        let response = self
-            .transport
-            .send(request)
-            .await
-            .map_err(|e| scrub.network_error(e))?;
-        let round_trip = sent.elapsed();
-        let offset = response
-            .header("date")
-            .and_then(|date| ClockOffset::from_date_header(date, sent_at, round_trip));
-        if let Some(offset) = offset {
-            self.offsets().insert(origin, offset);
-        }
-        if (300..400).contains(&response.status) {
-            return Err(PushError::response(format!(
-                "the server redirected (HTTP {}); redirects are not followed",
-                response.status
-            )));
-        }
-        if response.body.len() > self.config.max_response_bytes {
-            return Err(PushError::response("the response is too large"));
-        }
-        Ok(RawResponse {
-            status: response.status,
-            body: response.body,
-            offset,
-        })
-    }
-}
-
-/// Removes what a request carries that must not reach an error message (its query string with
-/// the poll signature, its form values) from a transport's failure text.
-struct Scrubber {
-    url: String,
-    redacted: String,
-    secrets: Vec<String>,
-}
-
-impl Scrubber {
-    fn for_request(request: &HttpRequest) -> Self {
-        let mut secrets: Vec<String> = Vec::new();
-        if let Some((_, query)) = request.url.split_once('?') {
-            secrets.push(query.to_owned());
-            secrets
-                .extend(url::form_urlencoded::parse(query.as_bytes()).map(|(_, v)| v.into_owned()));
-        }
-        secrets.extend(url::form_urlencoded::parse(&request.body).map(|(_, v)| v.into_owned()));
-        // Short values (`v=1`, a serial) are not secret and would garble the text.
-        secrets.retain(|s| s.len() >= 16);
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Scrubber {
-            url: request.url.clone(),
-            redacted: request.redacted_url().to_owned(),
-            secrets,
-        }
-    }
-
-    fn scrub(&self, text: &str) -> String {
-        let mut text = text.replace(&self.url, &self.redacted);
-        for secret in &self.secrets {
-            text = text.replace(secret.as_str(), "…");
-        }
-        response::short_message(&text)
-    }
-
-    fn network_error(&self, error: TransportError) -> PushError {
-        match error {
-            TransportError::TooLarge => PushError::response("the response is too large"),
-            other => PushError::Network {
-                reason: self.scrub(&other.to_string()),
-            },
-        }
     }
 }
 

@@ -5,14 +5,19 @@
 
 use std::time::Duration;
 
+use crate::error::{Echo, ErrorKind};
+
 /// Why a push operation failed. Nothing was changed when one of these is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
     /// The enrollment QR code is malformed; `param` is the URI parameter (or `scheme`, `label`).
-    #[error("enrollment QR code: {param}: {reason}")]
+    #[error("enrollment QR code: {}: {}", Echo(param), Echo(reason))]
     EnrollUri { param: String, reason: String },
     /// The QR's `v` is not a protocol version we speak.
-    #[error("enrollment QR code: v={version}: only version 1 of the PUSH protocol is supported")]
+    #[error(
+        "enrollment QR code: v={}: only version 1 of the PUSH protocol is supported",
+        Echo(version)
+    )]
     UnsupportedVersion { version: String },
     /// The QR's `ttl` ran out before the enrollment finished.
     #[error(
@@ -20,7 +25,7 @@ pub enum PushError {
     )]
     EnrollmentExpired { ttl_minutes: u64 },
     /// A plain-http URL without the server's own `sslverify=0`, or a scheme that is not http(s).
-    #[error("{param}: {reason}")]
+    #[error("{}: {}", Echo(param), Echo(reason))]
     InsecureUrl { param: String, reason: String },
 
     /// The device key (software or platform key store) failed.
@@ -31,34 +36,46 @@ pub enum PushError {
     ServerKey { reason: String },
 
     /// A challenge (notification or poll entry) is malformed; `field` names the JSON field.
-    #[error("push request: {field}: {reason}")]
+    #[error("push request: {}: {}", Echo(field), Echo(reason))]
     Challenge { field: String, reason: String },
     /// The challenge's signature does not verify with the server key stored for its serial.
     #[error(
-        "push request for {serial}: the server signature does not verify; it was not sent by the enrolled server"
+        "push request for {}: the server signature does not verify; it was not sent by the enrolled server",
+        Echo(serial)
     )]
     BadSignature { serial: String },
     /// No push credential with this serial is enrolled here.
-    #[error("push request for unknown serial {serial}: no push token with this serial is enrolled")]
+    #[error(
+        "push request for unknown serial {}: no push token with this serial is enrolled",
+        Echo(serial)
+    )]
     UnknownSerial { serial: String },
     /// The request names an enrolled serial but was not meant for that credential or device.
-    #[error("push request for {serial} does not belong to this account: {reason}")]
+    #[error(
+        "push request for {} does not belong to this account: {}",
+        Echo(serial),
+        Echo(reason)
+    )]
     WrongAccount { serial: String, reason: String },
     /// The request's answer window is over.
-    #[error("push request {nonce} expired (it could be answered for {} s)", validity.as_secs())]
+    #[error(
+        "push request {} expired (it could be answered for {} s)",
+        Echo(nonce),
+        validity.as_secs()
+    )]
     Expired { nonce: String, validity: Duration },
     /// The request was already answered here; a second answer or a re-delivery is refused.
-    #[error("push request {nonce} was already answered")]
+    #[error("push request {} was already answered", Echo(nonce))]
     Replayed { nonce: String },
     /// No pending request with this nonce.
-    #[error("no pending push request {nonce}")]
+    #[error("no pending push request {}", Echo(nonce))]
     NoSuchRequest { nonce: String },
 
     /// An argument from the app (not from the server or the QR) is unusable.
-    #[error("{param}: {reason}")]
+    #[error("{}: {}", Echo(param), Echo(reason))]
     InvalidArgument { param: String, reason: String },
     /// The answer is not possible for this request.
-    #[error("answer: {reason}")]
+    #[error("answer: {}", Echo(reason))]
     InvalidAnswer { reason: String },
 
     /// The server refused the request (HTTP 200 with `result.value == false`, e.g. a wrong
@@ -96,6 +113,31 @@ fn server_message_suffix(message: &Option<String>) -> String {
 }
 
 impl PushError {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PushError::EnrollUri { .. }
+            | PushError::UnsupportedVersion { .. }
+            | PushError::InsecureUrl { .. }
+            | PushError::Challenge { .. }
+            | PushError::UnknownSerial { .. }
+            | PushError::WrongAccount { .. }
+            | PushError::NoSuchRequest { .. }
+            | PushError::InvalidAnswer { .. } => ErrorKind::BadPush,
+            PushError::InvalidArgument { .. } => ErrorKind::BadInput,
+            PushError::EnrollmentExpired { .. } | PushError::Expired { .. } => ErrorKind::Expired,
+            PushError::BadSignature { .. } => ErrorKind::Forged,
+            PushError::Replayed { .. } => ErrorKind::Replayed,
+            PushError::DeviceKey { .. } => ErrorKind::KeyStore,
+            PushError::ServerKey { .. }
+            | PushError::Rejected { .. }
+            | PushError::Server { .. }
+            | PushError::Response { .. } => ErrorKind::ServerRefused,
+            PushError::Network { .. } => ErrorKind::Network,
+            PushError::Clock { .. } => ErrorKind::Clock,
+        }
+    }
+
     pub(crate) fn enroll(param: &str, reason: impl Into<String>) -> Self {
         PushError::EnrollUri {
             param: param.to_owned(),

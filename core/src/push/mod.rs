@@ -20,6 +20,7 @@ pub mod clock_skew;
 pub mod credential;
 pub mod enroll_uri;
 mod error;
+mod exchange;
 pub mod keys;
 mod response;
 pub mod store;

@@ -14,17 +14,18 @@ pub use migration::{MigrationBatch, parse_migration, to_migration};
 pub use otpauth::{parse_otpauth, to_otpauth};
 
 use crate::account::NewAccount;
+use crate::error::Echo;
 
 /// Why a URI was refused. The text always names the part at fault (scheme, type, label, or the
 /// parameter with its value) and why; it never contains a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UriError {
-    #[error("scheme: '{found}' is not otpauth:// or otpauth-migration://")]
+    #[error("scheme: '{}' is not otpauth:// or otpauth-migration://", Echo(found))]
     Scheme { found: String },
-    #[error("type: '{found}' is not totp, hotp or steam")]
+    #[error("type: '{}' is not totp, hotp or steam", Echo(found))]
     Type { found: String },
     /// `what` is the parameter, with its value when the value is not secret (`digits=11`).
-    #[error("{what}: {reason}")]
+    #[error("{}: {}", Echo(what), Echo(reason))]
     Invalid { what: String, reason: String },
 }
 

@@ -399,3 +399,34 @@ fn negative_batch_id_decodes() {
     let batch = parse_migration(&uri).unwrap();
     assert_eq!(batch.accounts.len(), 1);
 }
+
+#[test]
+fn input_quoted_in_an_error_stays_on_one_line() {
+    let cases = [
+        (
+            "otp\nauth://totp/x?secret=JBSWY3DP",
+            "scheme: 'otp\\nauth' is not otpauth:// or otpauth-migration://",
+        ),
+        (
+            "otpauth://to\ntp/x?secret=JBSWY3DP",
+            "type: 'to\\ntp' is not totp, hotp or steam",
+        ),
+        (
+            "otpauth://totp/x?secret=JBSW\rY3DP",
+            "secret: '\\r' is not base32 (character 5)",
+        ),
+        (
+            "otpauth://totp/x?secret=JBSWY3DP&digits=6\n7",
+            "digits=6\\n7: not a number",
+        ),
+        (
+            "otpauth://totp/x?secret=JBSWY3DP&algorithm=\u{1b}[2J",
+            "algorithm=\\u{1b}[2J: must be SHA1, SHA256 or SHA512",
+        ),
+    ];
+    for (uri, expected) in cases {
+        let message = err(uri);
+        assert_eq!(message, expected, "{uri:?}");
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
+}

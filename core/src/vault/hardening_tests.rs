@@ -6,7 +6,8 @@ use std::path::Path;
 
 use super::tests::{NOW, cheap, fixture, new_account, totp};
 use super::*;
-use crate::otp::Algorithm;
+use crate::account::{Account, AccountId};
+use crate::otp::{Algorithm, OtpParams};
 
 /// A key store whose wrapping is not authenticated (as a raw RSA or XOR wrap on some platforms
 /// would be): a wrong key unwraps to 32 bytes of nonsense instead of failing.

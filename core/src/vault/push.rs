@@ -1,28 +1,22 @@
-//! Push tokens and the push requests waiting for an answer, as the vault stores them.
-//!
-//! - `push_credentials`: one row per account that has a push token: everything in
-//!   [`PushCredential`] except the names (the account's), and the device key. A software device
-//!   key's PKCS#8 is sealed like an OTP secret, bound to the account id and serial; a platform
-//!   key (Android Keystore, iOS Keychain) is not here at all: the platform holds it under the
-//!   account id as its alias.
-//! - `push_requests`: verified requests, keyed by nonce, so a request that arrives both by
-//!   notification and by poll is kept once, and one that was answered is refused when it comes
-//!   again. Times are Unix milliseconds. Rows are dropped an hour after they stopped being
-//!   answerable.
+//! Push tokens as the vault stores them: `push_credentials`, one row per account that has a
+//! push token: everything in [`PushCredential`] except the names (the account's), and the device
+//! key. A software device key's PKCS#8 is sealed like an OTP secret, bound to the account id and
+//! serial; a platform key (Android Keystore, iOS Keychain) is not here at all: the platform holds
+//! it under the account id as its alias. The requests are in `push_requests.rs`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use super::accounts::touch;
+use super::codec::{insert_account, read_account};
 use super::crypto::SealingKey;
-use super::{Vault, VaultError, damaged, insert_account, read_account, touch};
+use super::error::damaged;
+use super::{Vault, VaultError};
 use crate::account::{Account, AccountId, Names};
-use crate::push::{AppForceUnlock, Capabilities, PushCredential, PushRequest};
+use crate::push::{AppForceUnlock, PushCredential};
 use crate::secret::Secret;
-
-/// How long a nonce is remembered after it can no longer be answered.
-const ANSWERED_RETENTION: Duration = Duration::from_secs(60 * 60);
 
 /// Where an account's device key is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,19 +25,6 @@ pub enum StoredDeviceKey {
     Software(Secret),
     /// The platform key store holds it, under the account id as alias.
     Platform,
-}
-
-/// What [`Vault::store_push_request`] did with a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushInserted {
-    /// Kept: it is new.
-    New,
-    /// Already kept and still pending (it came by notification and by poll).
-    Duplicate,
-    /// Its nonce was answered here: a re-delivery or a replay. Not offered again.
-    Answered,
-    /// Its answer window is over (now, or when it was first seen). Not offered.
-    Expired,
 }
 
 fn device_key_aad(id: &str, serial: &str) -> Vec<u8> {
@@ -56,7 +37,7 @@ pub(super) fn millis(t: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
-fn from_millis(ms: i64) -> SystemTime {
+pub(super) fn from_millis(ms: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
@@ -158,31 +139,6 @@ pub(super) fn with_names(account: &mut Account) {
         push.label = label;
     }
 }
-
-fn request_from_row(r: &Row<'_>) -> rusqlite::Result<(PushRequest, Option<i64>)> {
-    let presence: Option<String> = r.get(6)?;
-    Ok((
-        PushRequest {
-            nonce: r.get(0)?,
-            serial: r.get(1)?,
-            title: r.get(2)?,
-            question: r.get(3)?,
-            url: r.get(4)?,
-            sslverify: r.get::<_, i64>(5)? != 0,
-            require_presence: presence.map(|p| p.split(',').map(str::to_owned).collect()),
-            capabilities: Capabilities {
-                decline_reason: r.get::<_, i64>(7)? != 0,
-                verified: r.get::<_, i64>(7)? != 0,
-            },
-            received_at: from_millis(r.get(8)?),
-            expires_at: from_millis(r.get(9)?),
-        },
-        r.get(10)?,
-    ))
-}
-
-const REQUEST_COLUMNS: &str = "nonce, serial, title, question, url, sslverify, require_presence, \
-     decline_reason, received_at_ms, expires_at_ms, answered_at_ms";
 
 impl Vault {
     /// Adds a push-only account (enrolled from a `pipush` QR code) at the end of the list. The
@@ -360,100 +316,6 @@ impl Vault {
         Ok(())
     }
 
-    /// Keeps a verified request, unless its nonce is known: a request already kept is a
-    /// duplicate (it arrived both by notification and by poll); one answered or expired is not
-    /// offered again (a replay). One expired at `now` is not kept.
-    pub fn store_push_request(
-        &mut self,
-        request: &PushRequest,
-        now: SystemTime,
-    ) -> Result<PushInserted, VaultError> {
-        let tx = self.conn.transaction()?;
-        prune(&tx, now)?;
-        let known: Option<(Option<i64>, i64)> = tx
-            .query_row(
-                "SELECT answered_at_ms, expires_at_ms FROM push_requests WHERE nonce = ?1",
-                [&request.nonce],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let inserted = match known {
-            Some((Some(_), _)) => PushInserted::Answered,
-            Some((None, expires)) if expires <= millis(now) => PushInserted::Expired,
-            Some((None, _)) => PushInserted::Duplicate,
-            None if request.is_expired(now) => PushInserted::Expired,
-            None => {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO push_requests({REQUEST_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)"
-                    ),
-                    params![
-                        request.nonce,
-                        request.serial,
-                        request.title,
-                        request.question,
-                        request.url,
-                        i64::from(request.sslverify),
-                        request.require_presence.as_ref().map(|o| o.join(",")),
-                        i64::from(
-                            request.capabilities.verified && request.capabilities.decline_reason
-                        ),
-                        millis(request.received_at),
-                        millis(request.expires_at),
-                    ],
-                )?;
-                PushInserted::New
-            }
-        };
-        tx.commit()?;
-        Ok(inserted)
-    }
-
-    /// The requests still answerable at `now`, oldest first.
-    pub fn pending_push_requests(
-        &mut self,
-        now: SystemTime,
-    ) -> Result<Vec<PushRequest>, VaultError> {
-        let tx = self.conn.transaction()?;
-        prune(&tx, now)?;
-        let list = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {REQUEST_COLUMNS} FROM push_requests
-                 WHERE answered_at_ms IS NULL AND expires_at_ms > ?1
-                 ORDER BY received_at_ms, nonce"
-            ))?;
-            stmt.query_map([millis(now)], request_from_row)?
-                .map(|r| r.map(|(request, _)| request))
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        tx.commit()?;
-        Ok(list)
-    }
-
-    /// A kept request and whether it was answered.
-    pub fn push_request(&self, nonce: &str) -> Result<Option<(PushRequest, bool)>, VaultError> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {REQUEST_COLUMNS} FROM push_requests WHERE nonce = ?1"
-            ))?
-            .query_row([nonce], request_from_row)
-            .optional()?
-            .map(|(request, answered)| (request, answered.is_some())))
-    }
-
-    /// Records that `nonce` was answered (whatever the answer), so it is never offered again.
-    pub fn mark_push_answered(&mut self, nonce: &str, now: SystemTime) -> Result<(), VaultError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE push_requests SET answered_at_ms = ?2 WHERE nonce = ?1",
-            params![nonce, millis(now)],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// The account whose push token has `serial`.
     pub fn account_for_serial(&self, serial: &str) -> Result<Option<AccountId>, VaultError> {
         let id: Option<String> = self
@@ -467,16 +329,4 @@ impl Vault {
         id.map(|id| AccountId::parse(&id).map_err(|_| damaged("an account id is malformed")))
             .transpose()
     }
-}
-
-fn prune(tx: &Transaction<'_>, now: SystemTime) -> Result<(), VaultError> {
-    let now = millis(now);
-    let retention = i64::try_from(ANSWERED_RETENTION.as_millis()).unwrap_or(i64::MAX);
-    // Nonces are remembered for a while after they stop being answerable, so a captured
-    // request replayed later is recognised (a challenge carries no time of its own).
-    tx.execute(
-        "DELETE FROM push_requests WHERE MAX(expires_at_ms, COALESCE(answered_at_ms, 0)) + ?2 <= ?1",
-        params![now, retention],
-    )?;
-    Ok(())
 }

@@ -1,7 +1,10 @@
 use std::path::PathBuf;
 
+use rusqlite::params;
+
 use super::*;
-use crate::otp::Algorithm;
+use crate::account::{AccountError, AccountId, NewAccount, OtpCredential};
+use crate::otp::{Algorithm, OtpKind, OtpParams};
 
 pub(super) const NOW: i64 = 1_700_000_000;
 

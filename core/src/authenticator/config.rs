@@ -1,0 +1,143 @@
+//! What is fixed when a vault is opened (`Config`: clock, platform, device keys, transport),
+//! and opening or creating one.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::{
+    AuthError, Authenticator, HttpTransport, PlatformDeviceKeys, PushError, Result, State,
+};
+use crate::clock::Clock;
+use crate::policy::Platform;
+use crate::vault::{KdfParams, KeyStore, Unlock, Vault};
+
+/// Where new push tokens keep their RSA device key. There is no default: a software key on a
+/// phone must be a choice, not what happens when the platform store was forgotten.
+#[derive(Clone)]
+pub enum DeviceKeys {
+    /// The platform key store (Android Keystore, iOS Keychain): the private key never leaves it.
+    Platform(Arc<dyn PlatformDeviceKeys>),
+    /// Software keys of `bits` (2048, 3072 or 4096), sealed in the vault like OTP secrets.
+    Software { bits: usize },
+}
+
+impl DeviceKeys {
+    /// Software RSA-4096 keys, as privacyIDEA's own app makes them.
+    pub fn software() -> Self {
+        DeviceKeys::Software {
+            bits: crate::push::SoftwareDeviceKey::DEFAULT_BITS,
+        }
+    }
+}
+
+impl std::fmt::Debug for DeviceKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceKeys::Platform(_) => f.write_str("DeviceKeys::Platform"),
+            DeviceKeys::Software { bits } => write!(f, "DeviceKeys::Software({bits})"),
+        }
+    }
+}
+
+/// What is set once, when a vault is opened, and never changes while it is open.
+#[derive(Clone)]
+pub struct Config {
+    /// The time source of codes and push timestamps.
+    pub clock: Arc<dyn Clock>,
+    /// Whose passwordless rule gates approvals.
+    pub platform: Platform,
+    pub device_keys: DeviceKeys,
+    /// Carries every push request: the platform's HTTP stack on a phone.
+    pub transport: Arc<dyn HttpTransport>,
+}
+
+impl Config {
+    /// The desktop's set-up: the desktop rule, software device keys, the given transport.
+    pub fn desktop(clock: Arc<dyn Clock>, transport: Arc<dyn HttpTransport>) -> Self {
+        Config {
+            clock,
+            platform: Platform::Desktop,
+            device_keys: DeviceKeys::software(),
+            transport,
+        }
+    }
+
+    /// A desktop set-up without network (push calls fail saying so): for code-only use.
+    pub fn offline(clock: Arc<dyn Clock>) -> Self {
+        Self::desktop(clock, Arc::new(crate::push::NoNetwork))
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("platform", &self.platform)
+            .field("device_keys", &self.device_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What push calls share apart from the vault, fixed at open.
+pub(in crate::authenticator) struct PushRuntime {
+    pub(in crate::authenticator) client: Arc<crate::push::PushClient>,
+    pub(in crate::authenticator) device_keys: DeviceKeys,
+    pub(in crate::authenticator) platform: Platform,
+}
+
+impl Authenticator {
+    /// Opens an existing vault.
+    pub fn open(path: &Path, unlock: Unlock<'_>, config: Config) -> Result<Self> {
+        let vault = Vault::open(path, unlock)?;
+        Self::with_vault(vault, config)
+    }
+
+    /// Creates a new vault whose master key `key_store` wraps, with an optional password slot.
+    pub fn create(
+        path: &Path,
+        key_store: &dyn KeyStore,
+        password: Option<(&str, KdfParams)>,
+        config: Config,
+    ) -> Result<Self> {
+        let vault = Vault::create(path, key_store, password, config.clock.now_unix_seconds())?;
+        Self::with_vault(vault, config)
+    }
+
+    /// Opens the vault at `path` with `key_store`, creating it first if there is none: the
+    /// no-set-up path of the CLI and of an app's first launch.
+    pub fn open_or_create(path: &Path, key_store: &dyn KeyStore, config: Config) -> Result<Self> {
+        if Vault::exists(path) {
+            Self::open(path, Unlock::KeyStore(key_store), config)
+        } else {
+            Self::create(path, key_store, None, config)
+        }
+    }
+
+    pub(in crate::authenticator) fn with_vault(vault: Vault, config: Config) -> Result<Self> {
+        if let DeviceKeys::Software { bits } = config.device_keys
+            && !crate::push::SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits)
+        {
+            return Err(AuthError::Push(PushError::InvalidArgument {
+                param: "software_key_bits".into(),
+                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
+            }));
+        }
+        let client = crate::push::PushClient::new(
+            config.transport,
+            crate::push::PushClientConfig::default(),
+        );
+        Ok(Authenticator {
+            state: Mutex::new(State::load(vault)?),
+            clock: config.clock,
+            push: PushRuntime {
+                client: Arc::new(client),
+                device_keys: config.device_keys,
+                platform: config.platform,
+            },
+        })
+    }
+
+    /// The platform whose passwordless rule gates approvals, as given at open.
+    pub fn platform(&self) -> Platform {
+        self.push.platform
+    }
+}

@@ -1,0 +1,113 @@
+//! The facade's records: what an app shows for an account, a code, a HOTP step and an added
+//! account. None holds a secret.
+
+use crate::account::{Account, AccountId, CredentialKind};
+use crate::otp::Algorithm;
+
+/// What an app shows in an account list: everything but the secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccountInfo {
+    pub id: AccountId,
+    pub issuer: String,
+    pub label: String,
+    /// The code's kind; `Push` for an account with a push token and no code.
+    #[serde(rename = "type")]
+    pub kind: CredentialKind,
+    pub algorithm: Option<Algorithm>,
+    pub digits: Option<u8>,
+    pub period: Option<u32>,
+    pub counter: Option<u64>,
+    /// The push token's serial when the account has one (the code, if any, is its fallback).
+    pub push_serial: Option<String>,
+    pub group: Option<String>,
+    pub note: Option<String>,
+    pub sort_order: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Passwordless (phone sign-in) is on for this account.
+    pub passwordless: bool,
+}
+
+impl From<&Account> for AccountInfo {
+    fn from(a: &Account) -> Self {
+        let params = a.otp.as_ref().map(|o| o.params);
+        let kind = params.map(|p| p.kind);
+        AccountInfo {
+            id: a.id.clone(),
+            issuer: a.issuer.clone(),
+            label: a.label.clone(),
+            kind: kind.map_or(CredentialKind::Push, CredentialKind::from),
+            algorithm: params.map(|p| p.algorithm),
+            digits: params.map(|p| p.digits),
+            period: kind.and_then(|k| k.period()),
+            counter: kind.and_then(|k| k.counter()),
+            push_serial: a.push.as_ref().map(|p| p.serial.clone()),
+            group: a.group.clone(),
+            note: a.note.clone(),
+            sort_order: a.sort_order,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            passwordless: false,
+        }
+    }
+}
+
+/// A time-based account's current code, as a list row shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInfo {
+    pub id: AccountId,
+    pub issuer: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: CredentialKind,
+    pub code: String,
+    /// Seconds until `code` expires.
+    pub valid_for: u32,
+    pub next_code: String,
+    pub period: u32,
+    /// The clock correction this code was made with.
+    pub clock_offset: CodeClock,
+}
+
+/// The correction of the device clock a code was made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "source", content = "seconds", rename_all = "snake_case")]
+pub enum CodeClock {
+    /// The user's own offset (`set_clock_offset`; 0 unless set), or none for an explicit time.
+    User(i64),
+    /// The clock offset of the account's push server, which also checks its codes.
+    Server(i64),
+}
+
+impl CodeClock {
+    pub fn seconds(self) -> i64 {
+        match self {
+            CodeClock::User(s) | CodeClock::Server(s) => s,
+        }
+    }
+}
+
+/// A HOTP code produced by advancing the counter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HotpCode {
+    pub id: AccountId,
+    pub code: String,
+    /// The counter value this code was made with; the stored counter is now one more.
+    pub counter: u64,
+}
+
+/// The outcome of adding one account from a URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    New(AccountInfo),
+    /// The vault already held an account with the same names, parameters and secret.
+    AlreadyPresent(AccountInfo),
+}
+
+impl Added {
+    pub fn info(&self) -> &AccountInfo {
+        match self {
+            Added::New(i) | Added::AlreadyPresent(i) => i,
+        }
+    }
+}

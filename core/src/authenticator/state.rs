@@ -1,0 +1,142 @@
+//! The facade's cache of the vault: every account with its keyed generator, the passwordless
+//! holders, the clock offsets and loaded device keys, reloaded when another connection commits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{AccountInfo, AuthError, CodeClock, Result};
+use crate::account::{Account, AccountId};
+use crate::clock::{self};
+use crate::otp::Generator;
+use crate::policy::{self, PolicySet};
+use crate::vault::Vault;
+
+pub(in crate::authenticator) struct Loaded {
+    pub(in crate::authenticator) account: Account,
+    /// `None` for a push-only account.
+    pub(in crate::authenticator) generator: Option<Generator>,
+    /// The origin of the push server of an account with both a code and a push token: that
+    /// server checks the code too, so its clock offset corrects the code.
+    pub(in crate::authenticator) code_server: Option<String>,
+}
+
+pub(in crate::authenticator) struct State {
+    pub(in crate::authenticator) vault: Vault,
+    /// Every account in display order with its keyed generator, reloaded after each change.
+    pub(in crate::authenticator) accounts: Vec<Loaded>,
+    /// Ids of the accounts with passwordless on.
+    pub(in crate::authenticator) passwordless: Vec<AccountId>,
+    /// The user's own correction of the device clock (seconds), for codes.
+    pub(in crate::authenticator) offset: i64,
+    /// Each push server's clock minus the device's (milliseconds), by origin.
+    pub(in crate::authenticator) server_offsets: HashMap<String, i64>,
+    /// Device keys of push accounts, loaded (unsealed and parsed) once.
+    pub(in crate::authenticator) push_keys: HashMap<AccountId, Arc<dyn crate::push::DeviceKey>>,
+    /// SQLite's `data_version` when this state was loaded: it changes when another connection
+    /// commits.
+    pub(in crate::authenticator) data_version: i64,
+}
+
+impl State {
+    pub(in crate::authenticator) fn load(vault: Vault) -> Result<Self> {
+        let mut state = State {
+            vault,
+            accounts: Vec::new(),
+            passwordless: Vec::new(),
+            offset: 0,
+            server_offsets: HashMap::new(),
+            push_keys: HashMap::new(),
+            data_version: 0,
+        };
+        state.reload_all()?;
+        Ok(state)
+    }
+
+    /// Everything this state caches, from the vault.
+    pub(in crate::authenticator) fn reload_all(&mut self) -> Result<()> {
+        self.data_version = self.vault.data_version()?;
+        self.offset = match self.vault.setting(clock::OFFSET_SETTING)? {
+            Some(text) => clock::parse_offset(&text)?,
+            None => 0,
+        };
+        self.server_offsets = super::push::load_server_offsets(&self.vault)?;
+        // A key of an account another process deleted or re-enrolled must not linger.
+        self.push_keys.clear();
+        self.reload()
+    }
+
+    pub(in crate::authenticator) fn refresh_if_changed(&mut self) -> Result<()> {
+        if self.vault.data_version()? != self.data_version {
+            self.reload_all()?;
+        }
+        Ok(())
+    }
+
+    pub(in crate::authenticator) fn reload(&mut self) -> Result<()> {
+        let accounts = self.vault.accounts()?;
+        let mut loaded = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let generator = account.otp.as_ref().map(|o| o.generator()).transpose()?;
+            let code_server = match (&account.otp, &account.push) {
+                (Some(_), Some(push)) => Some(crate::push::server_origin(&push.url)),
+                _ => None,
+            };
+            loaded.push(Loaded {
+                account,
+                generator,
+                code_server,
+            });
+        }
+        self.accounts = loaded;
+        self.passwordless = self.vault.passwordless_ids()?;
+        Ok(())
+    }
+
+    /// The correction for `l`'s codes: its push server's offset where that server checks them,
+    /// else the user's.
+    pub(in crate::authenticator) fn code_offset(&self, l: &Loaded) -> CodeClock {
+        l.code_server
+            .as_ref()
+            .and_then(|origin| self.server_offsets.get(origin))
+            .and_then(|ms| clock::check_offset((*ms as f64 / 1000.0).round() as i64).ok())
+            .map_or(CodeClock::User(self.offset), CodeClock::Server)
+    }
+
+    pub(in crate::authenticator) fn info(&self, account: &Account) -> AccountInfo {
+        let mut info = AccountInfo::from(account);
+        info.passwordless = self.passwordless.contains(&account.id);
+        info
+    }
+
+    pub(in crate::authenticator) fn policy(&self) -> Result<PolicySet> {
+        Ok(match self.vault.setting(policy::POLICY_SETTING)? {
+            Some(json) => PolicySet::from_json(&json)?,
+            None => PolicySet::default(),
+        })
+    }
+
+    /// An exact id, or a unique id prefix (what users type from `list`).
+    pub(in crate::authenticator) fn resolve(&self, id_or_prefix: &str) -> Result<usize> {
+        let wanted = id_or_prefix.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Err(AuthError::NoMatch {
+                query: id_or_prefix.to_owned(),
+            });
+        }
+        let mut hits = self
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.account.id.as_str().starts_with(&wanted));
+        match (hits.next(), hits.count()) {
+            (Some((index, _)), 0) => Ok(index),
+            (None, _) => Err(AuthError::NoMatch {
+                query: id_or_prefix.to_owned(),
+            }),
+            (Some(_), more) => Err(AuthError::Ambiguous {
+                query: id_or_prefix.to_owned(),
+                count: more + 1,
+            }),
+        }
+    }
+}

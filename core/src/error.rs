@@ -1,0 +1,138 @@
+//! `ErrorKind`: the one classification of every core error, which the CLI's exit status and
+//! the FFI's error cases are both derived from.
+//!
+//! Each module's error enum says its own kind (`VaultError::kind`, `PushError::kind`,
+//! `PolicyError::kind`, `AuthError::kind`) with an exhaustive match, so a new variant cannot
+//! compile until someone decides what it is. The surfaces then map kinds, never variants.
+
+/// What kind of failure an error is: what the person or app receiving it can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Something the caller supplied is invalid (a URI, a name, an offset, an argument, a rule
+    /// set) or asks for something this account cannot do; nothing changed.
+    BadInput,
+    /// No account has that id.
+    NotFound,
+    /// The id prefix matches several accounts.
+    Ambiguous,
+    /// The password does not open the vault.
+    WrongPassword,
+    /// The key store (the vault's master key, or a push device key) failed or holds another
+    /// key.
+    KeyStore,
+    /// The vault file is missing, damaged, newer than this library, or the disk failed.
+    Vault,
+    /// A push enrollment QR code, notification or answer that cannot be used: malformed,
+    /// unsupported, an insecure URL, for a token not enrolled here, no such request.
+    BadPush,
+    /// A push request whose server signature does not verify: not sent by the enrolled
+    /// server (a security event).
+    Forged,
+    /// A push request already answered here, delivered or answered again.
+    Replayed,
+    /// A push request or an enrollment QR code whose time ran out.
+    Expired,
+    /// The server refused an answer (a wrong number-matching choice, a request no longer
+    /// open); the request stays open for another try.
+    AnswerRefused,
+    /// The push server refused a request, or answered with an error or with something the
+    /// protocol does not allow.
+    ServerRefused,
+    /// The push server could not be reached (connection, DNS, TLS, time-out).
+    Network,
+    /// The platform's passwordless limit is reached; the error names the holders.
+    PasswordlessLimit,
+    /// A passwordless approval needs a number-matching answer.
+    NeedsNumberMatching,
+    /// The approval needs the platform's confirmation of a device unlock.
+    NeedsUnlock,
+    /// The device's clock is outside what the push protocol can express.
+    Clock,
+    /// An earlier call failed mid-way inside the facade; reopen the vault.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order: for tests (and tables) that must cover them all.
+    pub const ALL: [ErrorKind; 18] = [
+        ErrorKind::BadInput,
+        ErrorKind::NotFound,
+        ErrorKind::Ambiguous,
+        ErrorKind::WrongPassword,
+        ErrorKind::KeyStore,
+        ErrorKind::Vault,
+        ErrorKind::BadPush,
+        ErrorKind::Forged,
+        ErrorKind::Replayed,
+        ErrorKind::Expired,
+        ErrorKind::AnswerRefused,
+        ErrorKind::ServerRefused,
+        ErrorKind::Network,
+        ErrorKind::PasswordlessLimit,
+        ErrorKind::NeedsNumberMatching,
+        ErrorKind::NeedsUnlock,
+        ErrorKind::Clock,
+        ErrorKind::Internal,
+    ];
+}
+
+/// Text from the caller as an error quotes it: control characters (a newline, a terminal escape)
+/// and Unicode line separators are written as escapes (`\n`, `\u{1b}`), so an error stays one
+/// line and a terminal shows what was typed instead of obeying it.
+pub(crate) struct Echo<'a>(pub &'a str);
+
+impl std::fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        for c in self.0.chars() {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Echo, ErrorKind};
+
+    #[test]
+    fn echoed_text_keeps_to_one_line() {
+        assert_eq!(
+            Echo("otpauth://totp/a\nb\r\t\u{1b}[31m\u{2028}é").to_string(),
+            "otpauth://totp/a\\nb\\r\\t\\u{1b}[31m\\u{2028}é"
+        );
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_in_order() {
+        for (position, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            // Exhaustive: a new kind does not compile until it is given its place here, and
+            // then this fails until ALL holds it there.
+            let expected = match kind {
+                ErrorKind::BadInput => 0,
+                ErrorKind::NotFound => 1,
+                ErrorKind::Ambiguous => 2,
+                ErrorKind::WrongPassword => 3,
+                ErrorKind::KeyStore => 4,
+                ErrorKind::Vault => 5,
+                ErrorKind::BadPush => 6,
+                ErrorKind::Forged => 7,
+                ErrorKind::Replayed => 8,
+                ErrorKind::Expired => 9,
+                ErrorKind::AnswerRefused => 10,
+                ErrorKind::ServerRefused => 11,
+                ErrorKind::Network => 12,
+                ErrorKind::PasswordlessLimit => 13,
+                ErrorKind::NeedsNumberMatching => 14,
+                ErrorKind::NeedsUnlock => 15,
+                ErrorKind::Clock => 16,
+                ErrorKind::Internal => 17,
+            };
+            assert_eq!(position, expected, "{kind:?}");
+        }
+    }
+}
