@@ -13,12 +13,23 @@
 # (PKCS12 under <target dir>/kotlin-test/) holding the JDK's default CA certificates plus the peer's
 # trusted CA, so the trusted front is accepted only because the runtime trusts its CA, and the
 # untrusted front, whose CA is nowhere, is refused.
+#
+# The import tests read other apps' real export files from the shared corpus: AUTHCORE_FIXTURES
+# (default <repo>/../shared/fixtures, as scripts/test.sh sets it), handed to the test JVM as the
+# system property authcore.fixtures. A missing corpus fails here, before anything is built.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
 started=$(date +%s)
 stage() { echo "test-kotlin: $* (+$(($(date +%s) - started)) s)"; }
+
+fixtures=${AUTHCORE_FIXTURES:-$root/../shared/fixtures}
+[ -d "$fixtures" ] || {
+    echo "test-kotlin: no fixture corpus at $fixtures (set AUTHCORE_FIXTURES to shared/fixtures)" >&2
+    exit 1
+}
+fixtures=$(cd "$fixtures" && pwd)
 
 if ! command -v mvn >/dev/null || ! command -v java >/dev/null || ! command -v keytool >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
@@ -90,6 +101,7 @@ common=(
 )
 status=0
 mvn -B -ntp -f android/jvm/pom.xml clean test -Dauthcore.generated.dir="$work/kotlin-jvm" "${common[@]}" \
+    -Dauthcore.fixtures="$fixtures" \
     {PI_PEER_FD}>&- || status=$?
 stage "android/jvm done (exit $status)"
 android_status=0

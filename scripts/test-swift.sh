@@ -14,6 +14,11 @@
 # On exit everything mounted in the chroot is unmounted (lazily if busy) and checked; runs that
 # share the chroot take turns (flock), so one run's clean-up never unmounts another's /repo.
 #
+# The import tests read other apps' real export files from the shared corpus: AUTHCORE_FIXTURES
+# (default <repo>/../shared/fixtures, as scripts/test.sh sets it), bind-mounted read-only at
+# /fixtures in the chroot (unmounted on exit with the rest) and passed to the tests as
+# AUTHCORE_FIXTURES. A missing corpus fails here, before anything is built.
+#
 # AUTHCORE_SWIFT_TEST_FILTER: passed to `swift test --filter` (e.g. PushTests).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +26,13 @@ cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
 started=$(date +%s)
 stage() { echo "test-swift: $* (+$(($(date +%s) - started)) s)"; }
+
+fixtures=${AUTHCORE_FIXTURES:-$root/../shared/fixtures}
+[ -d "$fixtures" ] || {
+    echo "test-swift: no fixture corpus at $fixtures (set AUTHCORE_FIXTURES to shared/fixtures)" >&2
+    exit 1
+}
+fixtures=$(cd "$fixtures" && pwd)
 
 case "$(uname -s)" in
     Darwin) lib_ext=dylib ;;
@@ -195,6 +207,7 @@ if [ -z "$chroot_dir" ]; then
     fi
     stage "peer CA trusted"
     cd ios
+    export AUTHCORE_FIXTURES="$fixtures"
     run_tests swift test --disable-swift-testing ${AUTHCORE_SWIFT_TEST_FILTER:+--filter "$AUTHCORE_SWIFT_TEST_FILTER"} \
         -Xlinker -L"$lib_dir" -Xlinker -rpath -Xlinker "$lib_dir"
     stage "swift test passed"
@@ -219,9 +232,17 @@ case "$target_dir" in
     "$root"/*) ;;
     *) mount_in_chroot "$target_dir" "$chroot_dir/target" --bind ;;
 esac
+# The corpus, read-only: a bind mount takes its source's flags, so remount it ro (and check).
+mount_in_chroot "$fixtures" "$chroot_dir/fixtures" --bind
+mount -o remount,bind,ro "$chroot_dir/fixtures"
+if touch "$chroot_dir/fixtures/.authcore-write-test" 2>/dev/null; then
+    rm -f "$chroot_dir/fixtures/.authcore-write-test"
+    echo "test-swift: $chroot_dir/fixtures is writable after remounting it read-only" >&2
+    exit 1
+fi
 chroot_lib=$(to_chroot "$lib_dir")
 chroot_peer=$(to_chroot "$AUTHCORE_PI_PEER")
 filter=${AUTHCORE_SWIFT_TEST_FILTER:+--filter $AUTHCORE_SWIFT_TEST_FILTER}
-run_tests chroot "$chroot_dir" env HOME=/root AUTHCORE_PI_PEER="$chroot_peer" bash -c \
+run_tests chroot "$chroot_dir" env HOME=/root AUTHCORE_PI_PEER="$chroot_peer" AUTHCORE_FIXTURES=/fixtures bash -c \
     "cd /repo/ios && swift test --disable-swift-testing $filter -Xlinker -L$chroot_lib -Xlinker -rpath -Xlinker $chroot_lib"
 stage "swift test passed"

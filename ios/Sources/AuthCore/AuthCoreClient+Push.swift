@@ -28,16 +28,16 @@ extension AuthCoreClient {
     /// other value that is not a string. The request is verified against the enrolled server's
     /// key before it is kept; a request delivered twice is kept once.
     public func handleNotification(userInfo: [AnyHashable: Any]) async throws -> PushRequest {
-        let payload = try Self.notificationJson(userInfo)
-        return try await run { try $0.handleNotification(payload: payload) }
+        // Only the string entries cross: `[AnyHashable: Any]` is not Sendable, and the core reads
+        // nothing else. The core takes the map as it is; nothing is re-encoded here.
+        var data: [String: String] = [:]
+        for case let (key as String, value as String) in userInfo { data[key] = value }
+        return try await handleNotification(data: data)
     }
 
-    /// `userInfo`'s string fields as the JSON object the FFI's `handle_notification` takes.
-    /// Goes once the core takes the map itself.
-    static func notificationJson(_ userInfo: [AnyHashable: Any]) throws -> String {
-        var fields: [String: String] = [:]
-        for case let (key as String, value as String) in userInfo { fields[key] = value }
-        return String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+    /// The same for a notification's data as a string map (e.g. from a relay of the app's own).
+    public func handleNotification(data: [String: String]) async throws -> PushRequest {
+        try await run { try $0.handleNotificationData(data: data) }
     }
 
     /// The requests kept and still answerable, without asking any server.

@@ -252,4 +252,9 @@ extension PushRequest: @unchecked Sendable {}
 extension CheckOutcome: @unchecked Sendable {}
 extension ApproveOutcome: @unchecked Sendable {}
 extension PushTokenUpdate: @unchecked Sendable {}
+extension ImportEntry: @unchecked Sendable {}
+extension ImportAction: @unchecked Sendable {}
+extension ImportReport: @unchecked Sendable {}
+extension SkippedEntry: @unchecked Sendable {}
+extension DroppedCounts: @unchecked Sendable {}
 #endif

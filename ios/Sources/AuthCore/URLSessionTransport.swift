@@ -115,7 +115,8 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         }
     }
 
-    private static func clampedMillis(_ ms: UInt64) -> Int {
+    private static func clampedMillis(_ ms: Int64) -> Int {
+        // At least 1 ms (the core never sends less; a hand-made 0 or negative still tries once).
         // A day is far beyond any push time-out; it keeps the arithmetic in range.
         Int(min(max(ms, 1), 86_400_000))
     }
@@ -254,7 +255,7 @@ private final class Router: NSObject, URLSessionDataDelegate, @unchecked Sendabl
 /// exactly once (by completion, the deadline, the size cap or cancellation, whichever is first).
 private final class Exchange: @unchecked Sendable {
     private let lock = NSLock()
-    private let maxBytes: UInt64
+    private let maxBytes: Int64
     private let redactor: Redactor
     private var continuation: CheckedContinuation<HttpResponse, Error>?
     private var response: HTTPURLResponse?
@@ -265,7 +266,7 @@ private final class Exchange: @unchecked Sendable {
     private var finished = false
     private var finishActions: [() -> Void] = []
 
-    init(maxBytes: UInt64, redactor: Redactor) {
+    init(maxBytes: Int64, redactor: Redactor) {
         self.maxBytes = maxBytes
         self.redactor = redactor
     }
@@ -302,7 +303,7 @@ private final class Exchange: @unchecked Sendable {
         self.response = response as? HTTPURLResponse
         let announced = response.expectedContentLength
         lock.unlock()
-        if announced > 0, UInt64(announced) > maxBytes {
+        if announced > 0, announced > maxBytes {
             fail(.TooLarge)
             return false
         }
@@ -316,7 +317,7 @@ private final class Exchange: @unchecked Sendable {
             lock.unlock()
             return false
         }
-        let over = UInt64(body.count) + UInt64(data.count) > maxBytes
+        let over = Int64(body.count) + Int64(data.count) > maxBytes
         if !over { body.append(data) }
         lock.unlock()
         if over { fail(.TooLarge) }
@@ -339,8 +340,12 @@ private final class Exchange: @unchecked Sendable {
             guard let response = exchange.response else {
                 return .failure(.Other(reason: "the server sent no HTTP response"))
             }
+            // The core refuses a status outside 100...599 too; saying so here gives the reason.
+            guard (100...599).contains(response.statusCode) else {
+                return .failure(.Other(reason: "the server's answer is not HTTP (status \(response.statusCode))"))
+            }
             return .success(HttpResponse(
-                status: UInt16(clamping: response.statusCode),
+                status: Int32(response.statusCode),
                 headers: Self.headers(response),
                 body: exchange.body))
         }

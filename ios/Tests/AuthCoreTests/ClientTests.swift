@@ -206,11 +206,21 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(got26, [id])
     }
 
-    func testANotificationsUserInfoBecomesItsStringFields() throws {
-        let userInfo: [AnyHashable: Any] = ["aps": ["content-available": 1], "nonce": "N1", "question": "Sign in?\n\"now\"", "badge": 3]
-        let json = try AuthCoreClient.notificationJson(userInfo)
-        let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]
-        XCTAssertEqual(decoded, ["nonce": "N1", "question": "Sign in?\n\"now\""])
+    /// Software key sizes are the core's to check, when the vault is opened with them.
+    func testUnsupportedSoftwareKeySizesAreRefusedAtOpen() async throws {
+        for bits: Int32 in [-2048, 0, 1024, 8192] {
+            let refused = await thrown {
+                try await AuthCoreClient.open(
+                    path: dir.appendingPathComponent("bits\(bits).sqlite").path, keyStore: InMemoryKeychain(),
+                    platform: .ios, deviceKeys: .software(bits: bits), transport: NoNetwork())
+            }
+            guard case .InvalidInput(let message)? = refused else { return XCTFail("bits \(bits): \(String(describing: refused))") }
+            XCTAssertTrue(message.contains("\(bits)"), message)
+        }
+        let client = try await AuthCoreClient.open(
+            path: vault, keyStore: InMemoryKeychain(), platform: .ios, deviceKeys: .software(bits: 3072), transport: NoNetwork())
+        let none = try await client.accounts()
+        XCTAssertTrue(none.isEmpty)
     }
 }
 

@@ -50,9 +50,9 @@ struct PiPeer: Sendable {
         let correctAnswer: String?
 
         /// The notification as APNs would hand it to the app: the data map's fields top-level
-        /// beside `aps`.
+        /// beside `aps` and a value that is not a string, both of which the client leaves out.
         var userInfo: [AnyHashable: Any] {
-            var info: [AnyHashable: Any] = ["aps": ["content-available": 1]]
+            var info: [AnyHashable: Any] = ["aps": ["content-available": 1], "badge": 3]
             for (key, value) in notification ?? [:] { info[key] = value }
             return info
         }
@@ -229,6 +229,8 @@ final class PushTests: XCTestCase {
         XCTAssertEqual(triggered.deviceToken, "apns-token-1")
         let request = try await client.handleNotification(userInfo: triggered.userInfo)
         XCTAssertEqual(request.nonce, triggered.nonce)
+        let twice = try await client.handleNotification(data: try XCTUnwrap(triggered.notification))
+        XCTAssertEqual(twice, request, "the same request as a string map: delivered twice, kept once")
         XCTAssertEqual(request.serial, enrolled.serial)
         XCTAssertEqual(request.accountId, account.id)
         XCTAssertNil(request.answers)
@@ -479,13 +481,5 @@ final class PushTests: XCTestCase {
         let error = await thrown { try await client.enrollPush(scan: scan) }
         guard case .Network(let message)? = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(message.contains("could not be reached"), message)
-    }
-
-    /// The Keychain store's PKCS#1 -> SubjectPublicKeyInfo wrapping, against OpenSSL's output for
-    /// the same 2048-bit key (`openssl rsa -RSAPublicKey_out` and `-pubout`, DER).
-    func testSpkiWrappingMatchesOpenSsl() throws {
-        let pkcs1 = try XCTUnwrap(Data(base64Encoded: "MIIBCgKCAQEAr0KYGbkqqSBz7Z6plmdF+36qG5/bAKgh4Y0yjI/ZdMn6COBGNGZ/RIvIpViFN+9y6R7Al56FMoqNyfv3s1YMSib1he3pdF0VWHbXqiA8N+Huku8nJjx4ye/kyY7C3VnNwXB03WIyB+Rtfs9Ox+gJdj3o3btsAkHLl55Ey9NzBgg74FqJmnSPAiP+6d7qgmOm9p8r+4ppEBQfyPvqKIkf7DK11o/df6GvDOLTPSbQrqJWPd6n/BiFBFDXk/AreLWnR1T6UpA+gi4VmAqSr370uA7jI3eCIVeJf7FS032GrHwNa6N6k2+EEFKBRHXFaJSRKZGjMKIVDWq4ywSZal/KhwIDAQAB"))
-        let spki = try XCTUnwrap(Data(base64Encoded: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAr0KYGbkqqSBz7Z6plmdF+36qG5/bAKgh4Y0yjI/ZdMn6COBGNGZ/RIvIpViFN+9y6R7Al56FMoqNyfv3s1YMSib1he3pdF0VWHbXqiA8N+Huku8nJjx4ye/kyY7C3VnNwXB03WIyB+Rtfs9Ox+gJdj3o3btsAkHLl55Ey9NzBgg74FqJmnSPAiP+6d7qgmOm9p8r+4ppEBQfyPvqKIkf7DK11o/df6GvDOLTPSbQrqJWPd6n/BiFBFDXk/AreLWnR1T6UpA+gi4VmAqSr370uA7jI3eCIVeJf7FS032GrHwNa6N6k2+EEFKBRHXFaJSRKZGjMKIVDWq4ywSZal/KhwIDAQAB"))
-        XCTAssertEqual(DER.spki(fromPkcs1: pkcs1), spki)
     }
 }

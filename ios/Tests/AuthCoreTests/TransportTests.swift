@@ -163,7 +163,7 @@ final class TransportTests: XCTestCase {
     }
 
     func request(_ url: String, method: HttpMethod = .get, headers: [HttpHeader] = [], body: Data = Data(),
-                 verifyTls: Bool = true, timeoutMs: UInt64 = 10_000, maxBytes: UInt64 = 1024 * 1024) -> HttpRequest {
+                 verifyTls: Bool = true, timeoutMs: Int64 = 10_000, maxBytes: Int64 = 1024 * 1024) -> HttpRequest {
         HttpRequest(method: method, url: url, headers: headers, body: body, verifyTls: verifyTls,
                     timeoutMs: timeoutMs, connectTimeoutMs: min(timeoutMs, 5_000), maxResponseBytes: maxBytes)
     }
@@ -242,7 +242,7 @@ final class TransportTests: XCTestCase {
             let error = await transportError { try await self.transport.send(request: self.request(server.url("/"), maxBytes: 1000)) }
             XCTAssertEqual(error, .TooLarge)
         }
-        let exact = try await transport.send(request: request(announced.url("/"), maxBytes: UInt64(big.count)))
+        let exact = try await transport.send(request: request(announced.url("/"), maxBytes: Int64(big.count)))
         XCTAssertEqual(exact.body.count, big.count, "a body of exactly the cap is fine")
     }
 
@@ -309,7 +309,7 @@ final class TransportTests: XCTestCase {
         let transport = self.transport
         let urls = (0..<12).map { server.url("/\($0)") }
         let requests = urls.map { request($0) }
-        try await withThrowingTaskGroup(of: UInt16.self) { group in
+        try await withThrowingTaskGroup(of: Int32.self) { group in
             for r in requests { group.addTask { try await transport.send(request: r).status } }
             try await Task.sleep(nanoseconds: 300_000_000)
             var probes: [Double] = []

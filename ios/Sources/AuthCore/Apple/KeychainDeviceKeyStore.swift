@@ -49,7 +49,11 @@ public final class KeychainDeviceKeyStore: DeviceKeyStore, @unchecked Sendable {
         else {
             throw KeyStoreError.Unavailable(reason: "Keychain: \(Self.describe(error))")
         }
-        return DER.spki(fromPkcs1: pkcs1)
+        // The Keychain exports an RSA public key as a bare PKCS#1 `RSAPublicKey`. It goes to the
+        // core as it is: the core wraps it into the SubjectPublicKeyInfo the server wants (the
+        // `DeviceKeyStore.generate` contract takes either), so no DER is written here. (Apple-only
+        // code: not compiled by the Linux tests.)
+        return pkcs1
     }
 
     public func sign(alias: String, message: Data) throws -> Data {

@@ -82,9 +82,11 @@ class AuthCore internal constructor(
         /**
          * Software device keys of [bits] (2048, 3072 or 4096) sealed in the vault, for the
          * desktop, tests, or a device without a usable key store. privacyIDEA's own app uses
-         * 4096; 2048 is several times faster to generate. Other sizes are refused at enrollment.
+         * 4096; 2048 is several times faster to generate. The core checks the size when the
+         * vault is opened with it, so the layer does not: any other value, negative ones
+         * included, is [AuthCoreException.InvalidInput] from [open] / [openWithPassword].
          */
-        fun software(bits: Int = 4096): DeviceKeys = DeviceKeys.Software(bits.toUIntParam("bits"))
+        fun software(bits: Int = 4096): DeviceKeys = DeviceKeys.Software(bits)
 
         /**
          * What a scanned QR code would add, without adding it (no vault needed): for a
@@ -259,6 +261,40 @@ class AuthCore internal constructor(
     /** EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show. */
     suspend fun exportMigrationUris(): List<String> = io { exportMigrationUris() }
 
+    // --- imports: other apps' export files and QR images ---------------------------------------
+
+    /**
+     * Reads another app's export or backup file ([data]: its bytes, e.g. from the Storage
+     * Access Framework) and says what importing it would do, changing nothing: for a screen
+     * that lists [ImportPreview.entries] before the user confirms. [password] opens an
+     * encrypted file; [format] (as the CLI's `--format` spells it: `aegis`, `2fas`, ...)
+     * overrides recognition from the content.
+     *
+     * Encrypted files derive their key with Argon2id, scrypt or PBKDF2 at the exporting app's
+     * cost, which can take seconds: this runs on [dispatcher], never on the caller's thread. A
+     * wrong password is [AuthCoreException.WrongPassword]; an unreadable or unknown file
+     * [AuthCoreException.InvalidInput]. The parsed secrets stay in the core: pass the preview to
+     * [commitImport] once, or close it to free them without importing.
+     */
+    suspend fun previewImport(data: ByteArray, password: String? = null, format: String? = null): ImportPreview =
+        io { ImportPreview(previewImport(data, password, format)) }
+
+    /**
+     * Adds [preview]'s entries in one transaction: every importable one, or, with
+     * [allOrNothing], none at all unless every entry can be imported (then the error names the
+     * first that cannot). Entries already present are reported, not added twice. A preview
+     * commits once; read the file again to retry. The secrets leave the preview here.
+     */
+    suspend fun commitImport(preview: ImportPreview, allOrNothing: Boolean = false): ImportReport =
+        write { commitImport(preview.preview, allOrNothing) }.toModel()
+
+    /**
+     * Adds what the QR codes in a PNG or JPEG image carry (a screenshot of a website's setup
+     * QR, a photo of Google Authenticator's export screen), all or nothing. Decoding a large
+     * image takes a while: on [dispatcher].
+     */
+    suspend fun addQrImage(image: ByteArray): List<AddedAccount> = write { addQrImage(image) }.map { it.toModel() }
+
     // --- push approvals (privacyIDEA PUSH), through the transport given at open ------------------
 
     /**
@@ -281,10 +317,11 @@ class AuthCore internal constructor(
     /**
      * Takes in a push notification's data map as FCM delivers it: `RemoteMessage.data` in
      * `FirebaseMessagingService.onMessageReceived`. The request is verified against the
-     * enrolled server's key before it is kept; a request delivered twice is kept once.
+     * enrolled server's key before it is kept; a request delivered twice is kept once. The map
+     * goes to the core as it is: the layer parses and re-encodes nothing.
      */
     suspend fun handleNotification(data: Map<String, String>): PushRequest =
-        io { handleNotification(notificationJson(data)) }.toModel()
+        io { handleNotificationData(data) }.toModel()
 
     /** The requests kept and still answerable, without asking any server. */
     suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }.map { it.toModel() }
@@ -311,32 +348,4 @@ class AuthCore internal constructor(
 
     /** Closes the vault; later calls throw [IllegalStateException]. */
     override fun close() = authenticator.close()
-}
-
-/**
- * A notification's data map as the JSON object the FFI's `handle_notification` takes. Internal:
- * apps pass the map ([AuthCore.handleNotification]); this goes once the core takes a map itself.
- */
-internal fun notificationJson(data: Map<String, String>): String = buildString {
-    append('{')
-    data.entries.forEachIndexed { i, (key, value) ->
-        if (i > 0) append(',')
-        appendJsonString(key)
-        append(':')
-        appendJsonString(value)
-    }
-    append('}')
-}
-
-private fun StringBuilder.appendJsonString(text: String) {
-    append('"')
-    for (c in text) {
-        when {
-            c == '"' -> append("\\\"")
-            c == '\\' -> append("\\\\")
-            c < ' ' -> append("\\u%04x".format(c.code))
-            else -> append(c)
-        }
-    }
-    append('"')
 }

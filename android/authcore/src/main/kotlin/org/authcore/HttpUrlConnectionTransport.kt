@@ -74,7 +74,9 @@ class HttpUrlConnectionTransport(
     private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
 ) : HttpTransport {
     override suspend fun send(request: HttpRequest): HttpResponse {
-        val total = request.timeoutMs.coerceIn(1UL, Long.MAX_VALUE.toULong()).toLong()
+        // The core never sends a time-out below 1 ms; a hand-made request with 0 or less gets
+        // 1 ms rather than withTimeout's "already timed out", which would not even try.
+        val total = request.timeoutMs.coerceAtLeast(1L)
         return try {
             withTimeout(total) { withContext(dispatcher) { exchange(request) } }
         } catch (e: TimeoutCancellationException) {
@@ -152,8 +154,10 @@ class HttpUrlConnectionTransport(
         if (request.method == HttpMethod.POST) {
             connection.outputStream.use { it.write(request.body) }
         }
+        // -1 when the answer has no HTTP status line. The core also refuses a status outside
+        // 100..599; saying so here gives the reason instead of a bare number.
         val status = connection.responseCode
-        if (status !in 100..999) throw TransportException.Other("the server's answer is not HTTP")
+        if (status !in 100..599) throw TransportException.Other("the server's answer is not HTTP (status $status)")
         val headers = buildList {
             // By index, to keep the order and every repeated header as sent; index 0 is the
             // status line on both the JDK and Android (a null key).
@@ -167,12 +171,12 @@ class HttpUrlConnectionTransport(
         }
         val max = request.maxResponseBytes
         val declared = connection.contentLengthLong
-        if (declared >= 0 && declared.toULong() > max) throw TransportException.TooLarge()
+        if (declared >= 0 && declared > max) throw TransportException.TooLarge()
         // 4xx/5xx bodies (privacyIDEA's JSON errors) come from the error stream; none at all
         // (e.g. a 204, or an error without a body) is an empty body.
         val stream: InputStream? = if (status >= 400) connection.errorStream else connection.inputStream
         val body = stream?.use { readAtMost(it, max) } ?: ByteArray(0)
-        return HttpResponse(status.toUShort(), headers, body)
+        return HttpResponse(status, headers, body)
     }
 
     private companion object {
@@ -200,17 +204,18 @@ class HttpUrlConnectionTransport(
         @Suppress("BadHostnameVerifier")
         val acceptAnyHostName = HostnameVerifier { _, _ -> true }
 
-        fun ULong.toMillisInt(): Int = coerceIn(1UL, Int.MAX_VALUE.toULong()).toInt()
+        /** `HttpURLConnection` time-outs are `Int` milliseconds, where 0 means "never": 1 at least. */
+        fun Long.toMillisInt(): Int = coerceIn(1L, Int.MAX_VALUE.toLong()).toInt()
 
         /** The whole stream, or [TransportException.TooLarge] as soon as it passes [max] bytes. */
-        fun readAtMost(stream: InputStream, max: ULong): ByteArray {
+        fun readAtMost(stream: InputStream, max: Long): ByteArray {
             val out = ByteArrayOutputStream()
             val buffer = ByteArray(16 * 1024)
-            var total = 0UL
+            var total = 0L
             while (true) {
                 val n = stream.read(buffer)
                 if (n < 0) break
-                total += n.toULong()
+                total += n
                 if (total > max) throw TransportException.TooLarge()
                 out.write(buffer, 0, n)
             }

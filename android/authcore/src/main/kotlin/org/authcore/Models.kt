@@ -8,7 +8,8 @@ import java.time.Instant
 // which do not mix with the rest of an Android code base (no `UInt` in Compose, Room or JSON
 // libraries) and invite silent wrapping on conversion. Every conversion below is checked: a value
 // that does not fit throws instead of wrapping. The core never produces such a value (its
-// counters and times are SQLite integers, i.e. signed 64-bit), so a throw means a broken build.
+// counters and times are SQLite integers, i.e. signed 64-bit; import positions and counts are
+// bounded by the import size cap), so a throw means a broken build.
 
 /** An account without its secret. */
 data class Account(
@@ -138,6 +139,58 @@ data class CheckOutcome(
     val serverClocks: List<ServerClock>,
 )
 
+/**
+ * Another app's export file, read and compared with the vault ([AuthCore.previewImport]);
+ * nothing is changed yet. What the screen shows ([format], [entries], [dropped]) is read once,
+ * on the layer's dispatcher, so these properties never call into the core. The parsed secrets
+ * never cross into Kotlin: they stay in the core until [AuthCore.commitImport] takes them
+ * (once) or [close] frees them.
+ */
+class ImportPreview internal constructor(internal val preview: FfiImportPreview) : AutoCloseable {
+    /** The recognised format's name, for the screen ("Aegis", "2FAS", "QR code image"...). */
+    val format: String = preview.format()
+
+    /** Every entry of the file, in file order, with what importing would do to it. */
+    val entries: List<ImportEntry> = preview.entries().map { it.toModel() }
+
+    /** What the vault would not keep from the file (icons, pins...), counted. */
+    val dropped: DroppedCounts = preview.dropped().toModel()
+
+    override fun close() = preview.close()
+
+    override fun toString(): String = "ImportPreview($format, ${entries.size} entries)"
+}
+
+/** One entry of a previewed file (nothing secret). */
+data class ImportEntry(
+    /** 1-based position in the file, as the exporting app lists it. */
+    val position: Int,
+    val issuer: String,
+    val label: String,
+    /** `totp`, `hotp`, `steam`, or the name of a type authcore cannot hold (e.g. `motp`). */
+    val otpType: String,
+    val group: String?,
+    /** [ImportAction.New], [ImportAction.AlreadyPresent] or [ImportAction.CannotImport] and why. */
+    val action: ImportAction,
+)
+
+/** What the vault does not keep from a file, counted so that nothing is lost silently. */
+data class DroppedCounts(val icons: Int, val pins: Int, val favourites: Int, val extraGroups: Int)
+
+/** An entry a commit did not add, and why. */
+data class SkippedEntry(val position: Int, val issuer: String, val label: String, val reason: String)
+
+/** What [AuthCore.commitImport] did. */
+data class ImportReport(
+    val format: String,
+    /** The accounts now in the vault, in file order. */
+    val added: List<Account>,
+    /** Entries the vault already held, as "issuer (label)": not added twice. */
+    val duplicates: List<String>,
+    val skipped: List<SkippedEntry>,
+    val dropped: DroppedCounts,
+)
+
 // --- checked conversions ------------------------------------------------------------------------
 
 private fun UByte.toIntExact(): Int = toInt() // always fits
@@ -232,3 +285,30 @@ internal fun FfiPushRequest.toModel() = PushRequest(
 )
 
 internal fun FfiCheckOutcome.toModel() = CheckOutcome(requests.map { it.toModel() }, problems, serverClocks)
+
+internal fun FfiImportEntry.toModel() = ImportEntry(
+    position = position.toIntExact("ImportEntry.position"),
+    issuer = issuer,
+    label = label,
+    otpType = otpType,
+    group = group,
+    action = action,
+)
+
+internal fun FfiDroppedCounts.toModel() = DroppedCounts(
+    icons = icons.toIntExact("DroppedCounts.icons"),
+    pins = pins.toIntExact("DroppedCounts.pins"),
+    favourites = favourites.toIntExact("DroppedCounts.favourites"),
+    extraGroups = extraGroups.toIntExact("DroppedCounts.extraGroups"),
+)
+
+internal fun FfiSkippedEntry.toModel() =
+    SkippedEntry(position.toIntExact("SkippedEntry.position"), issuer, label, reason)
+
+internal fun FfiImportReport.toModel() = ImportReport(
+    format = format,
+    added = added.map { it.toModel() },
+    duplicates = duplicates,
+    skipped = skipped.map { it.toModel() },
+    dropped = dropped.toModel(),
+)

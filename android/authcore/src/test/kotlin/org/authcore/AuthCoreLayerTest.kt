@@ -145,8 +145,6 @@ class AuthCoreLayerTest {
             assertEquals("position must not be negative (was -1)", position.message)
             val at = assertThrows<IllegalArgumentException> { runBlocking { core.codesAt(Instant.ofEpochSecond(-1)) } }
             assertEquals("at must not be before 1970 (was 1969-12-31T23:59:59Z)", at.message)
-            val bits = assertThrows<IllegalArgumentException> { AuthCore.software(-2048) }
-            assertEquals("bits must not be negative (was -2048)", bits.message)
             assertThrows<IllegalArgumentException> { core.codesFlow(pollMillis = 0) }
             assertEquals(id, core.accounts().single().id, "nothing moved")
         }
@@ -163,10 +161,16 @@ class AuthCoreLayerTest {
     }
 
     @Test
-    fun `a notification's data map is what the layer takes`() {
-        assertEquals(
-            """{"nonce":"N1","question":"Sign in?\u000aNow \"here\"","sslverify":"1"}""",
-            notificationJson(linkedMapOf("nonce" to "N1", "question" to "Sign in?\nNow \"here\"", "sslverify" to "1")),
-        )
+    fun `software key sizes are the core's to check, at open`(): Unit = runBlocking {
+        for (bits in listOf(-2048, 0, 1024, 8192)) {
+            val path = dir.resolve("bits$bits.sqlite")
+            val refused = assertThrows<AuthCoreException.InvalidInput>("bits $bits") {
+                runBlocking { AuthCore.open(path.toString(), SoftwareKeyStore(), Platform.ANDROID, AuthCore.software(bits)) }
+            }
+            assertTrue(refused.message!!.contains("$bits"), refused.message)
+        }
+        AuthCore.open(vault, SoftwareKeyStore(), Platform.ANDROID, AuthCore.software(3072)).use { core ->
+            assertTrue(core.accounts().isEmpty())
+        }
     }
 }

@@ -69,7 +69,7 @@ class HttpUrlConnectionTransportTest {
         verifyTls: Boolean = true,
         timeoutMs: Long = 10_000,
         maxResponseBytes: Long = 1 shl 20,
-    ) = HttpRequest(method, url, headers, body, verifyTls, timeoutMs.toULong(), 5_000UL, maxResponseBytes.toULong())
+    ) = HttpRequest(method, url, headers, body, verifyTls, timeoutMs, 5_000L, maxResponseBytes)
 
     private fun send(request: HttpRequest): HttpResponse = runBlocking { transport.send(request) }
 
@@ -92,7 +92,7 @@ class HttpUrlConnectionTransportTest {
                 listOf(HttpHeader("Content-Type", "application/x-www-form-urlencoded"), HttpHeader("X-Authcore", "yes")),
             ),
         )
-        assertEquals(201.toUShort(), response.status)
+        assertEquals(201, response.status)
         val echo = JSONObject(response.body.decodeToString())
         assertEquals("POST", echo.getString("method"))
         assertEquals("a=1&b=2", echo.getString("query"))
@@ -110,7 +110,7 @@ class HttpUrlConnectionTransportTest {
         handle("/target") { x -> followed.incrementAndGet(); x.reply(200, "target".toByteArray()) }
         handle("/moved") { x -> x.reply(302, "moved".toByteArray(), "Location" to "$base/target") }
         val response = send(request("$base/moved"))
-        assertEquals(302.toUShort(), response.status)
+        assertEquals(302, response.status)
         assertEquals("$base/target", response.headers.single { it.name.equals("Location", ignoreCase = true) }.value)
         assertEquals("moved", response.body.decodeToString())
         assertEquals(0, followed.get())
@@ -121,10 +121,10 @@ class HttpUrlConnectionTransportTest {
         handle("/bad") { x -> x.reply(400, """{"result":{"status":false}}""".toByteArray()) }
         handle("/gone") { x -> x.reply(500, ByteArray(0)) }
         val bad = send(request("$base/bad"))
-        assertEquals(400.toUShort(), bad.status)
+        assertEquals(400, bad.status)
         assertEquals("""{"result":{"status":false}}""", bad.body.decodeToString())
         val gone = send(request("$base/gone"))
-        assertEquals(500.toUShort(), gone.status)
+        assertEquals(500, gone.status)
         assertEquals(0, gone.body.size)
     }
 
@@ -133,7 +133,7 @@ class HttpUrlConnectionTransportTest {
         PiPeer.requireTrustedCaInTrustStore()
         val response = send(request(PiPeer.trustedPushUrl, HttpMethod.POST, "serial=NOSUCHTOKEN".toByteArray(),
             listOf(HttpHeader("Content-Type", "application/x-www-form-urlencoded"))))
-        assertEquals(400.toUShort(), response.status, response.body.decodeToString())
+        assertEquals(400, response.status, response.body.decodeToString())
         val json = JSONObject(response.body.decodeToString())
         assertFalse(json.getJSONObject("result").getBoolean("status"), "$json")
     }
@@ -206,14 +206,14 @@ class HttpUrlConnectionTransportTest {
         val get = { url: String, verify: Boolean -> request("$url?signature=SECRETSIGNATURE", verifyTls = verify) }
 
         // The trusted front: its CA was added to this JVM's trust store by the test script.
-        assertTrue(send(get(PiPeer.trustedPushUrl, true)).status.toInt() in 200..499)
+        assertTrue(send(get(PiPeer.trustedPushUrl, true)).status in 200..499)
         // The untrusted front: its CA is nowhere; refused, and said so.
         val refused = assertThrows<TransportException.Tls> { send(get(PiPeer.untrustedPushUrl, true)) }
         assertTrue(refused.reason.contains("certificate is not trusted"), refused.reason)
         assertFalse(refused.reason.contains("SECRETSIGNATURE"), refused.reason)
         // sslverify=0: that connection accepts the certificate, and is still TLS (the front
         // speaks nothing else).
-        assertTrue(send(get(PiPeer.untrustedPushUrl, false)).status.toInt() in 200..499)
+        assertTrue(send(get(PiPeer.untrustedPushUrl, false)).status in 200..499)
         // ... and only that connection: the next verified request is refused again, and the
         // process-wide defaults are untouched.
         assertIs<TransportException.Tls>(assertThrows<TransportException> { send(get(PiPeer.untrustedPushUrl, true)) })
