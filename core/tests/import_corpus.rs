@@ -879,3 +879,149 @@ fn largest_encrypted_file_time() {
         eprintln!("TIMING {path}: {:?}", started.elapsed());
     }
 }
+
+/// Each account of `imported` has one of the Stratum reference set's secrets, its names, and,
+/// when `params`, the reference's type, algorithm, digits, period or counter and so its code at
+/// the check time (`count` accounts in all).
+fn like_reference(path: &str, imported: &Imported, count: usize, params: bool) {
+    let reference = stratum_reference();
+    let accounts: Vec<&NewAccount> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect();
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert_eq!(
+        accounts.len(),
+        count,
+        "{path}: accounts (skipped {skipped:?})"
+    );
+    for a in accounts {
+        let r = reference
+            .iter()
+            .find(|r| r.otp.secret == a.otp.secret)
+            .unwrap_or_else(|| panic!("{path}: {} / {}: unexpected secret", a.issuer, a.label));
+        assert_eq!(a.label, r.label, "{path}: label of {}", r.label);
+        // The reference's "NoIssuer" entry repeats its name as issuer; apps without an issuer
+        // leave it empty.
+        assert!(
+            a.issuer == r.issuer || (a.issuer.is_empty() && r.issuer == r.label),
+            "{path}: issuer {} of {}",
+            a.issuer,
+            r.label
+        );
+        if params {
+            assert_eq!(
+                a.otp.params, r.otp.params,
+                "{path}: parameters of {}",
+                r.label
+            );
+            assert_eq!(code(a), code(r), "{path}: code of {}", r.label);
+        }
+    }
+}
+
+#[test]
+fn lastpass() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/lastpass.json";
+    let imported = ok(path, None, Format::LastPass);
+    // LastPass Authenticator keeps no HOTP: the reference set less its HOTP entry.
+    like_reference(path, &imported, 6, true);
+    let group = |label: &str| {
+        imported
+            .entries
+            .iter()
+            .filter_map(|e| e.account())
+            .find(|a| a.label == label)
+            .and_then(|a| a.group.clone())
+    };
+    // Folder 2 is "Group"; folder 1 holds the favourites (a flag, not a group); 0 is none.
+    assert_eq!(group("Digits").as_deref(), Some("Group"));
+    assert_eq!(group("Totp"), None);
+    assert_eq!(group("256"), None);
+    assert_eq!(imported.dropped.favourites, 2, "{:?}", imported.dropped);
+}
+
+#[test]
+fn lastpass_damaged() {
+    if fixtures().is_none() {
+        return;
+    }
+    let bytes = std::fs::read(fixtures().unwrap().join("stratum/lastpass.json")).unwrap();
+    let err = import::read(&bytes[..bytes.len() / 2], Some(Format::LastPass), None).unwrap_err();
+    assert!(
+        matches!(err, ImportError::Damaged { format: Format::LastPass, ref part, .. } if part == "JSON"),
+        "{err}"
+    );
+    let err = import::read(
+        br#"{"version":3,"accounts":{}}"#,
+        Some(Format::LastPass),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("LastPass"), "{err}");
+    assert!(err.to_string().contains("accounts"), "{err}");
+    // A bad secret is one skipped entry, with its names, not a failed file.
+    let text = String::from_utf8(bytes).unwrap().replacen(
+        "54VEGZFJHM3BGDONFERMPUOKNGDJETGM",
+        "54VEGZFJHM3BGDON!ERMPUOKNGDJETGM",
+        1,
+    );
+    let imported = import::read(text.as_bytes(), None, None).unwrap();
+    let skip = imported
+        .entries
+        .iter()
+        .find(|e| e.skip_reason().is_some())
+        .unwrap();
+    assert_eq!(
+        (skip.issuer.as_str(), skip.label.as_str()),
+        ("Standard", "Totp")
+    );
+    assert!(skip.skip_reason().unwrap().contains("'!'"), "{skip:?}");
+}
+
+#[test]
+fn stratum_secrets_of_partial_bytes_import_as_stratum_reads_them() {
+    if fixtures().is_none() {
+        return;
+    }
+    let imported = ok(
+        "stratum/backup.unencrypted.authpro",
+        None,
+        Format::AuthenticatorPro,
+    );
+    let find = |issuer: &str| {
+        imported
+            .entries
+            .iter()
+            .find(|e| e.issuer == issuer)
+            .and_then(|e| e.account())
+            .unwrap_or_else(|| panic!("{issuer}: not imported"))
+    };
+    // 14 and 17 base32 characters: Stratum keeps 8 and 10 whole bytes (the bits of a partial
+    // byte dropped), the same bytes as one character fewer.
+    for (issuer, secret, bytes) in [
+        ("Epic Games", "POAKSPDOASKDOS", 8),
+        ("Blizzard", "OIDJAOSIJDOASIJDS", 10),
+    ] {
+        let a = find(issuer);
+        assert_eq!(a.otp.secret.len(), bytes, "{issuer}");
+        let shorter = authcore::secret::Secret::from_base32(&secret[..secret.len() - 1]).unwrap();
+        assert_eq!(a.otp.secret, shorter, "{issuer}");
+    }
+    assert_eq!(find("Blizzard").otp.params.digits, 8);
+    // Everything but the mOTP entry.
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert_eq!(skipped, ["mOTP is not supported"]);
+}

@@ -80,6 +80,11 @@ fn json(v: &Value) -> Option<Format> {
         .is_some_and(|e| e.iter().all(|e| e.get("content").is_some()))
     {
         Some(Format::Proton)
+    } else if v["accounts"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|x| x.get("issuerName").is_some() && x.get("secret").is_some())
+    }) {
+        Some(Format::LastPass)
     } else if has("shared_secret")
         || v["accounts"]
             .as_object()

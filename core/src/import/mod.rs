@@ -10,7 +10,7 @@
 //! `entry.rs` (building accounts and skips), `uris.rs` (otpauth lists, Google transfer lines,
 //! Ente's plain text), `aegis.rs`, `twofas.rs`, `andotp.rs`, `bitwarden.rs`, `ente.rs`,
 //! `stratum.rs` (Authenticator Pro), `freeotp.rs` (FreeOTP+ JSON, FreeOTP v1 XML and v2 backups),
-//! `json_apps.rs` (Proton Authenticator, Steam maFiles, Duo), `prefs.rs` (Android
+//! `json_apps.rs` (Proton Authenticator, Steam maFiles, Duo, LastPass Authenticator), `prefs.rs` (Android
 //! shared-preferences XML: Authy, Battle.net, TOTP Authenticator), `totp_authenticator.rs`
 //! (its encrypted backup), `sqlite.rs` (Google and Microsoft Authenticator, Authenticator Pro
 //! databases), `qr.rs` (QR codes in PNG and JPEG images).
@@ -67,6 +67,7 @@ pub enum Format {
     Proton,
     Steam,
     Duo,
+    LastPass,
     BattleNet,
     Authy,
     TotpAuthenticator,
@@ -77,7 +78,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 22] = [
         Format::UriList,
         Format::Aegis,
         Format::TwoFas,
@@ -93,6 +94,7 @@ impl Format {
         Format::Proton,
         Format::Steam,
         Format::Duo,
+        Format::LastPass,
         Format::BattleNet,
         Format::Authy,
         Format::TotpAuthenticator,
@@ -119,6 +121,7 @@ impl Format {
             Format::Proton => "proton",
             Format::Steam => "steam",
             Format::Duo => "duo",
+            Format::LastPass => "lastpass",
             Format::BattleNet => "battle-net",
             Format::Authy => "authy",
             Format::TotpAuthenticator => "totp-authenticator",
@@ -146,6 +149,7 @@ impl Format {
             Format::Proton => "Proton Authenticator",
             Format::Steam => "Steam maFile",
             Format::Duo => "Duo",
+            Format::LastPass => "LastPass Authenticator",
             Format::BattleNet => "Battle.net",
             Format::Authy => "Authy",
             Format::TotpAuthenticator => "TOTP Authenticator",
@@ -278,6 +282,7 @@ pub fn read(
         Format::Proton => json_apps::read_proton(bytes, &mut out)?,
         Format::Steam => json_apps::read_steam(bytes, &mut out)?,
         Format::Duo => json_apps::read_duo(bytes, &mut out)?,
+        Format::LastPass => json_apps::read_lastpass(bytes, &mut out)?,
         Format::BattleNet => prefs::read_battle_net(bytes, &mut out)?,
         Format::Authy => prefs::read_authy(bytes, password, &mut out)?,
         Format::TotpAuthenticator => totp_authenticator::read(bytes, password, &mut out)?,
