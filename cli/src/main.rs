@@ -57,9 +57,9 @@ pub enum Command {
         json: bool,
     },
     /// Import another app's export or backup (Aegis, 2FAS, andOTP, Bitwarden, Ente, Authenticator
-    /// Pro, FreeOTP, Proton, Steam, Duo, Authy, TOTP Authenticator, Google/Microsoft
-    /// Authenticator databases, Google transfer QR text or images, otpauth lists). The format
-    /// is recognised from the content.
+    /// Pro, FreeOTP, Proton, Steam, Duo, Authy, TOTP Authenticator, LastPass, WinAuth,
+    /// Authenticator Plus, Google/Microsoft Authenticator databases, Google transfer QR text or
+    /// images, otpauth lists). The format is recognised from the content.
     Import {
         /// The file, or `-` for standard input.
         file: String,

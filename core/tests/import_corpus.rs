@@ -879,3 +879,366 @@ fn largest_encrypted_file_time() {
         eprintln!("TIMING {path}: {:?}", started.elapsed());
     }
 }
+
+/// Each account of `imported` has one of the Stratum reference set's secrets, its names, and,
+/// when `params`, the reference's type, algorithm, digits, period or counter and so its code at
+/// the check time (`count` accounts in all).
+fn like_reference(path: &str, imported: &Imported, count: usize, params: bool) {
+    let reference = stratum_reference();
+    let accounts: Vec<&NewAccount> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect();
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert_eq!(
+        accounts.len(),
+        count,
+        "{path}: accounts (skipped {skipped:?})"
+    );
+    for a in accounts {
+        let r = reference
+            .iter()
+            .find(|r| r.otp.secret == a.otp.secret)
+            .unwrap_or_else(|| panic!("{path}: {} / {}: unexpected secret", a.issuer, a.label));
+        assert_eq!(a.label, r.label, "{path}: label of {}", r.label);
+        // The reference's "NoIssuer" entry repeats its name as issuer; apps without an issuer
+        // leave it empty.
+        assert!(
+            a.issuer == r.issuer || (a.issuer.is_empty() && r.issuer == r.label),
+            "{path}: issuer {} of {}",
+            a.issuer,
+            r.label
+        );
+        if params {
+            assert_eq!(
+                a.otp.params, r.otp.params,
+                "{path}: parameters of {}",
+                r.label
+            );
+            assert_eq!(code(a), code(r), "{path}: code of {}", r.label);
+        }
+    }
+}
+
+#[test]
+fn lastpass() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/lastpass.json";
+    let imported = ok(path, None, Format::LastPass);
+    // LastPass Authenticator keeps no HOTP: the reference set less its HOTP entry.
+    like_reference(path, &imported, 6, true);
+    let group = |label: &str| {
+        imported
+            .entries
+            .iter()
+            .filter_map(|e| e.account())
+            .find(|a| a.label == label)
+            .and_then(|a| a.group.clone())
+    };
+    // Folder 2 is "Group"; folder 1 holds the favourites (a flag, not a group); 0 is none.
+    assert_eq!(group("Digits").as_deref(), Some("Group"));
+    assert_eq!(group("Totp"), None);
+    assert_eq!(group("256"), None);
+    assert_eq!(imported.dropped.favourites, 2, "{:?}", imported.dropped);
+}
+
+#[test]
+fn lastpass_damaged() {
+    if fixtures().is_none() {
+        return;
+    }
+    let bytes = std::fs::read(fixtures().unwrap().join("stratum/lastpass.json")).unwrap();
+    let err = import::read(&bytes[..bytes.len() / 2], Some(Format::LastPass), None).unwrap_err();
+    assert!(
+        matches!(err, ImportError::Damaged { format: Format::LastPass, ref part, .. } if part == "JSON"),
+        "{err}"
+    );
+    let err = import::read(
+        br#"{"version":3,"accounts":{}}"#,
+        Some(Format::LastPass),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("LastPass"), "{err}");
+    assert!(err.to_string().contains("accounts"), "{err}");
+    // A bad secret is one skipped entry, with its names, not a failed file.
+    let text = String::from_utf8(bytes).unwrap().replacen(
+        "54VEGZFJHM3BGDONFERMPUOKNGDJETGM",
+        "54VEGZFJHM3BGDON!ERMPUOKNGDJETGM",
+        1,
+    );
+    let imported = import::read(text.as_bytes(), None, None).unwrap();
+    let skip = imported
+        .entries
+        .iter()
+        .find(|e| e.skip_reason().is_some())
+        .unwrap();
+    assert_eq!(
+        (skip.issuer.as_str(), skip.label.as_str()),
+        ("Standard", "Totp")
+    );
+    assert!(skip.skip_reason().unwrap().contains("'!'"), "{skip:?}");
+}
+
+#[test]
+fn stratum_secrets_of_partial_bytes_import_as_stratum_reads_them() {
+    if fixtures().is_none() {
+        return;
+    }
+    let imported = ok(
+        "stratum/backup.unencrypted.authpro",
+        None,
+        Format::AuthenticatorPro,
+    );
+    let find = |issuer: &str| {
+        imported
+            .entries
+            .iter()
+            .find(|e| e.issuer == issuer)
+            .and_then(|e| e.account())
+            .unwrap_or_else(|| panic!("{issuer}: not imported"))
+    };
+    // 14 and 17 base32 characters: Stratum keeps 8 and 10 whole bytes (the bits of a partial
+    // byte dropped), the same bytes as one character fewer.
+    for (issuer, secret, bytes) in [
+        ("Epic Games", "POAKSPDOASKDOS", 8),
+        ("Blizzard", "OIDJAOSIJDOASIJDS", 10),
+    ] {
+        let a = find(issuer);
+        assert_eq!(a.otp.secret.len(), bytes, "{issuer}");
+        let shorter = authcore::secret::Secret::from_base32(&secret[..secret.len() - 1]).unwrap();
+        assert_eq!(a.otp.secret, shorter, "{issuer}");
+    }
+    assert_eq!(find("Blizzard").otp.params.digits, 8);
+    // Everything but the mOTP entry.
+    let skipped: Vec<_> = imported
+        .entries
+        .iter()
+        .filter_map(|e| e.skip_reason())
+        .collect();
+    assert_eq!(skipped, ["mOTP is not supported"]);
+}
+
+fn accounts(imported: &Imported) -> Vec<&NewAccount> {
+    imported
+        .entries
+        .iter()
+        .filter_map(|e| e.account())
+        .collect()
+}
+
+fn corpus_bytes(path: &str) -> Vec<u8> {
+    std::fs::read(fixtures().expect("corpus").join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn winauth() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/winauth.zip";
+    let imported = ok(path, Some("test"), Format::WinAuth);
+    let accounts = accounts(&imported);
+    assert_eq!(accounts.len(), 1, "{:?}", imported.entries);
+    let a = accounts[0];
+    assert_eq!((a.issuer.as_str(), a.label.as_str()), ("", "Authenticator"));
+    assert_eq!(a.otp.secret.to_base32().as_str(), "TESTTESTTESTTESTTESQ");
+    assert_eq!(a.otp.params.kind, OtpKind::Totp { period: 30 });
+    assert_eq!(a.otp.params.digits, 6);
+    // Computed independently (Python's hmac) from the secret at the corpus's check time.
+    assert_eq!(code(a), "641348");
+}
+
+#[test]
+fn winauth_wrong_password_and_empty_archive() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/winauth.zip";
+    let err = read(path, Some("wrong")).unwrap_err();
+    assert_eq!(
+        err,
+        ImportError::WrongPassword {
+            format: Format::WinAuth
+        }
+    );
+    let err = read(path, None).unwrap_err();
+    assert_eq!(
+        err,
+        ImportError::PasswordNeeded {
+            format: Format::WinAuth
+        }
+    );
+    // Stratum's invalid WinAuth file is an empty zip archive: one clear line.
+    let err = read("stratum/winauth.invalid.zip", Some("test")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "this WinAuth file is damaged: zip archive: it holds no file"
+    );
+}
+
+#[test]
+fn winauth_damaged() {
+    if fixtures().is_none() {
+        return;
+    }
+    let bytes = corpus_bytes("stratum/winauth.zip");
+    // Truncated: the central directory is gone.
+    let err = import::read(&bytes[..bytes.len() - 30], None, Some("test")).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Damaged { format: Format::WinAuth, part, .. } if part == "zip archive"),
+        "{err}"
+    );
+    // A byte of the encrypted data altered (after ZipCrypto's 12-byte header): the file
+    // inside is named, and a wrong password is mentioned as the other possible cause.
+    let mut altered = bytes.clone();
+    altered[0x34 + 12 + 20] ^= 0x55;
+    let err = import::read(&altered, None, Some("test")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("WinAuth"), "{text}");
+    assert!(text.contains("winauth-2023-03-24.txt"), "{text}");
+    assert!(text.contains("altered"), "{text}");
+}
+
+corpus_test!(
+    authenticator_plus_export,
+    "aegis/importers/authenticator_plus.zip",
+    Some("testtesttest"),
+    Format::AuthenticatorPlus,
+    7,
+    Keep::All
+);
+
+#[test]
+fn authenticator_plus_export_wrong_password() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "aegis/importers/authenticator_plus.zip";
+    for (password, want) in [
+        (
+            Some("test"),
+            ImportError::WrongPassword {
+                format: Format::AuthenticatorPlus,
+            },
+        ),
+        (
+            None,
+            ImportError::PasswordNeeded {
+                format: Format::AuthenticatorPlus,
+            },
+        ),
+    ] {
+        assert_eq!(read(path, password).unwrap_err(), want, "{password:?}");
+    }
+}
+
+#[test]
+fn authenticator_plus_db() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/authplus.db";
+    let started = Instant::now();
+    let imported = ok(path, Some("testtesttest"), Format::AuthenticatorPlusDb);
+    eprintln!("{path}: {:?}", started.elapsed());
+    let all = accounts(&imported);
+    assert_eq!(all.len(), 8, "{:?}", imported.entries);
+    // The reference set, without the parameters the app does not keep (period 60, 9 digits,
+    // SHA-256/512: it knows SHA-1/6/30 only); those it keeps give the reference's codes.
+    let reference = stratum_reference();
+    let (battle_net, others): (Vec<&NewAccount>, Vec<&NewAccount>) = all
+        .into_iter()
+        .partition(|a| a.issuer.starts_with("Battle.net"));
+    assert_eq!(others.len(), 7);
+    for a in others {
+        let r = reference
+            .iter()
+            .find(|r| r.otp.secret == a.otp.secret)
+            .unwrap_or_else(|| panic!("{}: unexpected secret", a.label));
+        assert_eq!(a.label, r.label);
+        assert!(a.issuer == r.issuer || (a.issuer.is_empty() && r.label == "NoIssuer"));
+        let sha1_6 = r.otp.params.algorithm == Algorithm::Sha1 && r.otp.params.digits == 6;
+        let default_period = !matches!(r.otp.params.kind, OtpKind::Totp { period } if period != 30);
+        if sha1_6 && default_period {
+            assert_eq!(a.otp.params, r.otp.params, "{}", r.label);
+            assert_eq!(code(a), code(r), "{}", r.label);
+        }
+        let group = if ["NoIssuer", "512"].contains(&a.label.as_str()) {
+            Some("Category")
+        } else {
+            None
+        };
+        assert_eq!(a.group.as_deref(), group, "{}", a.label);
+    }
+    assert!(
+        reference
+            .iter()
+            .any(|r| r.otp.params.kind == OtpKind::Hotp { counter: 10 }),
+        "the reference's HOTP"
+    );
+    let b = battle_net[0];
+    assert_eq!(b.label, "Username");
+    assert_eq!(b.otp.params.digits, 8);
+    assert_eq!(
+        b.otp.secret.to_base32().as_str(),
+        "S537QLHWSVWNIAOX7XYPIUV3RP2FYVNS"
+    );
+    assert_eq!(
+        b.note.as_deref(),
+        Some("Battle.net serial EU-2303-0329-3905")
+    );
+    // Computed independently (Python's hmac) from the hex secret at the check time.
+    assert_eq!(code(b), "05407220");
+}
+
+#[test]
+fn authenticator_plus_db_wrong_password_and_damage() {
+    if fixtures().is_none() {
+        return;
+    }
+    let path = "stratum/authplus.db";
+    let format = Format::AuthenticatorPlusDb;
+    assert_eq!(
+        read(path, Some("test")).unwrap_err(),
+        ImportError::WrongPassword { format }
+    );
+    assert_eq!(
+        read(path, None).unwrap_err(),
+        ImportError::PasswordNeeded { format }
+    );
+    let bytes = corpus_bytes(path);
+    // One byte of page 3 altered: named by its page, found by its HMAC.
+    let mut altered = bytes.clone();
+    altered[2 * 1024 + 100] ^= 1;
+    let err = import::read(&altered, None, Some("testtesttest")).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Damaged { format: f, part, .. } if *f == format && part == "database page 3"),
+        "{err}"
+    );
+    // Cut short of a whole page.
+    let err = import::read(
+        &bytes[..bytes.len() - 10],
+        Some(format),
+        Some("testtesttest"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Damaged { format: f, part, .. } if *f == format && part == "database"),
+        "{err}"
+    );
+    // Page 1 altered cannot be told from a wrong password.
+    let mut first = bytes.clone();
+    first[500] ^= 1;
+    assert_eq!(
+        import::read(&first, None, Some("testtesttest")).unwrap_err(),
+        ImportError::WrongPassword { format }
+    );
+}

@@ -192,6 +192,10 @@ fn no_input_panics() {
         b"otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC&x".to_vec(),
         b"otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&digits=99".to_vec(),
         b"login_totp\nsteam://".to_vec(),
+        b"PK\x03\x04\x14\x00\x09\x00".to_vec(),
+        b"PK\x05\x06\x00\x00".to_vec(),
+        zip_of(&[("winauth.txt", b"otpauth://totp/A?secret=JBSWY3DPEHPK3PXP".as_slice())]),
+        vec![0xA5; 2048],
     ];
     for bytes in &noise {
         for format in Format::ALL {
@@ -320,5 +324,117 @@ fn incomplete_transfer_names_the_missing_codes() {
         err.to_string()
             .contains("3 QR codes and QR code 3 is missing"),
         "{err}"
+    );
+}
+
+/// An unencrypted zip of `files` (the zip crate writes no ZipCrypto; the encrypted files are
+/// the corpus's).
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+const URIS: &[u8] = b"otpauth://totp/Deno:Mason?secret=4SJHB4GSD43FZBAI7C2HLRJGPQ&issuer=Deno\n\
+otpauth://hotp/Issuu:James?secret=YOOMIXWS5GN6RTBPUFFWKTW5M4&issuer=Issuu&counter=1\n";
+
+#[test]
+fn zips_without_a_password_and_with_folders() {
+    let winauth = import::read(&zip_of(&[("winauth-2024-01-01.txt", URIS)]), None, None).unwrap();
+    assert_eq!(winauth.format, Format::WinAuth);
+    assert_eq!(winauth.entries.len(), 2);
+    assert!(winauth.entries.iter().all(|e| e.account().is_some()));
+    let plus = import::read(
+        &zip_of(&[("export/", b""), ("export/Accounts.txt", URIS)]),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(plus.format, Format::AuthenticatorPlus);
+    assert_eq!(plus.entries.len(), 2);
+    let err = import::read(&zip_of(&[("notes.md", URIS)]), None, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "this WinAuth file is damaged: zip archive: it holds no .txt file"
+    );
+    let err = import::read(&zip_of(&[("Accounts.txt", b"")]), None, None).unwrap_err();
+    assert!(err.to_string().contains("no URI"), "{err}");
+    let err = import::read(
+        &zip_of(&[(
+            "Accounts.txt",
+            b"otpauth://totp/A?secret=JBSWY3DPEHPK3PXP\nhttp://x\n",
+        )]),
+        None,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Damaged { format: Format::AuthenticatorPlus, part, .. } if part == "Accounts.txt line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn zip_bombs_and_crowds_are_refused_within_bounds() {
+    // 5 MiB of one byte deflates to a few KiB; it is read up to the 4 MiB bound, no further.
+    let bomb = zip_of(&[("winauth.txt", vec![b'A'; 5 * 1024 * 1024].as_slice())]);
+    assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
+    let err = import::read(&bomb, None, None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("inflates to more than 4194304 bytes"),
+        "{err}"
+    );
+    // Two files under the per-file bound but over the total.
+    let half = vec![b'#'; 4 * 1024 * 1024];
+    let pair = zip_of(&[
+        ("a.txt", half.as_slice()),
+        ("b.txt", half.as_slice()),
+        ("c.txt", b"x".as_slice()),
+    ]);
+    let err = import::read(&pair, Some(Format::WinAuth), None).unwrap_err();
+    assert!(err.to_string().contains("c.txt"), "{err}");
+    // More files than any export has: refused from the declared count.
+    let names: Vec<String> = (0..65).map(|i| format!("{i}.txt")).collect();
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), URIS)).collect();
+    let err = import::read(&zip_of(&files), Some(Format::WinAuth), None).unwrap_err();
+    assert!(err.to_string().contains("65 files"), "{err}");
+    // Not text.
+    let err = import::read(&zip_of(&[("w.txt", b"\xff\xfe".as_slice())]), None, None).unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+}
+
+#[test]
+fn a_headerless_andotp_backup_of_whole_pages_still_imports() {
+    // andOTP's old format (SHA-256 of the password, AES-256-GCM) sized to whole 1024-byte
+    // pages, with a nonce whose first word is no iteration count: taken for an Authenticator
+    // Plus database first, then read as andOTP when the password does not open that.
+    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let entry = r#"[{"secret":"JBSWY3DPEHPK3PXP","issuer":"Deno","label":"Mason","digits":6,"type":"TOTP","algorithm":"SHA1","period":30}]"#;
+    let mut json = entry.as_bytes().to_vec();
+    json.resize(1024 - 12 - 16, b' ');
+    let key = ring::digest::digest(&ring::digest::SHA256, b"pw");
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).unwrap());
+    let nonce = [0xF0u8; 12];
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut json)
+        .unwrap();
+    let file = [nonce.as_slice(), &json].concat();
+    assert_eq!(file.len(), 1024);
+    assert_eq!(import::detect(&file), Some(Format::AuthenticatorPlusDb));
+    let imported = import::read(&file, None, Some("pw")).unwrap();
+    assert_eq!(imported.format, Format::AndOtp);
+    assert_eq!(imported.entries[0].account().unwrap().issuer, "Deno");
+    // A wrong password for both still names the format it was taken for.
+    assert_eq!(
+        import::read(&file, None, Some("nope")).unwrap_err(),
+        ImportError::WrongPassword {
+            format: Format::AuthenticatorPlusDb
+        }
     );
 }

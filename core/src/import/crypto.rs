@@ -226,6 +226,28 @@ pub fn aes_cbc_open(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Option<Key> {
     Some(Zeroizing::new(plain))
 }
 
+/// AES-256-CBC without padding (SQLCipher pages fill whole blocks). `None` when the key or IV
+/// has the wrong length or the data is not whole blocks.
+pub fn aes256_cbc_decrypt_unpadded(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Option<Key> {
+    use cbc::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+    if key.len() != 32 || iv.len() != 16 || !ciphertext.len().is_multiple_of(16) {
+        return None;
+    }
+    let plain = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .ok()?
+        .decrypt_padded_vec_mut::<NoPadding>(ciphertext)
+        .ok()?;
+    Some(Zeroizing::new(plain))
+}
+
+/// HMAC-SHA1, as SQLCipher 3 authenticates its pages (not a signature: a MAC keyed by the
+/// password, where SHA-1's collisions do not matter).
+pub fn hmac_sha1_verify(key: &[u8], data: &[&[u8]], tag: &[u8]) -> bool {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
+    // ring compares the tags in constant time.
+    ring::hmac::verify(&key, &data.concat(), tag).is_ok()
+}
+
 pub fn hmac_sha256_verify(key: &[u8], data: &[&[u8]], tag: &[u8]) -> bool {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
     // ring compares the tags in constant time.

@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use super::{Format, freeotp, qr, sqlite, stratum};
+use super::{
+    Format, MAX_PBKDF2_ITERATIONS, archive, authenticator_plus, freeotp, qr, sqlcipher, sqlite,
+    stratum,
+};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -34,11 +37,35 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(freeotp::JAVA_MAGIC) {
         return Some(Format::FreeOtpBackup);
     }
-    if bytes.starts_with(b"PK\x03\x04") {
-        return None;
+    if archive::is_zip(bytes) {
+        // The two zip formats are told apart by the name of the file inside (names are not
+        // encrypted); any other zip, empty or unreadable, is taken for WinAuth's, whose
+        // reader then says what is wrong with it.
+        let names = archive::names(bytes).unwrap_or_default();
+        return Some(
+            if names
+                .iter()
+                .any(|n| authenticator_plus::is_accounts_file(n))
+            {
+                Format::AuthenticatorPlus
+            } else {
+                Format::WinAuth
+            },
+        );
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
-        // The only encrypted format without a header.
+        // The encrypted formats without a header: an andOTP backup (new format: an iteration
+        // count first; old: a random nonce) or a SQLCipher database (a random salt first, then
+        // whole 1024-byte pages). A file of whole pages whose first word is no plausible
+        // iteration count is taken for the database; `read` tries andOTP after it when the
+        // password does not open it.
+        let first = bytes
+            .get(..4)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let plausible_iterations = (1..=MAX_PBKDF2_ITERATIONS).contains(&u64::from(first));
+        if sqlcipher::may_be(bytes) && !plausible_iterations {
+            return Some(Format::AuthenticatorPlusDb);
+        }
         return (bytes.len() >= 4 + 12 + 12 + 16).then_some(Format::AndOtp);
     };
     let text = text.trim_start_matches('\u{feff}').trim_start();
@@ -80,6 +107,11 @@ fn json(v: &Value) -> Option<Format> {
         .is_some_and(|e| e.iter().all(|e| e.get("content").is_some()))
     {
         Some(Format::Proton)
+    } else if v["accounts"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|x| x.get("issuerName").is_some() && x.get("secret").is_some())
+    }) {
+        Some(Format::LastPass)
     } else if has("shared_secret")
         || v["accounts"]
             .as_object()

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::{Dropped, EntryOutcome, Format, ImportEntry, ImportError, Imported};
 use crate::account::{NewAccount, OtpCredential};
 use crate::otp::{Algorithm, DEFAULT_PERIOD, OtpParams};
-use crate::secret::Secret;
+use crate::secret::{Base32Error, Secret};
 use crate::uri::{self, UriError};
 
 #[derive(Default)]
@@ -16,12 +16,24 @@ pub(crate) enum SecretIn {
     #[default]
     Missing,
     Base32(Zeroizing<String>),
+    /// Base32 from an app that decodes whole bytes and drops a trailing partial one (see
+    /// [`SecretIn::base32_whole_bytes`]).
+    Base32WholeBytes(Zeroizing<String>),
     Bytes(Secret),
 }
 
 impl SecretIn {
     pub fn base32(text: &str) -> Self {
         SecretIn::Base32(Zeroizing::new(text.to_owned()))
+    }
+
+    /// Base32 as Authenticator Pro / Stratum reads it: its decoder (SimpleBase's RFC 4648)
+    /// emits a byte for every 8 bits and drops the rest, so it accepts lengths no whole number
+    /// of bytes gives (14 or 17 characters), and makes codes from the bytes it kept. Reading
+    /// them the same way gives the codes Stratum showed. Only this importer path is lenient;
+    /// [`Secret::from_base32`], which everything else uses, still refuses such lengths.
+    pub fn base32_whole_bytes(text: &str) -> Self {
+        SecretIn::Base32WholeBytes(Zeroizing::new(text.to_owned()))
     }
 
     /// Hex, as Battle.net and TOTP Authenticator store keys.
@@ -303,6 +315,21 @@ pub(crate) fn algorithm(name: Option<&str>) -> Result<Algorithm, String> {
     }
 }
 
+/// Base32 whose last character only carries bits of a partial byte: a length of 8k+1, 8k+3 or
+/// 8k+6 characters holds exactly the bytes of one character fewer (5 * 1 < 8, 5 * 3 - 8 < 8,
+/// 5 * 6 - 24 < 8), so that character is dropped and the rest decoded as usual.
+fn base32_whole_bytes(text: &str) -> Result<Secret, Base32Error> {
+    match Secret::from_base32(text) {
+        Err(Base32Error::BadLength { .. }) => {
+            let trimmed = text.trim_end_matches(['=', ' ', '-', '\t']);
+            let mut shorter = Zeroizing::new(trimmed.to_owned());
+            shorter.pop();
+            Secret::from_base32(&shorter)
+        }
+        other => other,
+    }
+}
+
 fn build(draft: Draft, otp_type: &str) -> Result<(NewAccount, bool, Option<i64>), String> {
     if let Some(name) = unsupported_type(otp_type) {
         return Err(format!("{name} is not supported"));
@@ -340,6 +367,9 @@ fn build(draft: Draft, otp_type: &str) -> Result<(NewAccount, bool, Option<i64>)
     let secret = match draft.secret {
         SecretIn::Missing => return Err("secret: missing or not readable".into()),
         SecretIn::Base32(text) => Secret::from_base32(&text).map_err(|e| format!("secret: {e}"))?,
+        SecretIn::Base32WholeBytes(text) => {
+            base32_whole_bytes(&text).map_err(|e| format!("secret: {e}"))?
+        }
         SecretIn::Bytes(secret) => secret,
     };
     if secret.is_empty() {
@@ -357,4 +387,29 @@ fn build(draft: Draft, otp_type: &str) -> Result<(NewAccount, bool, Option<i64>)
     .validated()
     .map_err(|e| e.to_string())?;
     Ok((account, draft.favourite, draft.order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_bytes_base32_drops_only_a_partial_trailing_byte() {
+        // 14 and 17 characters, as in Stratum's own test backup: 70 and 85 bits, 8 and 10 bytes.
+        for (text, len) in [("POAKSPDOASKDOS", 8), ("OIDJAOSIJDOASIJDS", 10), ("AB3", 1)] {
+            assert!(Secret::from_base32(text).is_err(), "{text}");
+            let lenient = base32_whole_bytes(text).unwrap();
+            assert_eq!(lenient.len(), len, "{text}");
+            let shorter = &text[..text.len() - 1];
+            assert_eq!(lenient, Secret::from_base32(shorter).unwrap(), "{text}");
+        }
+        // Lengths that are whole bytes already decode exactly as before.
+        assert_eq!(
+            base32_whole_bytes("JBSWY3DPEHPK3PXP").unwrap(),
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()
+        );
+        // Bad characters and a lone character are still refused.
+        assert!(base32_whole_bytes("A").is_err());
+        assert!(base32_whole_bytes("AB1CDEFGH").is_err());
+    }
 }

@@ -10,13 +10,17 @@
 //! `entry.rs` (building accounts and skips), `uris.rs` (otpauth lists, Google transfer lines,
 //! Ente's plain text), `aegis.rs`, `twofas.rs`, `andotp.rs`, `bitwarden.rs`, `ente.rs`,
 //! `stratum.rs` (Authenticator Pro), `freeotp.rs` (FreeOTP+ JSON, FreeOTP v1 XML and v2 backups),
-//! `json_apps.rs` (Proton Authenticator, Steam maFiles, Duo), `prefs.rs` (Android
+//! `json_apps.rs` (Proton Authenticator, Steam maFiles, Duo, LastPass Authenticator), `prefs.rs` (Android
 //! shared-preferences XML: Authy, Battle.net, TOTP Authenticator), `totp_authenticator.rs`
 //! (its encrypted backup), `sqlite.rs` (Google and Microsoft Authenticator, Authenticator Pro
-//! databases), `qr.rs` (QR codes in PNG and JPEG images).
+//! databases), `qr.rs` (QR codes in PNG and JPEG images), `archive.rs` (zip archives within
+//! bounds) for `winauth.rs` (WinAuth's zip export) and `authenticator_plus.rs` (its zip export
+//! and its SQLCipher database, decrypted by `sqlcipher.rs`).
 
 mod aegis;
 mod andotp;
+mod archive;
+mod authenticator_plus;
 mod bitwarden;
 mod crypto;
 mod detect;
@@ -27,11 +31,13 @@ mod freeotp;
 mod json_apps;
 mod prefs;
 mod qr;
+mod sqlcipher;
 mod sqlite;
 mod stratum;
 mod totp_authenticator;
 mod twofas;
 mod uris;
+mod winauth;
 
 use std::fmt;
 
@@ -67,6 +73,13 @@ pub enum Format {
     Proton,
     Steam,
     Duo,
+    LastPass,
+    /// WinAuth's zip export (ZipCrypto) of otpauth URIs.
+    WinAuth,
+    /// Authenticator Plus's zip export (ZipCrypto) holding `Accounts.txt`.
+    AuthenticatorPlus,
+    /// Authenticator Plus's SQLCipher 3 backup, `authplus.db`.
+    AuthenticatorPlusDb,
     BattleNet,
     Authy,
     TotpAuthenticator,
@@ -77,7 +90,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 25] = [
         Format::UriList,
         Format::Aegis,
         Format::TwoFas,
@@ -93,6 +106,10 @@ impl Format {
         Format::Proton,
         Format::Steam,
         Format::Duo,
+        Format::LastPass,
+        Format::WinAuth,
+        Format::AuthenticatorPlus,
+        Format::AuthenticatorPlusDb,
         Format::BattleNet,
         Format::Authy,
         Format::TotpAuthenticator,
@@ -119,6 +136,10 @@ impl Format {
             Format::Proton => "proton",
             Format::Steam => "steam",
             Format::Duo => "duo",
+            Format::LastPass => "lastpass",
+            Format::WinAuth => "winauth",
+            Format::AuthenticatorPlus => "authenticator-plus",
+            Format::AuthenticatorPlusDb => "authenticator-plus-db",
             Format::BattleNet => "battle-net",
             Format::Authy => "authy",
             Format::TotpAuthenticator => "totp-authenticator",
@@ -146,6 +167,10 @@ impl Format {
             Format::Proton => "Proton Authenticator",
             Format::Steam => "Steam maFile",
             Format::Duo => "Duo",
+            Format::LastPass => "LastPass Authenticator",
+            Format::WinAuth => "WinAuth",
+            Format::AuthenticatorPlus => "Authenticator Plus",
+            Format::AuthenticatorPlusDb => "Authenticator Plus database",
             Format::BattleNet => "Battle.net",
             Format::Authy => "Authy",
             Format::TotpAuthenticator => "TOTP Authenticator",
@@ -256,11 +281,24 @@ pub fn read(
     if bytes.is_empty() {
         return Err(ImportError::Empty);
     }
-    let format = match format {
-        Some(f) => f,
-        None => detect(bytes).ok_or(ImportError::UnknownFormat)?,
-    };
     let password = password.filter(|p| !p.is_empty());
+    let Some(format) = format else {
+        let format = detect(bytes).ok_or(ImportError::UnknownFormat)?;
+        let read = read_as(bytes, format, password);
+        // Neither an Authenticator Plus database nor an old andOTP backup has a header: a file
+        // taken for the one that the password does not open may be the other.
+        if format == Format::AuthenticatorPlusDb
+            && matches!(read, Err(ImportError::WrongPassword { .. }))
+            && let Ok(imported) = read_as(bytes, Format::AndOtp, password)
+        {
+            return Ok(imported);
+        }
+        return read;
+    };
+    read_as(bytes, format, password)
+}
+
+fn read_as(bytes: &[u8], format: Format, password: Option<&str>) -> Result<Imported, ImportError> {
     let mut out = entry::Sink::new(format);
     match format {
         Format::UriList => uris::read_list(bytes, &mut out)?,
@@ -278,6 +316,10 @@ pub fn read(
         Format::Proton => json_apps::read_proton(bytes, &mut out)?,
         Format::Steam => json_apps::read_steam(bytes, &mut out)?,
         Format::Duo => json_apps::read_duo(bytes, &mut out)?,
+        Format::LastPass => json_apps::read_lastpass(bytes, &mut out)?,
+        Format::WinAuth => winauth::read(bytes, password, &mut out)?,
+        Format::AuthenticatorPlus => authenticator_plus::read_export(bytes, password, &mut out)?,
+        Format::AuthenticatorPlusDb => authenticator_plus::read_db(bytes, password, &mut out)?,
         Format::BattleNet => prefs::read_battle_net(bytes, &mut out)?,
         Format::Authy => prefs::read_authy(bytes, password, &mut out)?,
         Format::TotpAuthenticator => totp_authenticator::read(bytes, password, &mut out)?,

@@ -13,11 +13,12 @@ use crate::secret::Secret;
 
 pub(crate) const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
-fn open(bytes: &[u8], sink: &Sink) -> Result<Connection, ImportError> {
+pub(crate) fn open(bytes: &[u8], sink: &Sink) -> Result<Connection, ImportError> {
     if !bytes.starts_with(SQLITE_MAGIC) || bytes.len() < 100 {
         return Err(sink.damaged("database", "not an SQLite database"));
     }
-    let mut copy = bytes.to_vec();
+    // Zeroized when dropped: it may be a decrypted database (Authenticator Plus).
+    let mut copy = zeroize::Zeroizing::new(bytes.to_vec());
     // A WAL-mode header cannot be opened from memory; the WAL itself is not in the file.
     copy[18] = 1;
     copy[19] = 1;
@@ -29,7 +30,7 @@ fn open(bytes: &[u8], sink: &Sink) -> Result<Connection, ImportError> {
     Ok(conn)
 }
 
-fn query<T>(
+pub(crate) fn query<T>(
     conn: &Connection,
     sql: &str,
     sink: &Sink,

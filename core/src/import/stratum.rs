@@ -1,7 +1,8 @@
 //! Authenticator Pro (now Stratum) backups (`doc/BACKUP_FORMAT.md`): plain JSON, strong
 //! (`AUTHENTICATORPRO` | salt 16 | iv 12 | AES-256-GCM, Argon2id p=4 m=64 MiB t=3) and legacy
 //! (`AuthenticatorPro` | salt 20 | iv 16 | AES-256-CBC, PBKDF2-SHA1 64 000). Categories become
-//! groups; `Ranking` the order.
+//! groups; `Ranking` the order. Secrets are decoded as Stratum decodes them, a trailing partial
+//! byte dropped (`SecretIn::base32_whole_bytes`).
 
 use serde_json::Value;
 
@@ -136,7 +137,7 @@ pub(crate) fn add(a: &Value, group: Option<String>, sink: &mut Sink) {
         counter: a["Counter"].as_i64(),
         secret: a["Secret"]
             .as_str()
-            .map_or(SecretIn::Missing, SecretIn::base32),
+            .map_or(SecretIn::Missing, SecretIn::base32_whole_bytes),
         group,
         note: None,
         favourite: false,
