@@ -70,7 +70,7 @@ impl std::fmt::Debug for ImportPreview {
 
 #[uniffi::export]
 impl ImportPreview {
-    /// The recognised format's name (as `--format` spells it).
+    /// The recognised format, as people call it ("Aegis", "2FAS", "QR code image"): for showing.
     pub fn format(&self) -> String {
         self.format.clone()
     }

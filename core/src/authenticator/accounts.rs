@@ -3,6 +3,7 @@
 
 use super::{AccountInfo, Added, AuthError, Authenticator, DeviceKeys, Result};
 use crate::account::{Account, AccountId, NewAccount};
+use crate::otp::OtpKind;
 use crate::uri;
 use crate::vault::{Vault, VaultError};
 
@@ -214,6 +215,20 @@ impl Batches {
     }
 }
 
+/// The same account: names, secret and parameters. A HOTP counter moves with every code, so an
+/// account used since its QR code or export was made is still the same account (re-adding or
+/// re-importing it must not make a second one with the old counter).
 pub(super) fn same_account(a: &Account, n: &NewAccount) -> bool {
-    a.issuer == n.issuer && a.label == n.label && a.otp.as_ref() == Some(&n.otp)
+    let kind = |k: OtpKind| match k {
+        OtpKind::Hotp { .. } => OtpKind::Hotp { counter: 0 },
+        other => other,
+    };
+    a.issuer == n.issuer
+        && a.label == n.label
+        && a.otp.as_ref().is_some_and(|o| {
+            o.secret == n.otp.secret
+                && o.params.algorithm == n.otp.params.algorithm
+                && o.params.digits == n.otp.params.digits
+                && kind(o.params.kind) == kind(n.otp.params.kind)
+        })
 }

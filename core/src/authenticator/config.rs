@@ -84,9 +84,25 @@ pub(in crate::authenticator) struct PushRuntime {
     pub(in crate::authenticator) platform: Platform,
 }
 
+impl Config {
+    /// Refuses a configuration that cannot work, before any file is touched.
+    fn check(&self) -> Result<()> {
+        if let DeviceKeys::Software { bits } = self.device_keys
+            && !crate::push::SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits)
+        {
+            return Err(AuthError::Push(PushError::InvalidArgument {
+                param: "software_key_bits".into(),
+                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
+            }));
+        }
+        Ok(())
+    }
+}
+
 impl Authenticator {
     /// Opens an existing vault.
     pub fn open(path: &Path, unlock: Unlock<'_>, config: Config) -> Result<Self> {
+        config.check()?;
         let vault = Vault::open(path, unlock)?;
         Self::with_vault(vault, config)
     }
@@ -98,6 +114,8 @@ impl Authenticator {
         password: Option<(&str, KdfParams)>,
         config: Config,
     ) -> Result<Self> {
+        // Before the file exists: a refused configuration leaves nothing behind.
+        config.check()?;
         let vault = Vault::create(path, key_store, password, config.clock.now_unix_seconds())?;
         Self::with_vault(vault, config)
     }
@@ -113,14 +131,7 @@ impl Authenticator {
     }
 
     pub(in crate::authenticator) fn with_vault(vault: Vault, config: Config) -> Result<Self> {
-        if let DeviceKeys::Software { bits } = config.device_keys
-            && !crate::push::SoftwareDeviceKey::SUPPORTED_BITS.contains(&bits)
-        {
-            return Err(AuthError::Push(PushError::InvalidArgument {
-                param: "software_key_bits".into(),
-                reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
-            }));
-        }
+        config.check()?;
         let client = crate::push::PushClient::new(
             config.transport,
             crate::push::PushClientConfig::default(),

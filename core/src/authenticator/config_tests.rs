@@ -436,3 +436,35 @@ fn a_platform_public_key_is_taken_as_spki_or_as_bare_pkcs1() {
         "device key: the platform key store returned a public key that is neither SPKI nor PKCS#1 RSA DER"
     );
 }
+
+#[test]
+fn a_refused_configuration_leaves_no_vault_file_behind() {
+    let v = Vault::new();
+    let store = FileKeyStore::open(&v.dir.path().join("key")).unwrap();
+    let mut config = Config::offline(v.clock.clone());
+    config.device_keys = DeviceKeys::Software { bits: 0 };
+    let path = v.dir.path().join("vault.sqlite");
+    let err = Authenticator::open_or_create(&path, &store, config).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "software_key_bits: 0 is not supported (use 2048, 3072 or 4096)"
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_used_hotp_account_added_again_is_recognised() {
+    let v = Vault::new();
+    let auth = v.open_offline();
+    let uri = "otpauth://hotp/Example:hal?secret=JBSWY3DPEHPK3PXP&issuer=Example&counter=1";
+    let first = auth.add_uri(uri).unwrap();
+    let id = first[0].info().id.clone();
+    auth.next_hotp(id.as_str()).unwrap();
+    auth.next_hotp(id.as_str()).unwrap();
+    // The same QR code (or an export made before) again: the counter moved on, the account is
+    // the same, and its counter is not set back.
+    let again = auth.add_uri(uri).unwrap();
+    assert!(matches!(&again[0], super::Added::AlreadyPresent(info) if info.id == id));
+    assert_eq!(auth.accounts().unwrap().len(), 1);
+    assert_eq!(auth.accounts().unwrap()[0].counter, Some(3));
+}
