@@ -414,14 +414,25 @@ fn hotp_counters_beyond_i64_survive() {
 fn settings_round_trip() {
     let f = fixture();
     let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    assert_eq!(v.setting("clock.offset_seconds").unwrap(), None);
-    v.set_setting("clock.offset_seconds", "-12").unwrap();
-    v.set_setting("clock.offset_seconds", "7").unwrap();
+    assert_eq!(v.setting(Setting::ClockOffset).unwrap(), None);
+    v.set_setting(Setting::ClockOffset, "-12").unwrap();
+    v.set_setting(Setting::ClockOffset, "7").unwrap();
     drop(v);
     let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
     assert_eq!(
-        v.setting("clock.offset_seconds").unwrap().as_deref(),
+        v.setting(Setting::ClockOffset).unwrap().as_deref(),
         Some("7")
+    );
+}
+
+/// The stored names are the file format (docs/vault.md lists them): a rename would lose them.
+#[test]
+fn setting_names_are_the_documented_ones() {
+    assert_eq!(Setting::ClockOffset.as_str(), "clock.offset_seconds");
+    assert_eq!(Setting::PasswordlessRules.as_str(), "policy.rules");
+    assert_eq!(
+        Setting::PushServerOffsets.as_str(),
+        "push.server_offsets_ms"
     );
 }
 
