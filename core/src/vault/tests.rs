@@ -532,14 +532,9 @@ mod push_storage {
         assert_eq!(read, added);
         assert_eq!(read.otp, None);
         assert_eq!(read.push.as_ref().unwrap().serial, credential().serial);
-        assert_eq!(read.push.as_ref().unwrap().label, "alice");
         assert_eq!(
             v.push_device_key(&id).unwrap(),
             StoredDeviceKey::Software(pkcs8.clone())
-        );
-        assert_eq!(
-            v.account_for_serial(&credential().serial).unwrap(),
-            Some(id)
         );
         // The device key is not in the file in the clear.
         drop(v);
@@ -590,9 +585,16 @@ mod push_storage {
             v.push_device_key(&plain.id),
             Err(VaultError::NoPush { .. })
         ));
-        // Deleting the account deletes its token.
+        // Deleting the account deletes its token: the serial can be enrolled again.
         v.delete(&otp.id).unwrap();
-        assert_eq!(v.account_for_serial(&credential().serial).unwrap(), None);
+        v.add_push_account(
+            AccountId::random(),
+            names(),
+            credential(),
+            StoredDeviceKey::Platform,
+            NOW,
+        )
+        .unwrap();
     }
 
     #[test]
