@@ -37,38 +37,20 @@ fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
+/// The stable JSON of a facade record: its `Serialize` (core/src/authenticator/records.rs),
+/// whose field names are the ones README.md documents.
+fn record_json<T: serde::Serialize>(record: &T) -> Value {
+    // These records hold strings, numbers, options and plain enums: serializing cannot fail,
+    // and null is the harmless answer should a future field change that.
+    serde_json::to_value(record).unwrap_or(Value::Null)
+}
+
 pub fn account_json(a: &AccountInfo) -> Value {
-    json!({
-        "id": a.id,
-        "issuer": a.issuer,
-        "label": a.label,
-        "type": a.kind.as_str(),
-        "algorithm": a.algorithm,
-        "digits": a.digits,
-        "period": a.period,
-        "counter": a.counter,
-        "group": a.group,
-        "note": a.note,
-        "passwordless": a.passwordless,
-        "push_serial": a.push_serial,
-    })
+    record_json(a)
 }
 
 pub fn push_request_json(r: &PushRequestInfo) -> Value {
-    json!({
-        "nonce": r.nonce,
-        "account_id": r.account_id,
-        "serial": r.serial,
-        "issuer": r.issuer,
-        "label": r.label,
-        "title": r.title,
-        "question": r.question,
-        "answers": r.answers,
-        "received_at": r.received_at,
-        "expires_at": r.expires_at,
-        "decline_reasons": r.decline_reasons,
-        "passwordless": r.passwordless,
-    })
+    record_json(r)
 }
 
 pub fn push_request_text(r: &PushRequestInfo, now: u64) -> String {
@@ -116,17 +98,7 @@ pub fn added_json(added: &[Added]) -> Value {
 }
 
 pub fn code_json(c: &CodeInfo) -> Value {
-    json!({
-        "id": c.id,
-        "issuer": c.issuer,
-        "label": c.label,
-        "type": c.kind.as_str(),
-        "code": c.code,
-        "valid_for": c.valid_for,
-        "next_code": c.next_code,
-        "period": c.period,
-        "clock": c.clock_offset,
-    })
+    record_json(c)
 }
 
 /// The clock correction of a code when it is not the user's plain device time.
@@ -139,7 +111,7 @@ fn clock_note(c: &CodeInfo) -> String {
 }
 
 pub fn hotp_json(h: &HotpCode) -> Value {
-    json!({ "id": h.id, "code": h.code, "counter": h.counter })
+    record_json(h)
 }
 
 pub fn print_json(value: &Value) {
@@ -261,7 +233,143 @@ pub fn added_text(added: &[Added], codes: &[CodeInfo]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use authcore::account::AccountId;
+    use authcore::otp::Algorithm;
+
     use super::*;
+
+    fn keys(v: &Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = v
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        keys
+    }
+
+    fn sorted(mut names: Vec<&str>) -> Vec<&str> {
+        names.sort_unstable();
+        names
+    }
+
+    /// The JSON comes from the records' `Serialize`: a field added to a record must not reach
+    /// scripts unnoticed, so each list is pinned exactly (README.md documents them).
+    #[test]
+    fn json_fields_are_exactly_the_documented_ones() {
+        let id = AccountId::random();
+        let account = AccountInfo {
+            id: id.clone(),
+            issuer: "Example".into(),
+            label: "alice".into(),
+            kind: CredentialKind::Totp,
+            algorithm: Some(Algorithm::Sha1),
+            digits: Some(6),
+            period: Some(30),
+            counter: None,
+            push_serial: None,
+            group: None,
+            note: None,
+            sort_order: 3,
+            created_at: 1,
+            updated_at: 2,
+            passwordless: false,
+        };
+        let v = account_json(&account);
+        assert_eq!(
+            keys(&v),
+            sorted(vec![
+                "id",
+                "issuer",
+                "label",
+                "type",
+                "algorithm",
+                "digits",
+                "period",
+                "counter",
+                "group",
+                "note",
+                "passwordless",
+                "push_serial",
+            ])
+        );
+        assert_eq!(v["type"], "totp");
+        assert_eq!(v["algorithm"], "SHA1");
+        assert_eq!(v["id"], id.as_str());
+
+        let code = CodeInfo {
+            id: id.clone(),
+            issuer: "Example".into(),
+            label: "alice".into(),
+            kind: CredentialKind::Steam,
+            code: "FR8RV".into(),
+            valid_for: 12,
+            next_code: "2BC4D".into(),
+            period: 30,
+            clock_offset: CodeClock::Server(-4),
+        };
+        let v = code_json(&code);
+        assert_eq!(
+            keys(&v),
+            sorted(vec![
+                "id",
+                "issuer",
+                "label",
+                "type",
+                "code",
+                "valid_for",
+                "next_code",
+                "period",
+                "clock",
+            ])
+        );
+        assert_eq!(v["type"], "steam");
+        assert_eq!(v["clock"], json!({"source": "server", "seconds": -4}));
+
+        let request = PushRequestInfo {
+            nonce: "N".into(),
+            account_id: id.clone(),
+            serial: "PIPU1".into(),
+            issuer: "privacyIDEA".into(),
+            label: "alice".into(),
+            title: "T".into(),
+            question: "Q".into(),
+            answers: Some(vec!["12".into(), "34".into()]),
+            received_at: 10,
+            expires_at: 130,
+            decline_reasons: true,
+            passwordless: false,
+            unlock_required: true,
+        };
+        let v = push_request_json(&request);
+        assert_eq!(
+            keys(&v),
+            sorted(vec![
+                "nonce",
+                "account_id",
+                "serial",
+                "issuer",
+                "label",
+                "title",
+                "question",
+                "answers",
+                "received_at",
+                "expires_at",
+                "decline_reasons",
+                "passwordless",
+            ])
+        );
+        assert_eq!(v["expires_at"], 130);
+
+        let hotp = HotpCode {
+            id,
+            code: "755224".into(),
+            counter: 0,
+        };
+        assert_eq!(
+            keys(&hotp_json(&hotp)),
+            sorted(vec!["id", "code", "counter"])
+        );
+    }
 
     #[test]
     fn codes_are_grouped_like_apps_show_them() {

@@ -64,8 +64,6 @@ fn push(c: &mut Criterion) {
         url: URL.into(),
         sslverify: true,
         server_public_key_pkcs1: pkcs1(&server),
-        issuer: "privacyIDEA".into(),
-        label: "alice".into(),
         poll_only: true,
         fb_token: None,
         enrolled_at: UNIX_EPOCH,

@@ -14,7 +14,7 @@ pub const MAX_NOTE_CHARS: usize = 4096;
 
 /// A stable account id: a random UUID v4 in lower-case hyphenated form. It never changes, even
 /// when the account is renamed, so apps and scripts can keep it.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AccountId(String);
 

@@ -52,9 +52,6 @@ impl Clock for FixedClock {
     }
 }
 
-/// The vault setting that holds the offset in seconds.
-pub const OFFSET_SETTING: &str = "clock.offset_seconds";
-
 /// Offsets beyond a day are not drift but a wrong date; refuse them rather than hide it.
 pub const MAX_OFFSET_SECONDS: i64 = 86_400;
 

@@ -7,14 +7,14 @@
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
 use crate::secret::Secret;
 
 /// The HMAC hash of a credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Algorithm {
     Sha1,
@@ -40,8 +40,7 @@ impl fmt::Display for Algorithm {
 }
 
 /// Which kind of code, with the moving factor it needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OtpKind {
     /// Time-based: the counter is `floor(unix_time / period)`.
     Totp { period: u32 },
@@ -77,7 +76,7 @@ impl OtpKind {
 }
 
 /// Everything but the secret that decides a code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OtpParams {
     pub kind: OtpKind,
     pub algorithm: Algorithm,

@@ -84,9 +84,6 @@ impl Default for PolicySet {
     }
 }
 
-/// The vault setting that holds an overriding rule set (JSON), when an issuer or app set one.
-pub const POLICY_SETTING: &str = "policy.rules";
-
 impl PolicySet {
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
         serde_json::from_str(text).map_err(|e| PolicyError::BadRules {

@@ -15,11 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use authcore::otp::OtpKind;
-use authcore::push::store::Inserted;
 use authcore::push::{
     AppForceUnlock, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient,
-    PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, PushRequestStore,
-    SoftwareDeviceKey, UnverifiedChallenge,
+    PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, SoftwareDeviceKey,
+    UnverifiedChallenge,
 };
 use authcore_http::ReqwestTransport;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
@@ -196,21 +195,13 @@ fn approve_accepts_the_login(pi: &PrivacyIdea) -> Outcome {
         "3.14 advertises decline reasons"
     );
 
-    let now = SystemTime::now();
-    let mut store = PushRequestStore::new();
-    assert_eq!(store.insert(request.clone(), now)?, Inserted::New);
-    // The next poll brings the same challenge again: kept once.
+    // The next poll brings the same challenge again (the facade keeps it once by nonce, and
+    // refuses it once answered: tests/tests/push_facade.rs).
     let again = phone.poll_one()?;
     assert_eq!(again.nonce, request.nonce);
-    assert_eq!(store.insert(again, now)?, Inserted::Duplicate);
-    assert_eq!(store.pending(now).len(), 1);
 
-    let outcome = phone.answer(
-        store.get_answerable(&request.nonce, now)?,
-        &PushAnswer::Accept,
-    )?;
+    let outcome = phone.answer(&request, &PushAnswer::Accept)?;
     assert_eq!(outcome.display_code, None);
-    store.mark_answered(&request.nonce, now);
 
     let status = pi.poll_transaction(&transaction)?;
     assert!(status.value, "{}", status.json);
@@ -226,12 +217,6 @@ fn approve_accepts_the_login(pi: &PrivacyIdea) -> Outcome {
         "finalize must ACCEPT: {}",
         finished.json
     );
-
-    // A re-delivery of the answered challenge is refused by the store.
-    assert!(matches!(
-        store.insert(request, now),
-        Err(PushError::Replayed { .. })
-    ));
     Ok(())
 }
 
@@ -464,31 +449,17 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
         Err(PushError::WrongAccount { .. })
     ));
 
-    // Stale: received longer ago than the answer window. The store refuses it, never lists it,
-    // and the client does not send an answer for it.
+    // Stale: received longer ago than the answer window. The client does not send an answer
+    // for it (the vault refuses to keep one: core/src/vault/tests.rs).
     let long_ago = now - VALIDITY - Duration::from_secs(1);
     let stale = genuine
         .clone()
         .verify(&phone.credential, long_ago, VALIDITY)?;
-    let mut store = PushRequestStore::new();
-    assert!(matches!(
-        store.insert(stale.clone(), now),
-        Err(PushError::Expired { .. })
-    ));
-    assert!(store.pending(now).is_empty());
     assert!(matches!(
         phone.answer(&stale, &PushAnswer::Accept),
         Err(PushError::Expired { .. })
     ));
-    // A fresh one expires in the store once its window is over.
     let fresh = genuine.verify(&phone.credential, now, VALIDITY)?;
-    store.insert(fresh.clone(), now)?;
-    let later = now + VALIDITY;
-    assert!(matches!(
-        store.get_answerable(&fresh.nonce, later),
-        Err(PushError::Expired { .. })
-    ));
-    assert!(store.pending(later).is_empty());
     assert_eq!(
         pi.challenge_status(&transaction)?,
         "pending",
@@ -546,15 +517,10 @@ fn delivered_through_the_http_gateway(pi: &PrivacyIdea) -> Outcome {
     let request =
         challenge.verify_with(std::slice::from_ref(&phone.credential), received, VALIDITY)?;
     assert_request_texts(&request, &phone, "mallory", pi);
-    let mut store = PushRequestStore::new();
-    store.insert(request.clone(), received)?;
-    // The same challenge by poll is a duplicate, not a second request.
-    assert_eq!(
-        store.insert(phone.poll_one()?, SystemTime::now())?,
-        Inserted::Duplicate
-    );
+    // The same challenge by poll has the same nonce, so the facade lists it once
+    // (tests/tests/push_facade.rs: notification_and_poll_are_one_request).
+    assert_eq!(phone.poll_one()?.nonce, request.nonce);
     phone.answer(&request, &PushAnswer::Accept)?;
-    store.mark_answered(&request.nonce, SystemTime::now());
     assert_eq!(pi.challenge_status(&transaction)?, "accept");
     let finished = pi.finalize("mallory", &transaction, "")?;
     assert!(finished.accepted(), "{}", finished.json);
@@ -815,22 +781,14 @@ fn several_open_challenges_are_kept_apart(pi: &PrivacyIdea) -> Outcome {
     let outcome = phone.poll()?;
     assert!(outcome.rejected.is_empty(), "{outcome:?}");
     assert_eq!(outcome.requests.len(), 2, "both stay open: {outcome:?}");
-    let now = SystemTime::now();
-    let mut store = PushRequestStore::new();
-    for request in &outcome.requests {
-        assert_eq!(store.insert(request.clone(), now)?, Inserted::New);
-    }
-    let pending = store.pending(now);
-    assert_eq!(pending.len(), 2);
+    let pending = &outcome.requests;
     assert_ne!(pending[0].nonce, pending[1].nonce);
 
     // Accepting one decides exactly one login; the other is still open.
     phone.answer(&pending[0], &PushAnswer::Accept)?;
-    store.mark_answered(&pending[0].nonce, now);
     let mut states = [pi.challenge_status(&first)?, pi.challenge_status(&second)?];
     states.sort();
     assert_eq!(states, ["accept", "pending"]);
-    assert_eq!(store.pending(now).len(), 1);
 
     phone.answer(&pending[1], &PushAnswer::Decline)?;
     let mut states = [pi.challenge_status(&first)?, pi.challenge_status(&second)?];

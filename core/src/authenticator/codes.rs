@@ -3,6 +3,7 @@
 use super::{AuthError, Authenticator, CodeClock, CodeInfo, HotpCode, Result};
 use crate::clock;
 use crate::otp::OtpKind;
+use crate::vault::Setting;
 
 impl Authenticator {
     /// Unix time as codes see it: the clock plus the user's stored offset.
@@ -21,7 +22,7 @@ impl Authenticator {
         let mut state = self.state()?;
         state
             .vault
-            .set_setting(clock::OFFSET_SETTING, &offset.to_string())?;
+            .set_setting(Setting::ClockOffset, &offset.to_string())?;
         state.offset = offset;
         Ok(())
     }

@@ -34,8 +34,8 @@ pub use self::import::{
     SkippedEntry,
 };
 pub use self::push::{
-    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo,
-    SERVER_OFFSETS_SETTING, ServerClock, UserPresence,
+    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo, ServerClock,
+    UserPresence,
 };
 pub use self::records::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode};
 use self::state::State;

@@ -3,7 +3,8 @@
 
 use super::{AccountInfo, AuthError, Authenticator, Result, State};
 use crate::account::AccountId;
-use crate::policy::{self, PasswordlessRule, Platform, PolicyError, PolicySet};
+use crate::policy::{PasswordlessRule, Platform, PolicyError, PolicySet};
+use crate::vault::Setting;
 
 impl State {
     /// Applies `changes` (the last one turning passwordless on) if `platform`'s rule allows
@@ -71,11 +72,11 @@ impl Authenticator {
                 let rules = PolicySet::from_json(json)?;
                 state
                     .vault
-                    .set_setting(policy::POLICY_SETTING, &rules.to_json())?;
+                    .set_setting(Setting::PasswordlessRules, &rules.to_json())?;
             }
             None => state
                 .vault
-                .set_setting(policy::POLICY_SETTING, &PolicySet::default().to_json())?,
+                .set_setting(Setting::PasswordlessRules, &PolicySet::default().to_json())?,
         }
         Ok(())
     }

@@ -1,5 +1,9 @@
 //! The facade's records: what an app shows for an account, a code, a HOTP step and an added
 //! account. None holds a secret.
+//!
+//! Their `Serialize` is the CLI's `--json` output (field names documented in README.md and pinned
+//! by `cli/src/render.rs`'s tests), so the JSON follows the record instead of a hand copy; a field
+//! the JSON leaves out is marked `skip` where it is declared.
 
 use crate::account::{Account, AccountId, CredentialKind};
 use crate::otp::Algorithm;
@@ -21,8 +25,12 @@ pub struct AccountInfo {
     pub push_serial: Option<String>,
     pub group: Option<String>,
     pub note: Option<String>,
+    /// The list's order is the JSON array's order; the number itself is not shown.
+    #[serde(skip)]
     pub sort_order: i64,
+    #[serde(skip)]
     pub created_at: i64,
+    #[serde(skip)]
     pub updated_at: i64,
     /// Passwordless (phone sign-in) is on for this account.
     pub passwordless: bool,
@@ -66,6 +74,7 @@ pub struct CodeInfo {
     pub next_code: String,
     pub period: u32,
     /// The clock correction this code was made with.
+    #[serde(rename = "clock")]
     pub clock_offset: CodeClock,
 }
 

@@ -8,8 +8,8 @@ use super::{AccountInfo, AuthError, CodeClock, Result};
 use crate::account::{Account, AccountId};
 use crate::clock::{self};
 use crate::otp::Generator;
-use crate::policy::{self, PolicySet};
-use crate::vault::Vault;
+use crate::policy::PolicySet;
+use crate::vault::{Setting, Vault};
 
 pub(in crate::authenticator) struct Loaded {
     pub(in crate::authenticator) account: Account,
@@ -55,7 +55,7 @@ impl State {
     /// Everything this state caches, from the vault.
     pub(in crate::authenticator) fn reload_all(&mut self) -> Result<()> {
         self.data_version = self.vault.data_version()?;
-        self.offset = match self.vault.setting(clock::OFFSET_SETTING)? {
+        self.offset = match self.vault.setting(Setting::ClockOffset)? {
             Some(text) => clock::parse_offset(&text)?,
             None => 0,
         };
@@ -109,7 +109,7 @@ impl State {
     }
 
     pub(in crate::authenticator) fn policy(&self) -> Result<PolicySet> {
-        Ok(match self.vault.setting(policy::POLICY_SETTING)? {
+        Ok(match self.vault.setting(Setting::PasswordlessRules)? {
             Some(json) => PolicySet::from_json(&json)?,
             None => PolicySet::default(),
         })

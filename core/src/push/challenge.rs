@@ -57,12 +57,6 @@ impl PushRequest {
     pub fn is_expired(&self, now: SystemTime) -> bool {
         now >= self.expires_at
     }
-
-    pub(crate) fn validity(&self) -> Duration {
-        self.expires_at
-            .duration_since(self.received_at)
-            .unwrap_or_default()
-    }
 }
 
 /// A challenge as received: nothing in it is trusted until [`UnverifiedChallenge::verify`].

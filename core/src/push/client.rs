@@ -197,8 +197,6 @@ impl PushClient {
             url: enrollment.url.clone(),
             sslverify: enrollment.sslverify,
             server_public_key_pkcs1,
-            issuer: enrollment.issuer.clone(),
-            label: enrollment.label.clone(),
             poll_only: enrollment.poll_only,
             fb_token: fb_token.map(str::to_owned),
             enrolled_at: now,

@@ -16,12 +16,13 @@ pub struct PushCredential {
     pub sslverify: bool,
     /// The server's RSA public key as PKCS#1 `RSAPublicKey` DER: checks every challenge.
     pub server_public_key_pkcs1: Vec<u8>,
-    pub issuer: String,
-    pub label: String,
     /// No push channel: requests arrive only by polling.
     pub poll_only: bool,
     /// The FCM/APNs token registered with the server; `None` when it has none (poll only).
     pub fb_token: Option<String>,
+    /// When the server registered the token. Nothing reads it yet: it stays because the vault
+    /// format stores it (`push_credentials.enrolled_at_ms`, NOT NULL, docs/vault.md) for a token's
+    /// details screen, and a value dropped now could not be recovered for tokens enrolled today.
     pub enrolled_at: SystemTime,
     /// How the app must be unlocked before answering, when the server demands it.
     pub app_force_unlock: Option<AppForceUnlock>,

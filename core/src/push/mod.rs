@@ -1,14 +1,14 @@
 //! `push`: push approvals, privacyIDEA's PUSH token first. Owns the protocol from the QR code to
 //! the signed answer: the enrollment URI ([`enroll_uri`]), the device key and the server key
 //! ([`keys`]), challenges from a notification or a poll and their verification ([`challenge`]),
-//! the requests waiting for the user ([`store`]), answers ([`answer`]), the HTTP client
+//! answers ([`answer`]), the HTTP client
 //! ([`client`]) over the app's [`transport`], and the server clock offsets it observes
 //! ([`clock_skew`]).
 //!
 //! This is the only module of the core that talks to a network, and it opens no socket: every
 //! request goes out through an [`HttpTransport`] the app provides. It holds plain data and takes
 //! time and keys as arguments; the vault persists what needs persisting ([`PushCredential`], the device
-//! key's PKCS#8, answered nonces).
+//! key's PKCS#8, the requests waiting for the user and the answered nonces).
 //!
 //! Each submodule documents its part of the wire format exactly; the interop tests in
 //! `tests/tests/push_privacyidea.rs` run all of it against a real privacyIDEA 3.14.
@@ -23,7 +23,6 @@ mod error;
 mod exchange;
 pub mod keys;
 mod response;
-pub mod store;
 pub mod transport;
 
 pub use answer::{AnswerOutcome, DeclineReason, PushAnswer};
@@ -34,7 +33,6 @@ pub use credential::PushCredential;
 pub use enroll_uri::{AppForceUnlock, PushEnrollment};
 pub use error::PushError;
 pub use keys::{DeviceKey, SoftwareDeviceKey};
-pub use store::PushRequestStore;
 pub use transport::{HttpRequest, HttpResponse, HttpTransport, Method, NoNetwork, TransportError};
 
 use std::time::Duration;

@@ -70,7 +70,6 @@ impl Vault {
         for row in rows {
             let mut account = decode(&self.key, row?)?;
             account.push = push.remove(account.id.as_str());
-            push::with_names(&mut account);
             check_has_credential(&account)?;
             out.push(account);
         }

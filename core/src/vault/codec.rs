@@ -115,7 +115,6 @@ pub(super) fn read_account(
         None => return Err(VaultError::NotFound { id: id.to_string() }),
     };
     account.push = push::credential(conn, id)?;
-    push::with_names(&mut account);
     check_has_credential(&account)?;
     Ok(account)
 }

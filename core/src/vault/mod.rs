@@ -32,6 +32,7 @@ use self::crypto::SealingKey;
 pub use self::error::VaultError;
 pub use self::push::StoredDeviceKey;
 pub use self::push_requests::PushInserted;
+pub use self::settings::Setting;
 pub use self::slots::{FileKeyStore, KdfParams, KeyStore, KeyStoreError};
 use crate::secret::Secret;
 

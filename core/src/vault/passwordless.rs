@@ -49,7 +49,7 @@ impl Vault {
         let rules: Option<String> = tx
             .query_row(
                 "SELECT value FROM settings WHERE name = ?1",
-                [crate::policy::POLICY_SETTING],
+                [super::Setting::PasswordlessRules.as_str()],
                 |r| r.get(0),
             )
             .optional()

@@ -53,8 +53,6 @@ fn credential_from_row(r: &Row<'_>) -> rusqlite::Result<(String, PushCredential,
             url: r.get(2)?,
             sslverify: r.get::<_, i64>(3)? != 0,
             server_public_key_pkcs1: r.get(4)?,
-            issuer: String::new(),
-            label: String::new(),
             poll_only: r.get::<_, i64>(5)? != 0,
             fb_token: r.get(6)?,
             enrolled_at: from_millis(r.get(8)?),
@@ -131,15 +129,6 @@ pub(super) fn delete_credential(tx: &Transaction<'_>, id: &AccountId) -> Result<
     Ok(())
 }
 
-/// Fills a credential's names from its account, as every reader sees it.
-pub(super) fn with_names(account: &mut Account) {
-    let (issuer, label) = (account.issuer.clone(), account.label.clone());
-    if let Some(push) = account.push.as_mut() {
-        push.issuer = issuer;
-        push.label = label;
-    }
-}
-
 impl Vault {
     /// Adds a push-only account (enrolled from a `pipush` QR code) at the end of the list. The
     /// id is the caller's, since a platform device key is created under it before this call.
@@ -175,7 +164,6 @@ impl Vault {
         insert_credential(&self.key, &tx, &account.id, &credential, &key)?;
         tx.commit()?;
         account.push = Some(credential);
-        with_names(&mut account);
         Ok(account)
     }
 
@@ -201,7 +189,6 @@ impl Vault {
         tx.commit()?;
         account.push = Some(credential);
         account.updated_at = now;
-        with_names(&mut account);
         Ok(account)
     }
 }
@@ -314,19 +301,5 @@ impl Vault {
         touch(&tx, id, now)?;
         tx.commit()?;
         Ok(())
-    }
-
-    /// The account whose push token has `serial`.
-    pub fn account_for_serial(&self, serial: &str) -> Result<Option<AccountId>, VaultError> {
-        let id: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT account_id FROM push_credentials WHERE serial = ?1",
-                [serial],
-                |r| r.get(0),
-            )
-            .optional()?;
-        id.map(|id| AccountId::parse(&id).map_err(|_| damaged("an account id is malformed")))
-            .transpose()
     }
 }

@@ -9,7 +9,8 @@ use crate::authenticator::{Authenticator, Result, State};
 use crate::push::{PushCredential, PushError, PushRequest, UnverifiedChallenge};
 use crate::vault::PushInserted;
 
-/// What an app shows for a push request: enough to decide, nothing secret.
+/// What an app shows for a push request: enough to decide, nothing secret. `Serialize` is the
+/// CLI's `push pending --json` (see `records.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PushRequestInfo {
     pub nonce: String,
@@ -30,7 +31,9 @@ pub struct PushRequestInfo {
     /// The account holds passwordless sign-in: approving needs number matching and the
     /// platform's confirmation that the user unlocked the device.
     pub passwordless: bool,
-    /// The server asked that the app be unlocked before an answer (`app_force_unlock`).
+    /// The server asked that the app be unlocked before an answer (`app_force_unlock`). Not in
+    /// the CLI's JSON: the CLI has no app lock to honour it with.
+    #[serde(skip)]
     pub unlock_required: bool,
 }
 

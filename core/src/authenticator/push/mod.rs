@@ -27,14 +27,11 @@ use crate::account::{Account, AccountId};
 use crate::authenticator::{AuthError, Authenticator, Result, State};
 use crate::clock;
 use crate::push::{ClockOffset, PushClient, PushCredential, PushError};
+use crate::vault::Setting;
 
 /// Above this many seconds between the server's clock and the device's, callers should warn:
 /// codes would be wrong without the correction.
 pub const CLOCK_WARN_SECONDS: i64 = clock::WARN_OFFSET_SECONDS;
-
-/// The setting that records each push server's last clock offset: a JSON object from origin
-/// (`https://host:port`) to milliseconds (server minus device).
-pub const SERVER_OFFSETS_SETTING: &str = "push.server_offsets_ms";
 
 /// A push server's clock as last seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +46,7 @@ pub struct ServerClock {
 /// forgotten rather than fatal: the next response from each server restores it.
 pub(super) fn load_server_offsets(vault: &crate::vault::Vault) -> Result<HashMap<String, i64>> {
     Ok(vault
-        .setting(SERVER_OFFSETS_SETTING)?
+        .setting(Setting::PushServerOffsets)?
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default())
 }
@@ -137,7 +134,7 @@ impl Authenticator {
                 what: format!("server clock offsets: {e}"),
             })
         })?;
-        state.vault.set_setting(SERVER_OFFSETS_SETTING, &json)?;
+        state.vault.set_setting(Setting::PushServerOffsets, &json)?;
         state.server_offsets = all;
         Ok(())
     }

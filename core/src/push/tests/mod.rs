@@ -8,5 +8,4 @@ mod clock_skew;
 mod enroll_uri;
 mod keys;
 mod response;
-mod store;
 pub(crate) mod support;

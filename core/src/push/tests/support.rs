@@ -51,8 +51,6 @@ pub fn credential() -> PushCredential {
         url: URL.to_owned(),
         sslverify: true,
         server_public_key_pkcs1: pkcs1_of(server_key()),
-        issuer: "privacyIDEA".to_owned(),
-        label: "alice".to_owned(),
         poll_only: false,
         fb_token: Some("fcm-token-1".to_owned()),
         enrolled_at: t(1_700_000_000),
