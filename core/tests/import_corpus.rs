@@ -1259,58 +1259,243 @@ fn bitwarden_account_restricted_export_is_refused() {
     assert!(err.to_string().contains("account-restricted"), "{err}");
 }
 
+/// One account of extract_otp_secrets' expected output (`example_output.json`): its name as
+/// that tool prints it (`issuer:` prefix of the label included), secret, issuer, type, counter.
+type Otp = (String, String, String, String, Option<u64>);
+
+fn example_output_json() -> Vec<Otp> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&corpus_bytes("extract_otp_secrets/example_output.json")).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let text = |k: &str| o[k].as_str().unwrap().to_owned();
+            (
+                text("name"),
+                text("secret"),
+                text("issuer"),
+                text("type"),
+                o["counter"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+fn example_output_csv() -> Vec<Otp> {
+    let bytes = corpus_bytes("extract_otp_secrets/example_output.csv");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        ["name", "secret", "issuer", "type", "counter", "url"]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_owned(),
+                r[1].to_owned(),
+                r[2].to_owned(),
+                r[3].to_owned(),
+                (!r[4].is_empty()).then(|| r[4].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// The accounts of `imported` as extract_otp_secrets prints them. Its name is the transfer
+/// payload's name as is; ours splits an `issuer:` prefix off when the payload has no issuer,
+/// as a URI label is read ("encoding: ¿äÄéÉ? (demo)" is issuer "encoding", label
+/// "¿äÄéÉ? (demo)"), so the prefix is put back for the comparison.
+fn as_extract_otp_secrets(imported: &Imported, split_issuers: &[&str]) -> Vec<Otp> {
+    accounts(imported)
+        .into_iter()
+        .map(|a| {
+            let (name, issuer) = if split_issuers.contains(&a.issuer.as_str()) {
+                (format!("{}: {}", a.issuer, a.label), String::new())
+            } else {
+                (a.label.clone(), a.issuer.clone())
+            };
+            (
+                name,
+                a.otp.secret.to_base32().as_str().to_owned(),
+                issuer,
+                a.otp.params.kind.type_name().to_owned(),
+                a.otp.params.kind.counter(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn google_transfer_text_and_batches() {
     if fixtures().is_none() {
         return;
     }
-    let imported = ok(
-        "extract_otp_secrets/example_export.txt",
-        None,
-        Format::UriList,
-    );
-    let accounts: Vec<_> = imported
-        .entries
-        .iter()
-        .filter_map(|e| e.account())
-        .collect();
-    assert_eq!(accounts.len(), 6);
+    let path = "extract_otp_secrets/example_export.txt";
+    let imported = ok(path, None, Format::UriList);
+    let want = example_output_json();
+    assert_eq!(want.len(), 6);
+    assert_eq!(example_output_csv(), want, "the CSV and JSON outputs agree");
+    // Exactly extract_otp_secrets' accounts, in order (the 2-entry batch is the third line).
+    assert_eq!(as_extract_otp_secrets(&imported, &["encoding"]), want);
+    let accounts = accounts(&imported);
     assert!(
         accounts
             .iter()
-            .all(|a| a.otp.secret.to_base32().as_str() == "7KSQL2JTUDIS5EF65KLMRQIIGY")
-    );
-    assert!(
-        accounts
-            .iter()
-            .any(|a| a.otp.params.kind == OtpKind::Hotp { counter: 4 } && a.label == "hotp demo")
+            .all(|a| a.otp.params == OtpParams::totp(Algorithm::Sha1, 6, 30)
+                || a.otp.params == OtpParams::hotp(Algorithm::Sha1, 6, 4))
     );
     assert!(
         accounts
             .iter()
             .any(|a| a.issuer == "encoding" && a.label == "¿äÄéÉ? (demo)")
     );
+    // Through the facade: the same secret for all, its code at T computed independently
+    // (Python's hmac); the HOTP at its counter 4. Entries 1 and 4 are the same account, as
+    // are 2 and 3: the second of each is a duplicate, not a second copy.
+    let tmp = tempfile::tempdir().unwrap();
+    let auth = open_vault(&tmp);
+    let preview = auth
+        .preview_import(&corpus_bytes(path), None, None)
+        .unwrap();
+    let outcome = auth.commit_import(&preview, ImportMode::Partial).unwrap();
+    assert_eq!(outcome.added.len(), 4, "{outcome:?}");
+    assert_eq!(
+        outcome.duplicates,
+        [
+            ("".to_owned(), "pi@raspberrypi".to_owned()),
+            ("raspberrypi".to_owned(), "pi@raspberrypi".to_owned())
+        ]
+    );
+    let codes = auth.codes(None, None).unwrap();
+    assert_eq!(codes.len(), 3);
+    assert!(codes.iter().all(|c| c.code == "056725"), "{codes:?}");
+    let hotp = outcome
+        .added
+        .iter()
+        .find(|a| a.label == "hotp demo")
+        .unwrap();
+    let next = auth.next_hotp(hotp.id.as_str()).unwrap();
+    assert_eq!((next.counter, next.code.as_str()), (4, "058438"));
+
+    // The same export without the HOTP code.
+    let only_totp = ok(
+        "extract_otp_secrets/tests/data/example_export_only_totp.txt",
+        None,
+        Format::UriList,
+    );
+    let want_totp: Vec<Otp> = want.into_iter().filter(|o| o.3 == "totp").collect();
+    assert_eq!(as_extract_otp_secrets(&only_totp, &["encoding"]), want_totp);
+
+    // Raw `+` and `/` in the base64: extract_otp_secrets' expected output.
     let plus = ok(
         "extract_otp_secrets/tests/data/test_plus_problem_export.txt",
         None,
         Format::UriList,
     );
+    let serenity = |n: u8, secret: &str| {
+        (
+            format!("SerenityLabs:test{n}@serenitylabs.co.uk"),
+            secret.to_owned(),
+            "SerenityLabs".to_owned(),
+            "totp".to_owned(),
+            None,
+        )
+    };
+    let got: Vec<Otp> = accounts_of(&plus)
+        .map(|a| {
+            (
+                format!("{}:{}", a.issuer, a.label),
+                a.otp.secret.to_base32().as_str().to_owned(),
+                a.issuer.clone(),
+                a.otp.params.kind.type_name().to_owned(),
+                a.otp.params.kind.counter(),
+            )
+        })
+        .collect();
     assert_eq!(
-        plus.entries
-            .iter()
-            .filter(|e| e.account().is_some())
-            .count(),
-        4
+        got,
+        [
+            serenity(1, "A4RFDYMF4GSLUIBQV4ZP67OJEZ2XUQVM"),
+            serenity(2, "SCDDZ7PW5MOZLE3PQCAZM7L4S35K3UDX"),
+            serenity(3, "TR76272RVYO6EAEY2FX7W7R7KUDEGPJ4"),
+            serenity(4, "N2ILWSXSJUQUB7S6NONPJSC62NPG7EXN"),
+        ]
     );
-    for path in [
-        "extract_otp_secrets/tests/data/test_export_wrong_data.txt",
-        "extract_otp_secrets/tests/data/test_export_wrong_prefix.txt",
-        "extract_otp_secrets/tests/data/test_export_wrong_content.txt",
+    for (path, part, reason) in [
+        (
+            "extract_otp_secrets/tests/data/test_export_wrong_data.txt",
+            "line 1",
+            "data: not a Google Authenticator transfer payload",
+        ),
+        (
+            "extract_otp_secrets/tests/data/test_export_wrong_prefix.txt",
+            "line 1",
+            "'QR-Code:otpauth-migratio' is not an otpauth:// or otpauth-migration:// URI",
+        ),
+        (
+            "extract_otp_secrets/tests/data/test_export_wrong_content.txt",
+            "line 1",
+            "'Lorem ipsum dolor sit am' is not an otpauth:// or otpauth-migration:// URI",
+        ),
     ] {
-        let err = read(path, None).expect_err(path);
+        // Prose is no URI list at all; named as one, its first line is the fault.
+        let err = if path.ends_with("wrong_content.txt") {
+            assert_eq!(read(path, None).unwrap_err(), ImportError::UnknownFormat);
+            import::read(&corpus_bytes(path), Some(Format::UriList), None).expect_err(path)
+        } else {
+            read(path, None).expect_err(path)
+        };
         eprintln!("{path}: {err}");
-        assert!(!err.to_string().is_empty());
+        match &err {
+            ImportError::Damaged {
+                format: Format::UriList,
+                part: p,
+                reason: r,
+            } => {
+                assert_eq!(p, part, "{path}: {err}");
+                assert_eq!(r, reason, "{path}: {err}");
+            }
+            _ => panic!("{path}: {err:?}"),
+        }
     }
+}
+
+fn accounts_of(imported: &Imported) -> impl Iterator<Item = &NewAccount> {
+    imported.entries.iter().filter_map(|e| e.account())
+}
+
+/// What extract_otp_secrets' tests expect from both screenshots of Google Authenticator's
+/// export screen (`EXPECTED_STDOUT_FROM_EXAMPLE_EXPORT_PNG`: "3 otps extracted"). Note that
+/// `example_output.json` is the output for `example_export.txt`, not for `example_export.png`
+/// (upstream's `test_extract_json` reads the text file): the image holds a different export.
+fn expected_png_accounts() -> Vec<Otp> {
+    (1..=3)
+        .zip(["JBSWY3DPEHPK3PXP", "JBSWY3DPEHPK3PXQ", "JBSWY3DPEHPK3PXR"])
+        .map(|(n, secret)| {
+            (
+                format!("Test{n}:test{n}@example{n}.com"),
+                secret.to_owned(),
+                format!("Test{n}"),
+                "totp".to_owned(),
+                None,
+            )
+        })
+        .collect()
+}
+
+/// The PNG's pixels written as a JPEG (quality 90) here, with the `image` crate.
+fn as_jpeg(png: &[u8]) -> Vec<u8> {
+    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png).unwrap();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&picture.to_rgb8())
+        .unwrap();
+    assert!(out.starts_with(&[0xFF, 0xD8, 0xFF]));
+    out
 }
 
 #[test]
@@ -1318,33 +1503,71 @@ fn google_transfer_images() {
     if fixtures().is_none() {
         return;
     }
+    // Codes at T computed independently (Python's hmac).
+    let codes_at_t = [
+        ("Test1", "324550"),
+        ("Test2", "822412"),
+        ("Test3", "699457"),
+    ];
     for path in [
         "extract_otp_secrets/example_export.png",
         "extract_otp_secrets/tests/data/test_googleauth_export.png",
     ] {
-        let started = Instant::now();
-        let imported = ok(path, None, Format::QrImage);
-        eprintln!(
-            "{path}: {} entries in {:?}",
-            imported.entries.len(),
-            started.elapsed()
-        );
-        assert!(
-            imported
-                .entries
+        let png = corpus_bytes(path);
+        let jpeg = as_jpeg(&png);
+        for (kind, bytes) in [("PNG", png), ("JPEG", jpeg)] {
+            let started = Instant::now();
+            let imported = import::read(&bytes, None, None)
+                .unwrap_or_else(|e| panic!("{path} as {kind}: {e}"));
+            eprintln!(
+                "{path} as {kind} ({} bytes): {} entries in {:?}",
+                bytes.len(),
+                imported.entries.len(),
+                started.elapsed()
+            );
+            assert_eq!(imported.format, Format::QrImage, "{path} as {kind}");
+            let got: Vec<Otp> = accounts_of(&imported)
+                .map(|a| {
+                    (
+                        format!("{}:{}", a.issuer, a.label),
+                        a.otp.secret.to_base32().as_str().to_owned(),
+                        a.issuer.clone(),
+                        a.otp.params.kind.type_name().to_owned(),
+                        a.otp.params.kind.counter(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected_png_accounts(), "{path} as {kind}");
+            assert_eq!(
+                imported.entries.len(),
+                3,
+                "{path} as {kind}: nothing skipped"
+            );
+            // Through the facade's `add_qr_image`, codes at the check time.
+            let tmp = tempfile::tempdir().unwrap();
+            let auth = open_vault(&tmp);
+            let added = auth.add_qr_image(&bytes).unwrap();
+            assert_eq!(added.len(), 3, "{path} as {kind}");
+            let codes = auth.codes(None, None).unwrap();
+            let mut got: Vec<(&str, &str)> = codes
                 .iter()
-                .filter(|e| e.account().is_some())
-                .count()
-                >= 1,
-            "{path}"
-        );
+                .map(|c| (c.issuer.as_str(), c.code.as_str()))
+                .collect();
+            got.sort();
+            assert_eq!(got, codes_at_t, "{path} as {kind}");
+        }
     }
+    // A QR code that is not an OTP code: refused, naming the code and what it holds.
     let err = read(
         "extract_otp_secrets/tests/data/qr_but_without_otp.png",
         None,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("QR code 1"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "this QR code image file is damaged: QR code 1: 'NOT A otpauth-migration:' is not an \
+         otpauth:// or otpauth-migration:// URI"
+    );
 }
 
 #[test]
