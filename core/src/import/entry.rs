@@ -126,6 +126,22 @@ impl Sink {
         self.entries.len() + 1
     }
 
+    /// A finished account as the next entry.
+    fn push_account(&mut self, account: NewAccount, favourite: bool, order: Option<i64>) {
+        let position = self.position();
+        self.entries.push(ImportEntry {
+            position,
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            otp_type: account.otp.params.kind.type_name().to_owned(),
+            outcome: EntryOutcome::Account {
+                account: Box::new(account),
+                favourite,
+                order,
+            },
+        });
+    }
+
     pub fn skip(&mut self, issuer: &str, label: &str, otp_type: &str, reason: impl Into<String>) {
         let position = self.position();
         self.entries.push(ImportEntry {
@@ -144,18 +160,7 @@ impl Sink {
         let (issuer, label) = (draft.issuer.clone(), draft.label.clone());
         match build(draft, &otp_type) {
             Ok((account, favourite, order)) => {
-                let position = self.position();
-                self.entries.push(ImportEntry {
-                    position,
-                    issuer: account.issuer.clone(),
-                    label: account.label.clone(),
-                    otp_type: account.otp.params.kind.type_name().to_owned(),
-                    outcome: EntryOutcome::Account {
-                        account: Box::new(account),
-                        favourite,
-                        order,
-                    },
-                });
+                self.push_account(account, favourite, order);
             }
             Err(reason) => self.skip(&issuer, &label, &otp_type, reason),
         }
@@ -177,18 +182,7 @@ impl Sink {
                 account.note = extra.note;
                 match account.validated() {
                     Ok(account) => {
-                        let position = self.position();
-                        self.entries.push(ImportEntry {
-                            position,
-                            issuer: account.issuer.clone(),
-                            label: account.label.clone(),
-                            otp_type: account.otp.params.kind.type_name().to_owned(),
-                            outcome: EntryOutcome::Account {
-                                account: Box::new(account),
-                                favourite: extra.favourite,
-                                order: extra.order,
-                            },
-                        });
+                        self.push_account(account, extra.favourite, extra.order);
                     }
                     Err(e) => self.skip(&fallback_issuer, &fallback_label, "", e.to_string()),
                 }
@@ -209,18 +203,7 @@ impl Sink {
 
     /// Accounts already built (by the transfer-QR parser).
     pub fn add_built(&mut self, account: NewAccount) {
-        let position = self.position();
-        self.entries.push(ImportEntry {
-            position,
-            issuer: account.issuer.clone(),
-            label: account.label.clone(),
-            otp_type: account.otp.params.kind.type_name().to_owned(),
-            outcome: EntryOutcome::Account {
-                account: Box::new(account),
-                favourite: false,
-                order: None,
-            },
-        });
+        self.push_account(account, false, None);
     }
 
     /// Turns the last entry into a skip (keeping its names), e.g. an entry in the app's trash.

@@ -127,7 +127,9 @@ impl Authenticator {
         {
             return Ok(());
         }
-        let mut all = load_server_offsets(&state.vault)?;
+        // The state was brought up to date when it was locked (`data_version`), so its copy is
+        // what the vault holds: no second read.
+        let mut all = state.server_offsets.clone();
         all.extend(seen);
         let json = serde_json::to_string(&all).map_err(|e| {
             AuthError::Vault(crate::vault::VaultError::Damaged {
