@@ -124,16 +124,7 @@ fn read_items(file: &Value, sink: &mut Sink) -> Result<(), ImportError> {
     let items = file["items"]
         .as_array()
         .ok_or_else(|| sink.damaged("items", "missing"))?;
-    let folders: Vec<(String, String)> = file["folders"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|f| {
-                    Some((f["id"].as_str()?.to_owned(), f["name"].as_str()?.to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let folders = super::entry::id_names(&file["folders"]);
     for item in items {
         let Some(totp) = item["login"]["totp"]
             .as_str()

@@ -372,6 +372,21 @@ fn build(draft: Draft, otp_type: &str) -> Result<(NewAccount, bool, Option<i64>)
     Ok((account, draft.favourite, draft.order))
 }
 
+/// A JSON list of `{"id", "name"}` objects (Bitwarden's folders, 2FAS's groups) as pairs;
+/// entries without both are left out, a missing list is empty.
+pub fn id_names(list: &serde_json::Value) -> Vec<(String, String)> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| {
+                    Some((i["id"].as_str()?.to_owned(), i["name"].as_str()?.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,16 +49,7 @@ pub(crate) fn read(
     let services = services
         .as_array()
         .ok_or_else(|| sink.damaged("services", "missing"))?;
-    let groups: Vec<(String, String)> = file["groups"]
-        .as_array()
-        .map(|g| {
-            g.iter()
-                .filter_map(|g| {
-                    Some((g["id"].as_str()?.to_owned(), g["name"].as_str()?.to_owned()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = super::entry::id_names(&file["groups"]);
     for service in services {
         let otp = &service["otp"];
         let text = |v: &Value| v.as_str().unwrap_or("").trim().to_owned();
