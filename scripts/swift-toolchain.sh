@@ -46,21 +46,30 @@ unmount_all_under() {
     fi
 }
 
-in_chroot_apt() {
-    # apt needs /proc; mount it only if nobody else has, and unmount only what was mounted here.
+# Runs "$@" on the host with the chroot's /proc mounted: apt needs it, and so does every Swift
+# binary, whose RUNPATH ($ORIGIN/../lib/swift/linux) glibc resolves through /proc/self/exe (without
+# /proc, `swift` cannot find libswiftCore.so). Mounts it only if nobody else has, and unmounts
+# only what was mounted here.
+with_proc() {
     local mounted=
     if ! mountpoint -q "$root/proc"; then
         mount -t proc proc "$root/proc"
         mounted=1
     fi
     local status=0
-    cp /etc/resolv.conf "$root/etc/resolv.conf"
-    chroot "$root" apt-get update -qq >&2 &&
-        chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "$@" >&2 || status=$?
+    "$@" || status=$?
     [ -z "$mounted" ] || umount "$root/proc" || umount -l "$root/proc" || true
     return "$status"
 }
+
+apt_in_chroot() {
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    chroot "$root" apt-get update -qq >&2 &&
+        chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "$@" >&2
+}
+
+in_chroot_apt() { with_proc apt_in_chroot "$@"; }
 
 if [ -f "$marker" ]; then
     if [ ! -x "$root/usr/sbin/update-ca-certificates" ]; then
@@ -87,6 +96,6 @@ fi
 echo "building the Swift chroot in $root (once; about 3 GB)" >&2
 debootstrap --variant=minbase trixie "$root" "${AUTHCORE_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2
 in_chroot_apt "${packages[@]}"
-chroot "$root" swift --version >&2
+with_proc chroot "$root" swift --version >&2
 touch "$marker"
 echo "$root"
