@@ -1557,6 +1557,31 @@ fn google_transfer_images() {
             assert_eq!(got, codes_at_t, "{path} as {kind}");
         }
     }
+    // A photo-sized image (longer side past the detector's 2,000 pixels, which every image is
+    // scaled down to first) still gives its codes.
+    let picture = image::load_from_memory(&corpus_bytes("extract_otp_secrets/example_export.png"))
+        .unwrap()
+        .to_luma8();
+    let scale = 2100 / picture.width().max(picture.height()) + 1;
+    let large = image::imageops::resize(
+        &picture,
+        picture.width() * scale,
+        picture.height() * scale,
+        image::imageops::FilterType::Nearest,
+    );
+    assert!(large.width().max(large.height()) > 2000);
+    let mut png = Vec::new();
+    large
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let imported = import::read(&png, None, None).unwrap();
+    assert_eq!(
+        imported.entries.len(),
+        3,
+        "{} x {} pixels",
+        large.width(),
+        large.height()
+    );
     // A QR code that is not an OTP code: refused, naming the code and what it holds.
     let err = read(
         "extract_otp_secrets/tests/data/qr_but_without_otp.png",

@@ -11,6 +11,14 @@ use super::{ImportError, MAX_INPUT_BYTES, uris};
 /// Widest and tallest image decoded, and the most memory its decoder may take.
 const MAX_SIDE: u32 = 12_000;
 const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// The longest side the detector is given. A QR code keeps enough pixels per module at this
+/// size (a phone screenshot is about 1080 x 2400, a setup QR on it several pixels a module),
+/// while rqrr's region flood fill on a larger or very long image costs seconds: fuzzing found
+/// a 904-byte JPEG of 9264 x 255 pixels that took a second at full size (docs/hardening.md).
+const MAX_SCAN_SIDE: u32 = 2000;
+/// The longest side of the second try on a large photo, whose finder patterns can be too big
+/// for the detector at the first size.
+const RETRY_SCAN_SIDE: u32 = 1200;
 
 pub(crate) fn is_image(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
@@ -39,25 +47,32 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let picture = reader.decode().map_err(|e| damaged(e.to_string()))?;
-    let grey = picture.to_luma8();
+    let grey = fit(picture.to_luma8(), MAX_SCAN_SIDE);
     drop(picture);
     let mut found = scan(&grey);
     if found.is_empty() && grey.width().max(grey.height()) > 1600 {
-        // Finder patterns of a large photo can be too big for the detector: try smaller.
-        let scale = grey.width().max(grey.height()) / 1200 + 1;
-        let small = image::imageops::resize(
-            &grey,
-            grey.width() / scale,
-            grey.height() / scale,
-            image::imageops::FilterType::Triangle,
-        );
-        found = scan(&small);
+        found = scan(&fit(grey, RETRY_SCAN_SIDE));
     }
     if found.is_empty() {
         return Err(ImportError::NoQrCode);
     }
     found.sort_by_key(|(y, x, _)| (*y, *x));
     Ok(found.into_iter().map(|(_, _, text)| text).collect())
+}
+
+/// The image scaled down (keeping its proportions) so that its longer side is at most `side`.
+fn fit(grey: image::GrayImage, side: u32) -> image::GrayImage {
+    let longer = grey.width().max(grey.height());
+    if longer <= side {
+        return grey;
+    }
+    let shrink = |n: u32| ((u64::from(n) * u64::from(side)) / u64::from(longer)).max(1) as u32;
+    image::imageops::resize(
+        &grey,
+        shrink(grey.width()),
+        shrink(grey.height()),
+        image::imageops::FilterType::Triangle,
+    )
 }
 
 /// (top, left, text) of each code that decodes.
@@ -87,4 +102,22 @@ pub(crate) fn read_image(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportErro
         .map(|(i, t)| (i + 1, t.as_str()))
         .collect();
     uris::read_lines(&lines, "QR code", sink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_scanned_at_most_at_the_detectors_size() {
+        // The fuzzing finding's shape: 9264 x 255 is scanned as 2000 x 55.
+        let strip = fit(image::GrayImage::new(9264, 255), MAX_SCAN_SIDE);
+        assert_eq!((strip.width(), strip.height()), (2000, 55));
+        let tall = fit(image::GrayImage::new(1080, 2400), MAX_SCAN_SIDE);
+        assert_eq!((tall.width(), tall.height()), (900, 2000));
+        let thread = fit(image::GrayImage::new(12_000, 1), RETRY_SCAN_SIDE);
+        assert_eq!((thread.width(), thread.height()), (1200, 1));
+        let small = fit(image::GrayImage::new(640, 480), MAX_SCAN_SIDE);
+        assert_eq!((small.width(), small.height()), (640, 480));
+    }
 }
