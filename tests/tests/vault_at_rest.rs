@@ -1,11 +1,18 @@
-//! The vault file, its WAL and its shared-memory file never hold a secret in the clear: not the
-//! raw bytes, not base32, not hex, whether or not the WAL has been checkpointed.
+//! The vault file, its WAL and its shared-memory file never hold a secret in the clear (OTP
+//! secrets, a push token's software device key): not the raw bytes, not base32, not hex,
+//! whether or not the WAL has been checkpointed. The same scan finds what the vault keeps in
+//! the clear by design (names, a push serial), so a scan that could not see would fail.
 use std::path::Path;
 
-use authcore::account::{NewAccount, OtpCredential};
+use authcore::account::{AccountId, Names, NewAccount, OtpCredential};
 use authcore::otp::{Algorithm, OtpParams};
+use authcore::push::{PushCredential, SoftwareDeviceKey};
 use authcore::secret::Secret;
-use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
+use authcore::vault::{FileKeyStore, KdfParams, StoredDeviceKey, Unlock, Vault};
+
+/// Kept in the clear by design (docs/vault.md, "What is in the clear"): the positive controls.
+const CLEAR_ISSUER: &str = "ClearIssuerMarker";
+const CLEAR_SERIAL: &str = "PIPU0CLEARSERIAL";
 
 const SECRETS: [&[u8]; 3] = [
     b"12345678901234567890",
@@ -23,20 +30,48 @@ fn forms(secret: &[u8]) -> Vec<Vec<u8>> {
     ]
 }
 
-fn assert_clean(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", path.display());
-        let Ok(bytes) = std::fs::read(&file) else {
-            continue;
-        };
-        for secret in SECRETS {
-            for form in forms(secret) {
-                assert!(
-                    !bytes.windows(form.len()).any(|w| w == form.as_slice()),
-                    "{file} contains a secret in the clear"
-                );
-            }
+/// The vault's files (main, WAL, shared memory) in which `needle` occurs.
+fn files_holding(path: &Path, needle: &[u8]) -> Vec<String> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| format!("{}{suffix}", path.display()))
+        .filter(|file| {
+            std::fs::read(file)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+fn assert_clean(path: &Path, device_key: &[u8]) {
+    // The whole PKCS#8 key, and 32 bytes from its middle (inside the private exponent).
+    let middle = device_key.len() / 2;
+    let pieces = [device_key, &device_key[middle..middle + 32]];
+    for secret in SECRETS.iter().copied().chain(pieces) {
+        for form in forms(secret) {
+            let holding = files_holding(path, &form);
+            assert!(holding.is_empty(), "{holding:?} hold a secret in the clear");
         }
+    }
+    // The same scan sees what is in the clear by design.
+    for clear in [CLEAR_ISSUER, CLEAR_SERIAL] {
+        assert!(
+            !files_holding(path, clear.as_bytes()).is_empty(),
+            "the scan does not find {clear}, which the vault keeps in the clear"
+        );
+    }
+}
+
+fn push_credential() -> PushCredential {
+    PushCredential {
+        serial: CLEAR_SERIAL.into(),
+        url: "https://pi.example/ttype/push".into(),
+        sslverify: true,
+        server_public_key_pkcs1: vec![0x30, 0x03, 0x02, 0x01, 0x03],
+        poll_only: true,
+        fb_token: None,
+        enrolled_at: std::time::UNIX_EPOCH,
+        app_force_unlock: None,
     }
 }
 
@@ -69,6 +104,21 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
         )
         .unwrap();
     }
+    let device_key = SoftwareDeviceKey::generate(2048).unwrap();
+    let device_der = device_key.pkcs8().expose().to_vec();
+    v.add_push_account(
+        AccountId::random(),
+        Names {
+            issuer: CLEAR_ISSUER.into(),
+            label: "push".into(),
+            group: None,
+            note: None,
+        },
+        push_credential(),
+        StoredDeviceKey::Software(device_key.pkcs8().clone()),
+        0,
+    )
+    .unwrap();
     // The connection is open: the writes sit in the WAL.
     assert!(
         std::fs::metadata(format!("{}-wal", path.display()))
@@ -76,11 +126,11 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
             .len()
             > 0
     );
-    assert_clean(&path);
+    assert_clean(&path, &device_der);
     drop(v);
     // Closing checkpoints the WAL into the main file.
-    assert_clean(&path);
+    assert_clean(&path, &device_der);
     let v = Vault::open(&path, Unlock::Password("pw")).unwrap();
-    assert_eq!(v.accounts().unwrap().len(), 3);
-    assert_clean(&path);
+    assert_eq!(v.accounts().unwrap().len(), 4);
+    assert_clean(&path, &device_der);
 }
