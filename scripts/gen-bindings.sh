@@ -34,5 +34,6 @@ cp "$kotlin_config" "$out/kotlin-android.toml"
 bindgen() { "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --no-format "$@"; }
 bindgen -l kotlin -o "$out/kotlin-jvm" --config "$out/kotlin-jvm.toml"
 bindgen -l kotlin -o "$out/kotlin-android" --config "$out/kotlin-android.toml"
+bash "$root/scripts/kotlin-rename-fixups.sh" "$out/kotlin-jvm" "$out/kotlin-android"
 bindgen -l swift -o "$out/swift"
 echo "bindings for $lib in $out"

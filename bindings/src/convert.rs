@@ -116,6 +116,16 @@ pub enum Platform {
     Desktop,
 }
 
+impl From<authcore::policy::Platform> for Platform {
+    fn from(p: authcore::policy::Platform) -> Self {
+        match p {
+            authcore::policy::Platform::Ios => Platform::Ios,
+            authcore::policy::Platform::Android => Platform::Android,
+            authcore::policy::Platform::Desktop => Platform::Desktop,
+        }
+    }
+}
+
 impl From<Platform> for authcore::policy::Platform {
     fn from(p: Platform) -> Self {
         match p {

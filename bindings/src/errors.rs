@@ -2,75 +2,180 @@
 //! they name what was wrong and never hold a secret or Rust debug output.
 
 use authcore::authenticator::{AuthError, ErrorKind};
+use authcore::error::ErrorFacts;
 
-/// Every failure an app sees. Kotlin: `AuthCoreException.InvalidInput` etc.; Swift: `AuthCoreError`.
+use crate::convert::Platform;
+
+/// Every failure an app sees: one case per thing an app may do differently, each with the
+/// facts it needs as fields and `text`, the core's readable message (the Rust `Display`).
+///
+/// Kotlin: the generated class is renamed `FfiAuthCoreException` (android/uniffi-kotlin.toml) and
+/// the `AuthCore` layer rethrows it as its own sealed `AuthCoreException`, whose `message` is
+/// `text` (the generated one would read "text=..., serial=..."). Swift: the enum
+/// `AuthCoreError` with associated values; the package's `LocalizedError` conformance gives
+/// `text` as `errorDescription`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
-#[uniffi(flat_error)]
+#[uniffi::export(Display)]
 pub enum AuthCoreError {
     /// Something the user or app supplied is wrong (a URI, a name, an offset); nothing changed.
-    #[error("{0}")]
-    InvalidInput(String),
-    /// No account has that id (or the prefix matches several).
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    WrongPassword(String),
+    #[error("{text}")]
+    InvalidInput { text: String },
+    /// No account has that id.
+    #[error("{text}")]
+    NotFound { text: String },
+    /// The id prefix matches `matches` accounts: ask for more of it.
+    #[error("{text}")]
+    Ambiguous { text: String, matches: u32 },
+    /// The password does not open the vault or the file.
+    #[error("{text}")]
+    WrongPassword { text: String },
     /// The platform key store failed or holds a different key than the one this vault needs.
-    #[error("{0}")]
-    KeyStore(String),
+    #[error("{text}")]
+    KeyStore { text: String },
     /// The vault file is missing, damaged, newer than this library, or the disk failed.
-    #[error("{0}")]
-    Vault(String),
-    /// A push enrollment QR code, notification or answer cannot be used: malformed, forged (its
-    /// signature does not verify), for an unknown token, expired, already answered, or no such
-    /// request. Nothing changed.
-    #[error("{0}")]
-    Push(String),
+    #[error("{text}")]
+    Vault { text: String },
+    /// A push enrollment QR code, notification or answer that cannot be used: malformed,
+    /// unsupported, for a token not enrolled here (`serial`), no such request (`nonce`).
+    #[error("{text}")]
+    BadPush {
+        text: String,
+        serial: Option<String>,
+        nonce: Option<String>,
+    },
+    /// A SECURITY EVENT: a push request for token `serial` whose server signature does not
+    /// verify, so the enrolled server did not send it. Nothing was kept.
+    #[error("{text}")]
+    Forged { text: String, serial: String },
+    /// Push request `nonce` was already answered here: a second delivery or answer.
+    #[error("{text}")]
+    Replayed { text: String, nonce: String },
+    /// A push request (`nonce`) or an enrollment QR code (no nonce) whose time ran out.
+    #[error("{text}")]
+    Expired { text: String, nonce: Option<String> },
+    /// The server refused the answer to request `nonce` (a wrong number-matching choice, a
+    /// request no longer open there); the request stays open for another try.
+    #[error("{text}")]
+    AnswerRefused { text: String, nonce: String },
+    /// The push server refused a request or answered with an error (`http_status` when it
+    /// sent one) or with something the protocol does not allow.
+    #[error("{text}")]
+    ServerRefused {
+        text: String,
+        http_status: Option<u16>,
+    },
     /// The push server could not be reached (connection, DNS, TLS, time-out). Try again later.
-    #[error("{0}")]
-    Network(String),
-    /// The push server refused the request (e.g. a wrong number-matching answer; the request
-    /// stays open) or answered with an error or something the protocol does not allow.
-    #[error("{0}")]
-    Server(String),
-    /// The approval needs more than a tap: number matching and the device unlock (passwordless
-    /// sign-in), or the unlock the server asked for. Ask the user to unlock, then approve again.
-    #[error("{0}")]
-    ApprovalRefused(String),
+    #[error("{text}")]
+    Network { text: String },
+    /// `platform` allows passwordless for `limit` accounts and `holders` ("issuer (label)")
+    /// already hold it: turn it off there, or move it.
+    #[error("{text}")]
+    PasswordlessLimit {
+        text: String,
+        platform: Platform,
+        limit: u32,
+        holders: Vec<String>,
+    },
+    /// The approval (of token `serial`'s request) needs the number-matching answer.
+    #[error("{text}")]
+    NeedsNumberMatching {
+        text: String,
+        serial: Option<String>,
+    },
+    /// The approval (of token `serial`'s request) needs the platform's confirmation that the
+    /// user unlocked the device just now: ask for it, then approve again.
+    #[error("{text}")]
+    NeedsUnlock {
+        text: String,
+        serial: Option<String>,
+    },
+    /// The device clock is outside what the push protocol can express.
+    #[error("{text}")]
+    Clock { text: String },
+    /// An earlier call failed mid-way inside the library; close and reopen the vault.
+    #[error("{text}")]
+    Internal { text: String },
 }
 
 impl From<AuthError> for AuthCoreError {
     fn from(e: AuthError) -> Self {
-        AuthCoreError::of_kind(e.kind(), e.to_string())
+        AuthCoreError::of_kind(e.kind(), e.to_string(), e.facts())
     }
 }
 
 impl AuthCoreError {
-    /// The case of an error of `kind` with its readable `text`: from the core's classification
-    /// only, which the CLI's exit status follows too.
-    pub(crate) fn of_kind(kind: ErrorKind, text: String) -> Self {
+    /// The case of an error of `kind` with its readable `text` and its `facts`: from the
+    /// core's classification only, which the CLI's exit status follows too.
+    pub(crate) fn of_kind(kind: ErrorKind, text: String, facts: ErrorFacts) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         match kind {
-            ErrorKind::BadInput | ErrorKind::PasswordlessLimit => AuthCoreError::InvalidInput(text),
-            ErrorKind::NotFound | ErrorKind::Ambiguous => AuthCoreError::NotFound(text),
-            ErrorKind::WrongPassword => AuthCoreError::WrongPassword(text),
-            ErrorKind::KeyStore => AuthCoreError::KeyStore(text),
-            ErrorKind::Vault | ErrorKind::Internal => AuthCoreError::Vault(text),
-            ErrorKind::BadPush
-            | ErrorKind::Forged
-            | ErrorKind::Replayed
-            | ErrorKind::Expired
-            | ErrorKind::Clock => AuthCoreError::Push(text),
-            ErrorKind::Network => AuthCoreError::Network(text),
-            ErrorKind::AnswerRefused | ErrorKind::ServerRefused => AuthCoreError::Server(text),
-            ErrorKind::NeedsNumberMatching | ErrorKind::NeedsUnlock => {
-                AuthCoreError::ApprovalRefused(text)
-            }
+            ErrorKind::BadInput => AuthCoreError::InvalidInput { text },
+            ErrorKind::NotFound => AuthCoreError::NotFound { text },
+            ErrorKind::Ambiguous => AuthCoreError::Ambiguous {
+                text,
+                matches: facts.matches.map_or(0, count),
+            },
+            ErrorKind::WrongPassword => AuthCoreError::WrongPassword { text },
+            ErrorKind::KeyStore => AuthCoreError::KeyStore { text },
+            ErrorKind::Vault => AuthCoreError::Vault { text },
+            ErrorKind::BadPush => AuthCoreError::BadPush {
+                text,
+                serial: facts.serial,
+                nonce: facts.nonce,
+            },
+            ErrorKind::Forged => AuthCoreError::Forged {
+                text,
+                serial: facts.serial.unwrap_or_default(),
+            },
+            ErrorKind::Replayed => AuthCoreError::Replayed {
+                text,
+                nonce: facts.nonce.unwrap_or_default(),
+            },
+            ErrorKind::Expired => AuthCoreError::Expired {
+                text,
+                nonce: facts.nonce,
+            },
+            ErrorKind::AnswerRefused => AuthCoreError::AnswerRefused {
+                text,
+                nonce: facts.nonce.unwrap_or_default(),
+            },
+            ErrorKind::ServerRefused => AuthCoreError::ServerRefused {
+                text,
+                http_status: facts.http_status,
+            },
+            ErrorKind::Network => AuthCoreError::Network { text },
+            ErrorKind::PasswordlessLimit => match facts.limit {
+                Some(limit) => AuthCoreError::PasswordlessLimit {
+                    text,
+                    platform: limit.platform.into(),
+                    limit: limit.max,
+                    holders: limit.holders,
+                },
+                // Every error of this kind carries its rule; without one it is a plain refusal.
+                None => AuthCoreError::InvalidInput { text },
+            },
+            ErrorKind::NeedsNumberMatching => AuthCoreError::NeedsNumberMatching {
+                text,
+                serial: facts.serial,
+            },
+            ErrorKind::NeedsUnlock => AuthCoreError::NeedsUnlock {
+                text,
+                serial: facts.serial,
+            },
+            ErrorKind::Clock => AuthCoreError::Clock { text },
+            ErrorKind::Internal => AuthCoreError::Internal { text },
         }
+    }
+
+    /// An argument of the app's the core refused before calling in.
+    pub(crate) fn invalid(text: impl Into<String>) -> Self {
+        AuthCoreError::InvalidInput { text: text.into() }
     }
 }
 
 /// What a platform key store reports. Kotlin/Swift implementations throw these.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum KeyStoreError {
     /// The key cannot be used now (device locked, user authentication required, key invalidated).
     #[error("key store unavailable: {reason}")]
@@ -93,91 +198,175 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyStoreError {
 mod tests {
     use super::*;
     use authcore::authenticator::{ApprovalNeeds, PushError};
+    use authcore::policy::PolicyError;
     use authcore::vault::VaultError;
+
+    fn ffi(e: impl Into<AuthError>) -> AuthCoreError {
+        e.into().into()
+    }
 
     #[test]
     fn errors_of_one_kind_land_in_one_case() {
         // Where the CLI and the FFI once disagreed: an ambiguous id, the device clock, a
         // poisoned lock.
-        let ambiguous: AuthCoreError = AuthError::Ambiguous {
+        let ambiguous = ffi(AuthError::Ambiguous {
             query: "a".into(),
             count: 2,
-        }
-        .into();
+        });
         assert!(
-            matches!(&ambiguous, AuthCoreError::NotFound(m) if m == "'a' matches 2 accounts; give more of the id")
+            matches!(&ambiguous, AuthCoreError::Ambiguous { text, matches: 2 } if text == "'a' matches 2 accounts; give more of the id"),
+            "{ambiguous:?}"
         );
-        let clock = push(PushError::Clock {
+        let clock = ffi(PushError::Clock {
             reason: "before 1970".into(),
         });
-        assert!(matches!(&clock, AuthCoreError::Push(m) if m == "clock: before 1970"));
-        let poisoned: AuthCoreError = AuthError::Poisoned.into();
-        assert!(matches!(poisoned, AuthCoreError::Vault(_)));
-        let limit: AuthCoreError = AuthError::Policy(authcore::policy::PolicyError::LimitReached {
-            platform: authcore::policy::Platform::Android,
-            max: 1,
-            holders: vec!["GitHub (alice)".into()],
-        })
-        .into();
-        assert!(matches!(limit, AuthCoreError::InvalidInput(_)));
-        let missing: AuthCoreError =
-            AuthError::Vault(VaultError::NotFound { id: "x".into() }).into();
-        assert!(matches!(missing, AuthCoreError::NotFound(_)));
-    }
-
-    fn push(e: PushError) -> AuthCoreError {
-        AuthError::Push(e).into()
+        assert!(matches!(&clock, AuthCoreError::Clock { text } if text == "clock: before 1970"));
+        let poisoned = ffi(AuthError::Poisoned);
+        assert!(matches!(poisoned, AuthCoreError::Internal { .. }));
+        let missing = ffi(VaultError::NotFound { id: "x".into() });
+        assert!(matches!(missing, AuthCoreError::NotFound { .. }));
     }
 
     #[test]
-    fn push_failures_map_to_readable_variants() {
-        let forged = push(PushError::BadSignature {
+    fn the_passwordless_limit_names_its_rule_and_holders() {
+        let limit = ffi(PolicyError::LimitReached {
+            platform: authcore::policy::Platform::Android,
+            max: 1,
+            holders: vec!["GitHub (alice)".into()],
+        });
+        match limit {
+            AuthCoreError::PasswordlessLimit {
+                text,
+                platform,
+                limit,
+                holders,
+            } => {
+                assert_eq!(
+                    text,
+                    "android allows passwordless for 1 account; GitHub (alice) already has it: turn it off there first, or move it"
+                );
+                assert_eq!(platform, Platform::Android);
+                assert_eq!(limit, 1);
+                assert_eq!(holders, ["GitHub (alice)"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn push_failures_carry_the_token_or_request_they_name() {
+        let forged = ffi(PushError::BadSignature {
             serial: "PIPU0001".into(),
         });
         assert!(
-            matches!(&forged, AuthCoreError::Push(m) if m.contains("PIPU0001") && m.contains("does not verify")),
+            matches!(&forged, AuthCoreError::Forged { text, serial } if serial == "PIPU0001" && text == "push request for PIPU0001: the server signature does not verify; it was not sent by the enrolled server"),
             "{forged:?}"
         );
-        let replayed = push(PushError::Replayed { nonce: "N1".into() });
+        let replayed = ffi(PushError::Replayed { nonce: "N1".into() });
         assert!(
-            matches!(&replayed, AuthCoreError::Push(m) if m == "push request N1 was already answered")
+            matches!(&replayed, AuthCoreError::Replayed { text, nonce } if nonce == "N1" && text == "push request N1 was already answered")
         );
-        let offline = push(PushError::Network {
+        let expired = ffi(PushError::Expired {
+            nonce: "N2".into(),
+            validity: std::time::Duration::from_secs(120),
+        });
+        assert!(
+            matches!(&expired, AuthCoreError::Expired { text, nonce: Some(n) } if n == "N2" && text == "push request N2 expired (it could be answered for 120 s)")
+        );
+        let qr = ffi(PushError::EnrollmentExpired { ttl_minutes: 10 });
+        assert!(matches!(&qr, AuthCoreError::Expired { nonce: None, .. }));
+        let unknown = ffi(PushError::UnknownSerial {
+            serial: "PIPU9".into(),
+        });
+        assert!(
+            matches!(&unknown, AuthCoreError::BadPush { serial: Some(s), nonce: None, .. } if s == "PIPU9")
+        );
+        let offline = ffi(PushError::Network {
             reason: "connection refused".into(),
         });
         assert!(
-            matches!(&offline, AuthCoreError::Network(m) if m == "network: connection refused")
+            matches!(&offline, AuthCoreError::Network { text } if text == "network: connection refused")
         );
-        let refused = push(PushError::Rejected {
+        let refused = ffi(PushError::Rejected {
             server_message: None,
         });
         assert!(
-            matches!(&refused, AuthCoreError::Server(m) if m == "the server refused the request")
+            matches!(&refused, AuthCoreError::ServerRefused { text, http_status: None } if text == "the server refused the request")
         );
-        let status = push(PushError::Server {
+        let status = ffi(PushError::Server {
             status: 500,
             server_message: Some("boom".into()),
         });
         assert!(
-            matches!(&status, AuthCoreError::Server(m) if m == "server error (HTTP 500): boom")
+            matches!(&status, AuthCoreError::ServerRefused { text, http_status: Some(500) } if text == "server error (HTTP 500): boom")
         );
-        let key = push(PushError::DeviceKey {
+        let answer = ffi(AuthError::AnswerRefused {
+            nonce: "N3".into(),
+            server_message: None,
+            source: PushError::Rejected {
+                server_message: None,
+            },
+        });
+        assert!(
+            matches!(&answer, AuthCoreError::AnswerRefused { text, nonce } if nonce == "N3" && text == "the server refused the request")
+        );
+        let key = ffi(PushError::DeviceKey {
             reason: "key store unavailable: device locked".into(),
         });
-        assert!(matches!(&key, AuthCoreError::KeyStore(m) if m.ends_with("device locked")));
-        let bits = push(PushError::InvalidArgument {
+        assert!(
+            matches!(&key, AuthCoreError::KeyStore { text } if text == "device key: key store unavailable: device locked")
+        );
+        let bits = ffi(PushError::InvalidArgument {
             param: "key_bits".into(),
             reason: "1024 is not supported".into(),
         });
-        assert!(matches!(&bits, AuthCoreError::InvalidInput(_)));
-        let gate: AuthCoreError = AuthError::PushGate {
+        assert!(
+            matches!(&bits, AuthCoreError::InvalidInput { text } if text == "key_bits: 1024 is not supported")
+        );
+    }
+
+    #[test]
+    fn a_refused_approval_says_what_it_needs() {
+        let unlock = ffi(AuthError::PushGate {
             needs: ApprovalNeeds::DeviceUnlock,
             serial: "PIPU0001".into(),
             reason: "confirm with the device unlock".into(),
-        }
-        .into();
+        });
         assert!(
-            matches!(&gate, AuthCoreError::ApprovalRefused(m) if m == "approval refused: confirm with the device unlock")
+            matches!(&unlock, AuthCoreError::NeedsUnlock { text, serial: Some(s) } if s == "PIPU0001" && text == "approval refused: confirm with the device unlock"),
+            "{unlock:?}"
         );
+        let number = ffi(AuthError::PushGate {
+            needs: ApprovalNeeds::NumberMatching,
+            serial: "PIPU0002".into(),
+            reason: "choose the number shown".into(),
+        });
+        assert!(
+            matches!(&number, AuthCoreError::NeedsNumberMatching { serial: Some(s), .. } if s == "PIPU0002")
+        );
+        let policy = ffi(PolicyError::NeedsNumberMatching);
+        assert!(matches!(
+            &policy,
+            AuthCoreError::NeedsNumberMatching { serial: None, .. }
+        ));
+    }
+
+    #[test]
+    fn every_kind_has_its_case() {
+        // A kind that fell into another kind's case would make an app act wrongly on it.
+        let facts = ErrorFacts {
+            limit: Some(authcore::error::LimitFacts {
+                platform: authcore::policy::Platform::Ios,
+                max: 3,
+                holders: vec![],
+            }),
+            ..ErrorFacts::default()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            let case = AuthCoreError::of_kind(kind, String::new(), facts.clone());
+            seen.insert(std::mem::discriminant(&case));
+        }
+        assert_eq!(seen.len(), ErrorKind::ALL.len());
     }
 }

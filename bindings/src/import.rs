@@ -116,7 +116,11 @@ fn counts(d: authcore::import::Dropped) -> DroppedCounts {
 
 impl From<ImportFailure> for AuthCoreError {
     fn from(e: ImportFailure) -> Self {
-        AuthCoreError::of_kind(e.kind(), e.to_string())
+        AuthCoreError::of_kind(
+            e.kind(),
+            e.to_string(),
+            authcore::error::ErrorFacts::default(),
+        )
     }
 }
 
@@ -135,7 +139,7 @@ impl Authenticator {
         let format = format
             .map(|name| Format::parse(&name))
             .transpose()
-            .map_err(|e| AuthCoreError::InvalidInput(e.to_string()))?;
+            .map_err(|e| AuthCoreError::invalid(e.to_string()))?;
         let preview =
             self.inner
                 .preview_import(&data, format, password.as_ref().map(|p| p.as_str()))?;
@@ -175,11 +179,11 @@ impl Authenticator {
         let taken = preview
             .preview
             .lock()
-            .map_err(|_| AuthCoreError::InvalidInput("the preview is unusable".into()))?
+            .map_err(|_| AuthCoreError::invalid("the preview is unusable"))?
             .take()
             .ok_or_else(|| {
-                AuthCoreError::InvalidInput(
-                    "this import preview was already committed: read the file again".into(),
+                AuthCoreError::invalid(
+                    "this import preview was already committed: read the file again",
                 )
             })?;
         let mode = if all_or_nothing {

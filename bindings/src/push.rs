@@ -281,12 +281,10 @@ impl Authenticator {
         let enrollment = scan
             .enrollment
             .lock()
-            .map_err(|_| AuthCoreError::InvalidInput("the scan is unusable".into()))?
+            .map_err(|_| AuthCoreError::invalid("the scan is unusable"))?
             .take()
             .ok_or_else(|| {
-                AuthCoreError::InvalidInput(
-                    "this enrollment QR code was already used: scan it again".into(),
-                )
+                AuthCoreError::invalid("this enrollment QR code was already used: scan it again")
             })?;
         let info = self
             .inner

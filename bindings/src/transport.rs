@@ -69,6 +69,7 @@ pub struct HttpResponse {
 
 /// How a transport failed. Kotlin: `TransportException.Timeout` etc.; Swift: `TransportError`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum TransportError {
     /// No answer within the time-outs.
     #[error("the server did not answer in time")]

@@ -76,6 +76,32 @@ impl ErrorKind {
     ];
 }
 
+/// What an error tells beyond its kind and its text, for a surface that lets apps act on it
+/// (the FFI's error cases carry these as fields). Each is set only where the error knows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorFacts {
+    /// The push token (its serial) the error is about.
+    pub serial: Option<String>,
+    /// The push request (its nonce) the error is about.
+    pub nonce: Option<String>,
+    /// How many accounts an ambiguous id prefix matches.
+    pub matches: Option<usize>,
+    /// The passwordless rule that refused one more account.
+    pub limit: Option<LimitFacts>,
+    /// The HTTP status of a server's error answer.
+    pub http_status: Option<u16>,
+}
+
+/// A platform's passwordless limit, reached: the rule and the accounts already holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitFacts {
+    pub platform: crate::policy::Platform,
+    /// How many accounts the platform's rule allows.
+    pub max: u32,
+    /// The accounts holding passwordless, as "issuer (label)".
+    pub holders: Vec<String>,
+}
+
 /// Text from the caller as an error quotes it: control characters (a newline, a terminal escape)
 /// and Unicode line separators are written as escapes (`\n`, `\u{1b}`), so an error stays one
 /// line and a terminal shows what was typed instead of obeying it.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Echo, ErrorKind};
+use crate::error::{Echo, ErrorFacts, ErrorKind, LimitFacts};
 
 /// The platforms rules are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -170,6 +170,25 @@ impl PolicyError {
             PolicyError::LimitReached { .. } => ErrorKind::PasswordlessLimit,
             PolicyError::NeedsNumberMatching => ErrorKind::NeedsNumberMatching,
             PolicyError::NeedsDeviceUnlock => ErrorKind::NeedsUnlock,
+        }
+    }
+
+    /// The rule and the holders of a reached limit (see [`ErrorFacts`]).
+    pub fn facts(&self) -> ErrorFacts {
+        match self {
+            PolicyError::LimitReached {
+                platform,
+                max,
+                holders,
+            } => ErrorFacts {
+                limit: Some(LimitFacts {
+                    platform: *platform,
+                    max: *max,
+                    holders: holders.clone(),
+                }),
+                ..ErrorFacts::default()
+            },
+            _ => ErrorFacts::default(),
         }
     }
 }

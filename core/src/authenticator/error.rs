@@ -3,7 +3,7 @@
 
 use crate::account::AccountError;
 use crate::clock::ClockError;
-use crate::error::{Echo, ErrorKind};
+use crate::error::{Echo, ErrorFacts, ErrorKind};
 use crate::otp::OtpError;
 use crate::policy::PolicyError;
 use crate::push::PushError;
@@ -98,6 +98,30 @@ impl AuthError {
             },
             AuthError::EnrollmentNotStored { .. } => ErrorKind::Vault,
             AuthError::Poisoned => ErrorKind::Internal,
+        }
+    }
+
+    /// What this error tells beyond its kind and text: the push token or request, how many
+    /// accounts an id matches, the passwordless rule that refused (see [`ErrorFacts`]).
+    pub fn facts(&self) -> ErrorFacts {
+        match self {
+            AuthError::Push(e) => e.facts(),
+            AuthError::Policy(e) => e.facts(),
+            AuthError::Ambiguous { count, .. } => ErrorFacts {
+                matches: Some(*count),
+                ..ErrorFacts::default()
+            },
+            AuthError::AnswerRefused { nonce, .. } => ErrorFacts {
+                nonce: Some(nonce.clone()),
+                ..ErrorFacts::default()
+            },
+            AuthError::PushGate { serial, .. } | AuthError::EnrollmentNotStored { serial, .. } => {
+                ErrorFacts {
+                    serial: Some(serial.clone()),
+                    ..ErrorFacts::default()
+                }
+            }
+            _ => ErrorFacts::default(),
         }
     }
 }

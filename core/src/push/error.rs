@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Echo, ErrorKind};
+use crate::error::{Echo, ErrorFacts, ErrorKind};
 
 /// Why a push operation failed. Nothing was changed when one of these is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,6 +135,29 @@ impl PushError {
             | PushError::Response { .. } => ErrorKind::ServerRefused,
             PushError::Network { .. } => ErrorKind::Network,
             PushError::Clock { .. } => ErrorKind::Clock,
+        }
+    }
+
+    /// The push token, request or HTTP status this error names (see [`ErrorFacts`]).
+    pub fn facts(&self) -> ErrorFacts {
+        match self {
+            PushError::BadSignature { serial }
+            | PushError::UnknownSerial { serial }
+            | PushError::WrongAccount { serial, .. } => ErrorFacts {
+                serial: Some(serial.clone()),
+                ..ErrorFacts::default()
+            },
+            PushError::Expired { nonce, .. }
+            | PushError::Replayed { nonce }
+            | PushError::NoSuchRequest { nonce } => ErrorFacts {
+                nonce: Some(nonce.clone()),
+                ..ErrorFacts::default()
+            },
+            PushError::Server { status, .. } => ErrorFacts {
+                http_status: Some(*status),
+                ..ErrorFacts::default()
+            },
+            _ => ErrorFacts::default(),
         }
     }
 

@@ -107,6 +107,7 @@ final class AuthCoreTests: XCTestCase {
         XCTAssertThrowsError(try Authenticator.openOrCreate(path: vault, keyStore: InMemoryKeychain(), options: testOptions())) { error in
             guard case AuthCoreError.KeyStore(let message) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(message.contains("key store"), message)
+            XCTAssertEqual(error.localizedDescription, message, "LocalizedError gives the core's text")
         }
     }
 
@@ -121,10 +122,10 @@ final class AuthCoreTests: XCTestCase {
     func testErrorsArriveAsTheRightCasesWithReadableMessages() throws {
         let auth = try rfcVault()
         XCTAssertThrowsError(try auth.addUri(uri: "otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&digits=11")) { error in
-            XCTAssertEqual(error as? AuthCoreError, .InvalidInput(message: "digits=11: must be between 6 and 10"))
+            XCTAssertEqual(error as? AuthCoreError, .InvalidInput(text: "digits=11: must be between 6 and 10"))
         }
         XCTAssertThrowsError(try auth.addUri(uri: "otpauth://totp/X?secret=Q1")) { error in
-            XCTAssertEqual(error as? AuthCoreError, .InvalidInput(message: "secret: '1' is not base32 (character 2)"))
+            XCTAssertEqual(error as? AuthCoreError, .InvalidInput(text: "secret: '1' is not base32 (character 2)"))
         }
         XCTAssertThrowsError(try auth.nextHotp(id: "nope")) { error in
             guard case AuthCoreError.NotFound = error else { return XCTFail("\(error)") }
@@ -235,8 +236,10 @@ final class AuthCoreTests: XCTestCase {
         XCTAssertNil(try auth.passwordlessRule(platform: .ios).maxAccounts)
         XCTAssertTrue(try auth.enablePasswordless(id: ids[0], platform: .android).passwordless)
         XCTAssertThrowsError(try auth.enablePasswordless(id: ids[1], platform: .android)) { error in
-            guard case AuthCoreError.InvalidInput(let message) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(message.contains("RFC (sha1) already has it"), message)
+            guard case let AuthCoreError.PasswordlessLimit(_, platform, limit, holders) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(platform, .android)
+            XCTAssertEqual(limit, 1)
+            XCTAssertEqual(holders, ["RFC (sha1)"])
         }
         _ = try auth.enablePasswordless(id: ids[1], platform: .ios)
         _ = try auth.enablePasswordless(id: ids[2], platform: .ios)

@@ -149,6 +149,14 @@ final class LockedDeviceKeys: DeviceKeyStore, @unchecked Sendable {
     func delete(alias: String) throws { record("delete") }
 }
 
+/// A proxy in maintenance: every request answered 503 with an HTML page.
+final class Unavailable: HttpTransport, @unchecked Sendable {
+    func send(request: HttpRequest) async throws -> HttpResponse {
+        HttpResponse(status: 503, headers: [HttpHeader(name: "Content-Type", value: "text/html")],
+                     body: Data("<h1>maintenance</h1>".utf8))
+    }
+}
+
 /// The error an async call threw, or nil (failing the test) when it returned.
 func thrown<T>(_ body: () async throws -> T, file: StaticString = #filePath, line: UInt = #line) async -> AuthCoreError? {
     do {
@@ -185,10 +193,40 @@ final class PushTests: XCTestCase {
     /// generated in a fraction of the time RSA-4096 takes in a debug build; privacyIDEA accepts
     /// both, and what the tests check (registration, signatures, answers) is the same.
     func open(_ name: String = "vault.sqlite", platform: Platform = .ios,
-              deviceKeys: DeviceKeys = .software(bits: 2048)) async throws -> AuthCoreClient {
+              deviceKeys: DeviceKeys = .software(bits: 2048), transport: HttpTransport = PushTests.transport,
+              timeSource: TimeSource = systemTimeSource()) async throws -> AuthCoreClient {
         try await AuthCoreClient.open(
             path: dir.appendingPathComponent(name).path, keyStore: keys, platform: platform,
-            deviceKeys: deviceKeys, transport: Self.transport)
+            deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
+    }
+
+    func testARequestAnsweredAfterItsTimeIsExpired() async throws {
+        // The wall clock, moved on by the test: the phone answering an hour after the push came.
+        let clock = FixedTime(Int64(Date().timeIntervalSince1970))
+        let client = try await open(timeSource: clock)
+        let (enrolled, _) = try await enroll(client)
+        let triggered = try await peer.trigger(enrolled)
+        let request = try await client.handleNotification(userInfo: triggered.userInfo)
+        clock.now += 3_600
+        let expired = await thrown { try await client.approve(nonce: request.nonce) }
+        guard case let .Expired(message, nonce)? = expired else { return XCTFail("\(String(describing: expired))") }
+        XCTAssertEqual(nonce, request.nonce)
+        XCTAssertTrue(message.hasPrefix("push request \(request.nonce) expired"), message)
+    }
+
+    func testAServerErrorStatusIsServerRefusedWithThatStatus() async throws {
+        // privacyIDEA answers its own errors with JSON and HTTP 400; a proxy in front of it may
+        // answer 503 with a page of HTML. The test transport stands in for such a proxy.
+        let client = try await open(transport: Unavailable())
+        let enrolled = try await peer.enroll(front: "trusted")
+        let scan = try await client.scanPushEnrollment(uri: enrolled.uri)
+        let refused = await thrown { try await client.enrollPush(scan: scan) }
+        guard case let .ServerRefused(message, status)? = refused else { return XCTFail("\(String(describing: refused))") }
+        XCTAssertEqual(status, 503)
+        XCTAssertTrue(message.hasPrefix("server error (HTTP 503)"), message)
+        XCTAssertEqual(refused?.localizedDescription, message)
+        let accounts = try await client.accounts()
+        XCTAssertTrue(accounts.isEmpty)
     }
 
     /// Enrolls a fresh token of the peer's `front` into `client`.
@@ -248,8 +286,9 @@ final class PushTests: XCTestCase {
         XCTAssertTrue(after.isEmpty)
 
         let replay = await thrown { try await client.handleNotification(userInfo: triggered.userInfo) }
-        guard case .Push(let message)? = replay else { return XCTFail("\(String(describing: replay))") }
-        XCTAssertTrue(message.contains("already answered"), message)
+        guard case let .Replayed(message, nonce)? = replay else { return XCTFail("\(String(describing: replay))") }
+        XCTAssertEqual(nonce, triggered.nonce)
+        XCTAssertEqual(message, "push request \(triggered.nonce) was already answered")
     }
 
     func testDenyingWithUnknownTriggerDeclinesTheLogin() async throws {
@@ -279,7 +318,8 @@ final class PushTests: XCTestCase {
         XCTAssertEqual(request.answers.map(Set.init), Set(options))
         let wrong = try XCTUnwrap(options.first { $0 != correct })
         let refused = await thrown { try await client.approve(nonce: request.nonce, answer: wrong) }
-        guard case .Server? = refused else { return XCTFail("\(String(describing: refused))") }
+        guard case let .AnswerRefused(_, nonce)? = refused else { return XCTFail("\(String(describing: refused))") }
+        XCTAssertEqual(nonce, request.nonce)
         var status = try await peer.status(triggered)
         XCTAssertEqual(status.status, "pending", "a wrong choice does not decide the login")
         let pending = try await client.pendingPushRequests()
@@ -388,13 +428,15 @@ final class PushTests: XCTestCase {
 
         let empty = try await open("empty.sqlite")
         let unknown = await thrown { try await empty.handleNotification(userInfo: triggered.userInfo) }
-        guard case .Push(let unknownMessage)? = unknown else { return XCTFail("\(String(describing: unknown))") }
+        guard case let .BadPush(unknownMessage, serial, _)? = unknown else { return XCTFail("\(String(describing: unknown))") }
+        XCTAssertEqual(serial, enrolled.serial)
         XCTAssertTrue(unknownMessage.contains("unknown serial"), unknownMessage)
 
         var forged = triggered.userInfo
         forged["nonce"] = "ZZZZJZYQYRFDTTAGQCMLJA5HOLQTIH6F"
         let refused = await thrown { try await client.handleNotification(userInfo: forged) }
-        guard case .Push(let message)? = refused else { return XCTFail("\(String(describing: refused))") }
+        guard case let .Forged(message, serial)? = refused else { return XCTFail("\(String(describing: refused))") }
+        XCTAssertEqual(serial, enrolled.serial, "a security event names the token")
         XCTAssertTrue(message.contains("signature does not verify"), message)
         let pending = try await client.pendingPushRequests()
         XCTAssertTrue(pending.isEmpty, "nothing refused is kept")
@@ -411,7 +453,8 @@ final class PushTests: XCTestCase {
         let plain = try await client.handleNotification(userInfo: plainTrigger.userInfo)
         XCTAssertTrue(plain.passwordless)
         let noMatching = await thrown { try await client.approve(nonce: plain.nonce, deviceUnlocked: true) }
-        guard case .ApprovalRefused(let m1)? = noMatching else { return XCTFail("\(String(describing: noMatching))") }
+        guard case let .NeedsNumberMatching(m1, serial)? = noMatching else { return XCTFail("\(String(describing: noMatching))") }
+        XCTAssertEqual(serial, plainToken.serial)
         XCTAssertTrue(m1.contains("number matching"), m1)
         try await client.deny(nonce: plain.nonce)
 
@@ -421,7 +464,8 @@ final class PushTests: XCTestCase {
         let request = try await client.handleNotification(userInfo: triggered.userInfo)
         XCTAssertTrue(request.passwordless)
         let locked = await thrown { try await client.approve(nonce: request.nonce, answer: correct) }
-        guard case .ApprovalRefused(let m2)? = locked else { return XCTFail("\(String(describing: locked))") }
+        guard case let .NeedsUnlock(m2, serial)? = locked else { return XCTFail("\(String(describing: locked))") }
+        XCTAssertEqual(serial, matchingToken.serial)
         XCTAssertTrue(m2.contains("device unlock"), m2)
         _ = try await client.approve(nonce: request.nonce, answer: correct, deviceUnlocked: true)
         let status = try await peer.status(triggered)
@@ -445,7 +489,7 @@ final class PushTests: XCTestCase {
             nonce = request.nonce
             let answer = try XCTUnwrap(triggered.correctAnswer)
             let refused = await thrown { try await desktop.approve(nonce: nonce, answer: answer) }
-            guard case .ApprovalRefused(let m)? = refused else { return XCTFail("\(String(describing: refused))") }
+            guard case .NeedsUnlock(let m, _)? = refused else { return XCTFail("\(String(describing: refused))") }
             XCTAssertTrue(m.contains("device unlock"), m)
         }
         let phone = try await open(platform: .ios)

@@ -114,32 +114,32 @@ class AuthenticatorTest {
         Authenticator.openOrCreate(vault, store, testOptions(FixedTime(59))).use { auth ->
             assertEquals(3, auth.accounts().size)
         }
-        val stranger = assertThrows<AuthCoreException.KeyStore> {
+        val stranger = assertThrows<FfiAuthCoreException.KeyStore> {
             Authenticator.openOrCreate(vault, SoftwareKeyStore(), testOptions(FixedTime(59)))
         }
-        assertTrue(stranger.message!!.contains("key store"), stranger.message)
+        assertTrue(stranger.text.contains("key store"), stranger.text)
     }
 
     @Test
     fun `a failing key store surfaces as a clear exception`() {
-        val e = assertThrows<AuthCoreException.KeyStore> {
+        val e = assertThrows<FfiAuthCoreException.KeyStore> {
             Authenticator.openOrCreate(vault, LockedKeyStore(), testOptions(FixedTime(0)))
         }
-        assertTrue(e.message!!.contains("device locked"), e.message)
+        assertEquals("the key store refused: key store unavailable: device locked", e.text)
         assertFalse(Files.exists(Path.of(vault)), "nothing is left behind")
     }
 
     @Test
     fun `errors arrive as the right exception types with readable messages`() {
         rfcVault().use { auth ->
-            val bad = assertThrows<AuthCoreException.InvalidInput> {
+            val bad = assertThrows<FfiAuthCoreException.InvalidInput> {
                 auth.addUri("otpauth://totp/X?secret=JBSWY3DPEHPK3PXP&digits=11")
             }
-            assertEquals("digits=11: must be between 6 and 10", bad.message)
-            val secret = assertThrows<AuthCoreException.InvalidInput> { auth.addUri("otpauth://totp/X?secret=Q1") }
-            assertEquals("secret: '1' is not base32 (character 2)", secret.message)
-            assertThrows<AuthCoreException.NotFound> { auth.nextHotp("nope") }
-            assertThrows<AuthCoreException.InvalidInput> { auth.setClockOffset(100_000) }
+            assertEquals("digits=11: must be between 6 and 10", bad.text)
+            val secret = assertThrows<FfiAuthCoreException.InvalidInput> { auth.addUri("otpauth://totp/X?secret=Q1") }
+            assertEquals("secret: '1' is not base32 (character 2)", secret.text)
+            assertThrows<FfiAuthCoreException.NotFound> { auth.nextHotp("nope") }
+            assertThrows<FfiAuthCoreException.InvalidInput> { auth.setClockOffset(100_000) }
             assertEquals(3, auth.accounts().size, "failed calls change nothing")
         }
     }
@@ -161,7 +161,7 @@ class AuthenticatorTest {
             assertEquals(3, auth.accounts().size)
         }
         Authenticator.openWithPassword(vault, "correct horse", testOptions(FixedTime(0))).use { assertEquals(3, it.accounts().size) }
-        assertThrows<AuthCoreException.WrongPassword> { Authenticator.openWithPassword(vault, "wrong", testOptions(FixedTime(0))) }
+        assertThrows<FfiAuthCoreException.WrongPassword> { Authenticator.openWithPassword(vault, "wrong", testOptions(FixedTime(0))) }
     }
 
     @Test
@@ -232,8 +232,10 @@ class AuthenticatorTest {
             assertEquals(1u, auth.passwordlessRule(Platform.ANDROID).maxAccounts)
             assertEquals(null, auth.passwordlessRule(Platform.IOS).maxAccounts)
             assertTrue(auth.enablePasswordless(a, Platform.ANDROID).passwordless)
-            val limit = assertThrows<AuthCoreException.InvalidInput> { auth.enablePasswordless(b, Platform.ANDROID) }
-            assertTrue(limit.message!!.contains("RFC (sha1) already has it"), limit.message)
+            val limit = assertThrows<FfiAuthCoreException.PasswordlessLimit> { auth.enablePasswordless(b, Platform.ANDROID) }
+            assertEquals(Platform.ANDROID, limit.platform)
+            assertEquals(1u, limit.limit)
+            assertEquals(listOf("RFC (sha1)"), limit.holders)
             auth.enablePasswordless(b, Platform.IOS)
             auth.enablePasswordless(c, Platform.IOS)
             assertEquals(3, auth.accounts().count { it.passwordless })
@@ -243,7 +245,7 @@ class AuthenticatorTest {
             assertEquals(listOf(c), auth.accounts().filter { it.passwordless }.map { it.id })
             auth.setPasswordlessRules("""{"passwordless":{"android":{"max_accounts":2}}}""")
             auth.enablePasswordless(a, Platform.ANDROID)
-            assertThrows<AuthCoreException.InvalidInput> { auth.setPasswordlessRules("{nope") }
+            assertThrows<FfiAuthCoreException.InvalidInput> { auth.setPasswordlessRules("{nope") }
         }
     }
 

@@ -98,7 +98,8 @@ class PushTest {
         transport: HttpTransport = HttpUrlConnectionTransport(),
         deviceKeys: DeviceKeys = AuthCore.software(2048),
         platform: Platform = Platform.ANDROID,
-    ): AuthCore = AuthCore.open(dir.resolve(name).toString(), SoftwareKeyStore(), platform, deviceKeys, transport)
+        timeSource: TimeSource = systemTimeSource(),
+    ): AuthCore = AuthCore.open(dir.resolve(name).toString(), SoftwareKeyStore(), platform, deviceKeys, transport, timeSource)
 
     private suspend fun AuthCore.enroll(enrolled: PiPeer.Enrolled, pushToken: String? = "fcm-token-1"): Account =
         enrollPush(scanPushEnrollment(enrolled.uri), pushToken)
@@ -131,7 +132,7 @@ class PushTest {
             assertEquals("enrolled", PiPeer.token(enrolled.serial).getString("rollout_state"))
             assertEquals(listOf("POST ${PiPeer.trustedPushUrl} -> 200"), transport.sent.toList(), "registered through the Kotlin transport")
             val again = assertThrows<AuthCoreException.InvalidInput> { runBlocking { core.enrollPush(scan) } }
-            assertTrue(again.message!!.contains("already used"), again.message)
+            assertTrue(again.message.contains("already used"), again.message)
 
             val triggered = PiPeer.trigger(enrolled)
             val data = assertNotNull(triggered.notification, "privacyIDEA sent an FCM message")
@@ -142,12 +143,22 @@ class PushTest {
             assertNull(request.answers)
             assertEquals(listOf(request), core.pendingPushRequests())
             assertEquals(request, core.handleNotification(data), "delivered twice, kept once")
+            // A SECURITY EVENT: the same request with its question changed on the way.
+            val tampered = data + ("question" to "${data["question"]} (changed)")
+            val forged = assertThrows<AuthCoreException.Forged> { core.handleNotification(tampered) }
+            assertEquals(enrolled.serial, forged.serial)
+            assertEquals(
+                "push request for ${enrolled.serial}: the server signature does not verify; it was not sent by the enrolled server",
+                forged.message,
+            )
+            assertEquals(listOf(request), core.pendingPushRequests(), "a forged request is not kept")
 
             assertNull(core.approve(request.nonce).displayCode)
             assertStatus("accept", triggered.transactionId)
             assertTrue(core.pendingPushRequests().isEmpty())
-            val replay = assertThrows<AuthCoreException.Push> { core.handleNotification(data) }
-            assertTrue(replay.message!!.contains("already answered"), replay.message)
+            val replay = assertThrows<AuthCoreException.Replayed> { core.handleNotification(data) }
+            assertEquals(request.nonce, replay.nonce)
+            assertEquals("push request ${request.nonce} was already answered", replay.message)
             assertTrue(transport.sent.all { it.startsWith("POST ${PiPeer.trustedPushUrl} -> 200") }, "${transport.sent}")
         }
     }
@@ -177,8 +188,9 @@ class PushTest {
             val request = core.handleNotification(assertNotNull(triggered.notification))
             assertEquals(answers, request.answers)
             val wrong = answers.first { it != correct }
-            val refused = assertThrows<AuthCoreException.Server> { runBlocking { core.approve(request.nonce, wrong) } }
-            assertTrue(refused.message!!.isNotBlank())
+            val refused = assertThrows<AuthCoreException.AnswerRefused> { runBlocking { core.approve(request.nonce, wrong) } }
+            assertEquals(request.nonce, refused.nonce)
+            assertTrue(refused.message.startsWith("the server refused the request"), refused.message)
             assertEquals(listOf(request.nonce), core.pendingPushRequests().map { it.nonce }, "still open")
             core.approve(request.nonce, correct)
             assertStatus("accept", triggered.transactionId)
@@ -222,7 +234,7 @@ class PushTest {
             val scan = core.scanPushEnrollment(enrolled.uri)
             assertTrue(scan.preview().sslverify)
             val e = assertThrows<AuthCoreException.Network> { runBlocking { core.enrollPush(scan) } }
-            val message = e.message!!
+            val message = e.message
             println("untrusted front refused: $message")
             assertTrue(message.contains("TLS") && message.contains("certificate"), message)
             assertFalse(message.contains("enrollment_credential"), message)
@@ -260,10 +272,9 @@ class PushTest {
             // which would answer if the core sent anything there.
             val downgraded = PiPeer.withUrl(enrolled.uri, PiPeer.plainPushUrl)
             assertTrue(downgraded.contains("sslverify=1") && downgraded.contains("url=http%3A"), downgraded)
-            val e = assertThrows<AuthCoreException> { core.scanPushEnrollment(downgraded) }
-            assertTrue(e is AuthCoreException.Push || e is AuthCoreException.InvalidInput, "$e")
+            val e = assertThrows<AuthCoreException.BadPush> { core.scanPushEnrollment(downgraded) }
             println("plain http with sslverify=1 refused: ${e.javaClass.simpleName}: ${e.message}")
-            assertTrue(e.message!!.contains("http://") && e.message!!.contains("sslverify"), e.message)
+            assertTrue(e.message.contains("http://") && e.message.contains("sslverify"), e.message)
             assertTrue(transport.sent.isEmpty(), "nothing was sent: ${transport.sent}")
             assertEquals("clientwait", PiPeer.token(enrolled.serial).getString("rollout_state"))
         }
@@ -286,7 +297,7 @@ class PushTest {
         open("locked.sqlite", deviceKeys = DeviceKeys.PlatformStore(LockedDeviceKeyStore())).use { core ->
             val enrolled = PiPeer.enroll("trusted")
             val e = assertThrows<AuthCoreException.KeyStore> { runBlocking { core.enroll(enrolled) } }
-            assertTrue(e.message!!.contains("device locked"), e.message)
+            assertTrue(e.message.contains("device locked"), e.message)
             assertTrue(core.accounts().isEmpty())
         }
     }
@@ -300,12 +311,58 @@ class PushTest {
             val triggered = PiPeer.trigger(enrolled)
             val request = core.handleNotification(assertNotNull(triggered.notification))
             assertTrue(request.passwordless)
-            val locked = assertThrows<AuthCoreException.ApprovalRefused> {
+            val unanswered = assertThrows<AuthCoreException.NeedsNumberMatching> {
+                runBlocking { core.approve(request.nonce, null, deviceUnlocked = true) }
+            }
+            assertEquals(enrolled.serial, unanswered.serial)
+            val locked = assertThrows<AuthCoreException.NeedsUnlock> {
                 runBlocking { core.approve(request.nonce, triggered.correctAnswer, deviceUnlocked = false) }
             }
-            assertTrue(locked.message!!.contains("device unlock"), locked.message)
+            assertEquals(enrolled.serial, locked.serial)
+            assertTrue(locked.message.contains("device unlock"), locked.message)
             core.approve(request.nonce, triggered.correctAnswer, deviceUnlocked = true)
             assertStatus("accept", triggered.transactionId)
+        }
+    }
+
+    @Test
+    fun `a request answered after its time is Expired, and nothing reaches the server`(): Unit = runBlocking {
+        // The wall clock, moved on by the test: the phone answering long after the push came.
+        val clock = object : TimeSource {
+            @Volatile var later = 0L
+            override fun nowUnixSeconds(): Long = System.currentTimeMillis() / 1000 + later
+        }
+        val transport = RecordingTransport(HttpUrlConnectionTransport())
+        open(transport = transport, timeSource = clock).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            core.enroll(enrolled)
+            val triggered = PiPeer.trigger(enrolled)
+            val request = core.handleNotification(assertNotNull(triggered.notification))
+            clock.later = 3_600
+            val sent = transport.sent.size
+            val expired = assertThrows<AuthCoreException.Expired> { runBlocking { core.approve(request.nonce) } }
+            assertEquals(request.nonce, expired.nonce)
+            assertTrue(expired.message.startsWith("push request ${request.nonce} expired"), expired.message)
+            assertEquals(sent, transport.sent.size, "an expired request is refused here, not sent")
+        }
+    }
+
+    @Test
+    fun `a server answering with an error status is ServerRefused with that status`(): Unit = runBlocking {
+        // privacyIDEA answers its errors with a JSON body and HTTP 400; a proxy in front of it
+        // may answer 503 with none. The test transport stands in for such a proxy.
+        val unavailable = object : HttpTransport {
+            override suspend fun send(request: HttpRequest): HttpResponse =
+                HttpResponse(503, listOf(HttpHeader("Content-Type", "text/html")), "<h1>maintenance</h1>".toByteArray())
+        }
+        open(transport = unavailable).use { core ->
+            val enrolled = PiPeer.enroll("trusted")
+            val refused = assertThrows<AuthCoreException.ServerRefused> {
+                runBlocking { core.enrollPush(core.scanPushEnrollment(enrolled.uri)) }
+            }
+            assertEquals(503, refused.httpStatus)
+            assertTrue(refused.message.startsWith("server error (HTTP 503)"), refused.message)
+            assertTrue(core.accounts().isEmpty())
         }
     }
 
@@ -327,7 +384,7 @@ class PushTest {
             // Port 9 (discard): nothing listens there on a test machine, so the connection is refused.
             val uri = PiPeer.withUrl(enrolled.uri, "http://127.0.0.1:9/ttype/push")
             val e = assertThrows<AuthCoreException.Network> { runBlocking { core.enrollPush(core.scanPushEnrollment(uri)) } }
-            assertTrue(e.message!!.startsWith("network:"), e.message)
+            assertTrue(e.message.startsWith("network:"), e.message)
             assertTrue(core.accounts().isEmpty())
         }
     }
