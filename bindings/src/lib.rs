@@ -11,6 +11,7 @@
 mod convert;
 mod errors;
 mod import;
+mod logging;
 mod options;
 mod platform;
 mod push;
@@ -29,6 +30,7 @@ pub use errors::{AuthCoreError, KeyStoreError};
 pub use import::{
     DroppedCounts, ImportAction, ImportEntry, ImportPreview, ImportReport, SkippedEntry,
 };
+pub use logging::{LogLevel, LogSink};
 pub use options::{DeviceKeys, OpenOptions};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};
 pub use push::{

@@ -1,5 +1,5 @@
 //! What an app fixes when it opens a vault: the platform (whose passwordless rule applies), where
-//! push device keys live, the HTTP transport and the time source. Passed to the constructors,
+//! push device keys live, the HTTP transport, the time source and the logger (`logging.rs`). Passed to the constructors,
 //! never set later, so an app cannot forget one or change it under a running call.
 
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use authcore::authenticator::{Config, DeviceKeys as CoreDeviceKeys};
 
 use crate::Platform;
 use crate::errors::AuthCoreError;
+use crate::logging::{ForeignLogger, LogSink};
 use crate::platform::{self, TimeSource};
 use crate::push::{DeviceKeyStore, ForeignDeviceKeys};
 use crate::transport::{ForeignTransport, HttpTransport};
@@ -32,6 +33,9 @@ pub struct OpenOptions {
     pub transport: Arc<dyn HttpTransport>,
     /// Asked for the time whenever codes or push timestamps are made.
     pub time_source: Arc<dyn TimeSource>,
+    /// Receives the core's diagnostics (never a secret); none by default.
+    #[uniffi(default = None)]
+    pub logger: Option<Arc<dyn LogSink>>,
 }
 
 impl TryFrom<OpenOptions> for Config {
@@ -47,13 +51,17 @@ impl TryFrom<OpenOptions> for Config {
                 }
                 DeviceKeys::Software { bits } => CoreDeviceKeys::Software {
                     bits: usize::try_from(bits).map_err(|_| {
-                        AuthCoreError::InvalidInput(format!(
+                        AuthCoreError::invalid(format!(
                             "software_key_bits: {bits} is not supported (use 2048, 3072 or 4096)"
                         ))
                     })?,
                 },
             },
             transport: Arc::new(ForeignTransport(o.transport)),
+            logger: match o.logger {
+                Some(sink) => Arc::new(ForeignLogger(sink)),
+                None => Arc::new(authcore::log::NoLogger),
+            },
         })
     }
 }

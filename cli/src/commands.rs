@@ -21,7 +21,8 @@ use authcore::authenticator::{Config, DeviceKeys};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
-    let auth = open(&home, cli.password_stdin, config_for(&cli.command)?)?;
+    let config = config_for(&cli.command)?.with_logger(crate::log::stderr(cli.log.as_deref()));
+    let auth = open(&home, cli.password_stdin, config)?;
     match cli.command {
         Command::Add { uri, qr, json } => match qr {
             Some(image) => crate::import::add_qr(&auth, &image, json),

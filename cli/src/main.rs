@@ -9,6 +9,7 @@ mod commands;
 mod home;
 mod import;
 mod input;
+mod log;
 mod push;
 mod render;
 
@@ -36,6 +37,11 @@ pub struct Cli {
     /// key file (for a copied vault, or when the key file is lost).
     #[arg(long, global = true)]
     pub password_stdin: bool,
+
+    /// Print the core's diagnostics of at least this level on standard error (never a secret).
+    #[arg(long, global = true, env = "AUTHCORE_LOG", value_name = "LEVEL",
+          value_parser = ["error", "warn", "info", "debug"])]
+    pub log: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,

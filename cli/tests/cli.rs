@@ -512,3 +512,33 @@ fn every_command_has_help() {
         assert!(out.contains("Usage: authcore"), "{cmd}: {out}");
     }
 }
+
+#[test]
+fn log_prints_the_cores_diagnostics_on_stderr_only() {
+    let home = tempfile::tempdir().unwrap();
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ";
+    let uri = format!("otpauth://totp/Bank:me?secret={secret}");
+    let out = authcore(home.path(), &["--log", "info", "add", &uri, "--json"], None);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err, "authcore: info vault: vault opened: 0 account(s)\n");
+    let added: Value = serde_json::from_slice(&out.stdout).expect("stdout stays JSON");
+    assert_eq!(added.as_array().map(Vec::len), Some(1));
+    // Without --log nothing is printed; the environment variable does the same as the flag.
+    let quiet = authcore(home.path(), &["list"], None);
+    assert!(quiet.stderr.is_empty());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_authcore"));
+    let by_env = command
+        .args(["list", "--json"])
+        .env("AUTHCORE_HOME", home.path())
+        .env("AUTHCORE_LOG", "info")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&by_env.stderr),
+        "authcore: info vault: vault opened: 1 account(s)\n"
+    );
+    // A level that does not exist is bad input, named.
+    let wrong = authcore(home.path(), &["--log", "loud", "list"], None);
+    bad_input(&wrong, "--log");
+}

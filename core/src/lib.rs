@@ -9,6 +9,7 @@ pub mod authenticator;
 pub mod clock;
 pub mod error;
 pub mod import;
+pub mod log;
 pub mod otp;
 pub mod policy;
 pub mod push;

@@ -15,11 +15,15 @@ use std::time::{Duration, Instant};
 use authcore::account::CredentialKind;
 use authcore::authenticator::{
     ApprovalNeeds, AuthError, Authenticator, Config, Decision, DeclineReason, DeviceKeys,
-    ErrorKind, PushError, UserPresence,
+    ErrorKind, PlatformDeviceKeys, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
+use authcore::log::{LogLevel, Logger, NoLogger};
 use authcore::policy::Platform;
+use authcore::push::{DeviceKey, SoftwareDeviceKey};
+use authcore::secret::Secret;
 use authcore::vault::FileKeyStore;
+use authcore::vault::{KdfParams, KeyStore, KeyStoreError, Unlock};
 use authcore_http::ReqwestTransport;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
 use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
@@ -47,6 +51,7 @@ impl App {
             platform,
             device_keys: DeviceKeys::Software { bits },
             transport: Arc::new(ReqwestTransport::new()?),
+            logger: Arc::new(NoLogger),
         };
         let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
         Ok(App { _dir: dir, auth })
@@ -410,6 +415,209 @@ fn a_replaced_phone_enrolls_again(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+/// Keeps every diagnostic line the core writes.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<String>>);
+
+impl Logger for Recording {
+    fn log(&self, level: LogLevel, target: &'static str, message: &str) {
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(format!("{} {target}: {message}", level.as_str()));
+        }
+    }
+}
+
+/// A platform key store played by a software key the test can see: its private key is one of
+/// the secrets the log must not show.
+struct KnownDeviceKey(SoftwareDeviceKey);
+
+impl PlatformDeviceKeys for KnownDeviceKey {
+    fn generate(&self, _alias: &str) -> Result<Vec<u8>, PushError> {
+        self.0.public_key_spki_der()
+    }
+    fn sign(&self, _alias: &str, message: &[u8]) -> Result<Vec<u8>, PushError> {
+        self.0.sign_pkcs1_sha256(message)
+    }
+    fn delete(&self, _alias: &str) -> Result<(), PushError> {
+        Ok(())
+    }
+}
+
+/// A vault key store that remembers the master key it was given to wrap.
+struct KnownMasterKey {
+    inner: FileKeyStore,
+    seen: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl KeyStore for KnownMasterKey {
+    fn wrap(&self, master_key: &Secret) -> Result<Vec<u8>, KeyStoreError> {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push(master_key.expose().to_vec());
+        }
+        self.inner.wrap(master_key)
+    }
+    fn unwrap(&self, wrapped: &[u8]) -> Result<Secret, KeyStoreError> {
+        self.inner.unwrap(wrapped)
+    }
+}
+
+/// Every secret of a push user's day (the OTP secret, the device key, the vault's master key
+/// and password, the enrollment credential) stays out of the diagnostics, through enrollment,
+/// notifications (a forged and a replayed one included), polls, answers, a token update, an
+/// export and a reopening with the password; while the log does say what happened.
+fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
+    use data_encoding::{BASE32_NOPAD, BASE64, BASE64URL_NOPAD, HEXLOWER, HEXUPPER};
+    pi.use_fake_fcm_for_user(GATEWAY, "heidi")?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("vault.sqlite");
+    let store = KnownMasterKey {
+        inner: FileKeyStore::create(&dir.path().join("key"))?,
+        seen: Default::default(),
+    };
+    let log = Arc::new(Recording::default());
+    let device = Arc::new(KnownDeviceKey(SoftwareDeviceKey::generate(2048)?));
+    let config = || -> Result<Config, Failed> {
+        Ok(Config {
+            clock: Arc::new(SystemClock),
+            platform: Platform::Desktop,
+            device_keys: DeviceKeys::Platform(device.clone()),
+            transport: Arc::new(ReqwestTransport::new()?),
+            logger: log.clone(),
+        })
+    };
+    let password = "correct horse battery staple";
+    let cheap = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let otp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ";
+    let init = pi.init_push_token("heidi", "heidi-pin")?;
+    let enrollment_credential = url::Url::parse(&init.uri)?
+        .query_pairs()
+        .find(|(k, _)| k == "enrollment_credential")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("the enrollment QR code has no enrollment_credential")?;
+    {
+        let auth = Authenticator::create(&path, &store, Some((password, cheap)), config()?)?;
+        auth.add_uri(&format!(
+            "otpauth://totp/Bank:heidi?secret={otp_secret}&issuer=Bank"
+        ))?;
+        let scanned = auth.scan_push_enrollment(&init.uri)?;
+        block_on(auth.enroll_push(scanned, Some("fcm-heidi-1"), None))?;
+        let (transaction, _) = trigger(pi, "heidi")?;
+        let message = pi
+            .fake_fcm()
+            .wait_for_serial(&init.serial, 0, FCM_WAIT)
+            .ok_or("no push message reached the fake FCM")?;
+        let request = auth.handle_notification(&message.to_string())?;
+        let mut forged = message.clone();
+        forged["data"]["question"] = serde_json::Value::from("Sign in to something else?");
+        assert!(auth.handle_notification(&forged.to_string()).is_err());
+        assert!(block_on(auth.check_pending())?.problems.is_empty());
+        block_on(auth.answer_push(
+            &request.nonce,
+            Decision::Approve { answer: None },
+            UserPresence::NotVerified,
+        ))?;
+        assert_eq!(pi.challenge_status(&transaction)?, "accept");
+        assert!(auth.handle_notification(&message.to_string()).is_err());
+        let (transaction, _) = trigger(pi, "heidi")?;
+        let next = block_on(auth.check_pending())?.requests.remove(0);
+        block_on(auth.answer_push(
+            &next.nonce,
+            Decision::Deny { reason: None },
+            UserPresence::NotVerified,
+        ))?;
+        assert_eq!(pi.challenge_status(&transaction)?, "declined");
+        block_on(auth.update_push_token("fcm-heidi-2"))?;
+        assert_eq!(auth.export_otpauth()?.len(), 1);
+    }
+    Authenticator::open(&path, Unlock::Password(password), config()?)?;
+
+    let lines = log.0.lock().map_err(|_| "the log's lock")?.clone();
+    // The log tells the story (so the search below searched something).
+    for expected in [
+        "info vault: vault opened: 0 account(s)",
+        "info vault: vault opened: 2 account(s)",
+        &format!("info push: push token {} enrolled with", init.serial),
+        &format!(
+            "info push: notification: push request {} for {} kept",
+            request_nonce(&lines)?,
+            init.serial
+        ),
+        &format!(
+            "error push: notification refused: push request for {}: the server signature does not verify",
+            init.serial
+        ),
+        "debug push: POST http",
+        "-> HTTP 200 in ",
+        "info push: checked for notifications: 1 waiting, 0 problem(s)",
+        "denied",
+        "push token sent to the servers of 1 token(s); 0 failed",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(expected)),
+            "no line holds {expected:?}: {lines:#?}"
+        );
+    }
+    let master_keys = store.seen.lock().map_err(|_| "the store's lock")?.clone();
+    assert!(
+        !master_keys.is_empty(),
+        "the key store wrapped the master key"
+    );
+    let mut secrets: Vec<(String, String)> = vec![
+        ("OTP secret".into(), otp_secret.into()),
+        ("password".into(), password.into()),
+        ("enrollment credential".into(), enrollment_credential),
+    ];
+    let raw_otp = BASE32_NOPAD.decode(otp_secret.as_bytes())?;
+    let device_der = device.0.pkcs8().expose().to_vec();
+    let mut binary = vec![("OTP secret", raw_otp), ("device key", device_der)];
+    binary.extend(master_keys.into_iter().map(|k| ("master key", k)));
+    for (what, bytes) in binary {
+        for encoding in [
+            &HEXLOWER,
+            &HEXUPPER,
+            &BASE64,
+            &BASE64URL_NOPAD,
+            &BASE32_NOPAD,
+        ] {
+            secrets.push((what.into(), encoding.encode(&bytes)));
+        }
+    }
+    // Any 16 characters in a row of any encoding of a secret.
+    for (what, text) in &secrets {
+        let chars: Vec<char> = text.chars().collect();
+        for window in chars.windows(16.min(chars.len())) {
+            let piece: String = window.iter().collect();
+            for line in &lines {
+                assert!(!line.contains(&piece), "the {what} reached the log: {line}");
+            }
+        }
+    }
+    let kinds: std::collections::BTreeSet<&str> = secrets.iter().map(|(w, _)| w.as_str()).collect();
+    eprintln!(
+        "  {} log lines searched for {} encodings of {} kinds of secret",
+        lines.len(),
+        secrets.len(),
+        kinds.len()
+    );
+    Ok(())
+}
+
+/// The nonce of the request the notification brought, as the log names it.
+fn request_nonce(lines: &[String]) -> Result<String, Failed> {
+    lines
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("info push: notification: push request ")
+                .and_then(|rest| rest.split(' ').next())
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| "no notification was logged as kept".into())
+}
+
 const CASES: &[(&str, Case)] = &[
     (
         "facade::enroll_poll_approve_and_sign_in",
@@ -437,6 +645,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "facade::a_replaced_phone_enrolls_again",
         a_replaced_phone_enrolls_again,
+    ),
+    (
+        "facade::nothing_secret_reaches_the_logger",
+        nothing_secret_reaches_the_logger,
     ),
 ];
 

@@ -1,4 +1,5 @@
-//! What is fixed when a vault is opened (`Config`: clock, platform, device keys, transport),
+//! What is fixed when a vault is opened (`Config`: clock, platform, device keys, transport,
+//! logger),
 //! and opening or creating one.
 
 use std::path::Path;
@@ -8,6 +9,7 @@ use super::{
     AuthError, Authenticator, HttpTransport, PlatformDeviceKeys, PushError, Result, State,
 };
 use crate::clock::Clock;
+use crate::log::{Log, LogLevel, Logger, NoLogger};
 use crate::policy::Platform;
 use crate::vault::{KdfParams, KeyStore, Unlock, Vault};
 
@@ -49,6 +51,8 @@ pub struct Config {
     pub device_keys: DeviceKeys,
     /// Carries every push request: the platform's HTTP stack on a phone.
     pub transport: Arc<dyn HttpTransport>,
+    /// Receives the core's diagnostics (never a secret: see [`crate::log`]).
+    pub logger: Arc<dyn Logger>,
 }
 
 impl Config {
@@ -59,7 +63,14 @@ impl Config {
             platform: Platform::Desktop,
             device_keys: DeviceKeys::software(),
             transport,
+            logger: Arc::new(NoLogger),
         }
+    }
+
+    /// The same with `logger` receiving the diagnostics.
+    pub fn with_logger(mut self, logger: Arc<dyn Logger>) -> Self {
+        self.logger = logger;
+        self
     }
 
     /// A desktop set-up without network (push calls fail saying so): for code-only use.
@@ -132,12 +143,19 @@ impl Authenticator {
 
     pub(in crate::authenticator) fn with_vault(vault: Vault, config: Config) -> Result<Self> {
         config.check()?;
+        let log = Log::new(config.logger);
         let client = crate::push::PushClient::new(
             config.transport,
             crate::push::PushClientConfig::default(),
-        );
+        )
+        .with_log(log.clone());
+        let state = State::load(vault)?;
+        log.write(LogLevel::Info, "vault", || {
+            format!("vault opened: {} account(s)", state.accounts.len())
+        });
         Ok(Authenticator {
-            state: Mutex::new(State::load(vault)?),
+            state: Mutex::new(state),
+            log,
             clock: config.clock,
             push: PushRuntime {
                 client: Arc::new(client),

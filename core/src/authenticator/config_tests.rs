@@ -57,6 +57,7 @@ impl Vault {
             platform: Platform::Android,
             device_keys,
             transport,
+            logger: Arc::new(crate::log::NoLogger),
         };
         Authenticator::open_or_create(&self.dir.path().join("vault.sqlite"), &store, config)
             .unwrap()

@@ -224,6 +224,15 @@ impl Authenticator {
                 Added::AlreadyPresent(info) => duplicates.push((info.issuer, info.label)),
             }
         }
+        self.log.write(crate::log::LogLevel::Info, "import", || {
+            format!(
+                "import ({}): {} added, {} already present, {} skipped",
+                preview.format,
+                added.len(),
+                duplicates.len(),
+                skipped.len()
+            )
+        });
         Ok(ImportOutcome {
             format: preview.format,
             added,

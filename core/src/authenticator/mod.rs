@@ -50,6 +50,8 @@ pub type Result<T> = std::result::Result<T, AuthError>;
 /// internal lock, each vault change being one transaction.
 pub struct Authenticator {
     state: Mutex<State>,
+    /// Diagnostics for the app (never a secret).
+    log: crate::log::Log,
     clock: Arc<dyn Clock>,
     push: PushRuntime,
 }

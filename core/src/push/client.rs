@@ -78,6 +78,7 @@ pub struct PushClient {
     pub(super) transport: Arc<dyn HttpTransport>,
     pub(super) config: PushClientConfig,
     pub(super) offsets: Mutex<HashMap<String, ClockOffset>>,
+    pub(super) log: crate::log::Log,
 }
 
 impl std::fmt::Debug for PushClient {
@@ -103,7 +104,15 @@ impl PushClient {
             transport,
             config,
             offsets: Mutex::new(HashMap::new()),
+            log: crate::log::Log::none(),
         }
+    }
+
+    /// The same client writing each exchange (method, URL without its query, status, time) to
+    /// `log`.
+    pub(crate) fn with_log(mut self, log: crate::log::Log) -> Self {
+        self.log = log;
+        self
     }
 
     pub(super) fn offsets(&self) -> std::sync::MutexGuard<'_, HashMap<String, ClockOffset>> {

@@ -8,6 +8,7 @@ use super::client::{PushClient, server_origin};
 use super::clock_skew::ClockOffset;
 use super::transport::{HttpRequest, Method, TransportError, form_body};
 use super::{PushError, response};
+use crate::log::LogLevel;
 
 pub(super) struct RawResponse {
     pub(super) status: u16,
@@ -66,14 +67,36 @@ impl PushClient {
     ) -> Result<RawResponse, PushError> {
         let origin = server_origin(&request.url);
         let scrub = Scrubber::for_request(&request);
+        // What the log may show of the request: its origin and path, no query (the poll's
+        // signature), no user info, no body.
+        let line = format!(
+            "{} {}{}",
+            request.method.as_str(),
+            origin,
+            url::Url::parse(&request.url)
+                .map(|u| u.path().to_owned())
+                .unwrap_or_default()
+        );
         let sent_at = now + started.elapsed();
         let sent = Instant::now();
-        let response = self
-            .transport
-            .send(request)
-            .await
-            .map_err(|e| scrub.network_error(e))?;
+        let response = match self.transport.send(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                let error = scrub.network_error(e);
+                self.log
+                    .write(LogLevel::Warn, "push", || format!("{line}: {error}"));
+                return Err(error);
+            }
+        };
         let round_trip = sent.elapsed();
+        self.log.write(LogLevel::Debug, "push", || {
+            format!(
+                "{line} -> HTTP {} in {} ms ({} bytes)",
+                response.status,
+                round_trip.as_millis(),
+                response.body.len()
+            )
+        });
         let offset = response
             .header("date")
             .and_then(|date| ClockOffset::from_date_header(date, sent_at, round_trip));

@@ -53,7 +53,9 @@ public final class AuthCoreClient: Sendable {
     ///   vault otherwise);
     /// - `transport`: the HTTP stack that carries push requests (`URLSessionTransport` unless the
     ///   app brings its own, e.g. a session with certificate pinning);
-    /// - `timeSource`: the clock codes, push timestamps and `codeStream` follow.
+    /// - `timeSource`: the clock codes, push timestamps and `codeStream` follow;
+    /// - `logger`: receives the core's diagnostics (vault opened, each push exchange, imports,
+    ///   refused notifications), never a secret; `open(path:)` on Apple passes an `OSLogSink`.
     ///
     /// On an iPhone use `open(path:)`, which passes the Keychain stores and `.ios`.
     public static func open(
@@ -62,10 +64,12 @@ public final class AuthCoreClient: Sendable {
         platform: Platform,
         deviceKeys: DeviceKeys,
         transport: HttpTransport = URLSessionTransport(),
-        timeSource: TimeSource = systemTimeSource()
+        timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = nil
     ) async throws -> AuthCoreClient {
         let options = OpenOptions(
-            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
+            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource,
+            logger: logger)
         let queue = makeQueue()
         return try await onQueue(queue) {
             let authenticator = try Authenticator.openOrCreate(path: path, keyStore: keyStore, options: options)
@@ -74,7 +78,7 @@ public final class AuthCoreClient: Sendable {
     }
 
     /// Opens an existing vault with its password (a restored backup, a new phone), with the same
-    /// fixed options as `open(path:keyStore:platform:deviceKeys:transport:timeSource:)`.
+    /// fixed options as `open(path:keyStore:platform:deviceKeys:transport:timeSource:logger:)`.
     /// Argon2id makes this take a tenth of a second or more, on the client's queue.
     public static func openWithPassword(
         path: String,
@@ -82,10 +86,12 @@ public final class AuthCoreClient: Sendable {
         platform: Platform,
         deviceKeys: DeviceKeys,
         transport: HttpTransport = URLSessionTransport(),
-        timeSource: TimeSource = systemTimeSource()
+        timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = nil
     ) async throws -> AuthCoreClient {
         let options = OpenOptions(
-            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource)
+            platform: platform, deviceKeys: deviceKeys, transport: transport, timeSource: timeSource,
+            logger: logger)
         let queue = makeQueue()
         return try await onQueue(queue) {
             let authenticator = try Authenticator.openWithPassword(path: path, password: password, options: options)
@@ -135,7 +141,7 @@ public final class AuthCoreClient: Sendable {
     /// position throws `AuthCoreError.InvalidInput` naming it; nothing is moved.
     public func move(id: String, to position: Int) async throws -> Account {
         guard position >= 0 else {
-            throw AuthCoreError.InvalidInput(message: "position must not be negative (was \(position))")
+            throw AuthCoreError.InvalidInput(text: "position must not be negative (was \(position))")
         }
         // Past the end means last, so a position beyond UInt32 means the same as UInt32.max.
         let at = UInt32(clamping: position)
@@ -156,7 +162,7 @@ public final class AuthCoreClient: Sendable {
     public func codes(at date: Date, matching query: String? = nil) async throws -> [AccountCode] {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         guard seconds >= 0, let unix = UInt64(exactly: seconds) else {
-            throw AuthCoreError.InvalidInput(message: "at must not be before 1970 (was \(seconds))")
+            throw AuthCoreError.InvalidInput(text: "at must not be before 1970 (was \(seconds))")
         }
         return try await run { try $0.codesAt(unixSeconds: unix, query: query) }
     }

@@ -170,6 +170,34 @@ final class ClientTests: XCTestCase {
         XCTAssertEqual(preview.map(\.issuer).sorted(), ["Bank", "RFC"])
     }
 
+    func testTheCoresDiagnosticsReachTheLogSink() async throws {
+        let sink = RecordingSink()
+        let client = try await AuthCoreClient.open(
+            path: vault, keyStore: InMemoryKeychain(), platform: .ios, deviceKeys: .software(bits: 2048),
+            transport: NoNetwork(), timeSource: FixedTime(59), logger: sink)
+        _ = try await client.add(uri: "otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP")
+        let lines = sink.lines
+        XCTAssertEqual(lines.first, "info vault: vault opened: 0 account(s)")
+        XCTAssertFalse(lines.joined().contains("JBSWY3DPEHPK3PXP"), "\(lines)")
+    }
+
+    func testAnAmbiguousIdSaysHowManyMatchAndAMissingOneIsNotFound() async throws {
+        let client = try await open()
+        // 17 accounts, so at least two ids share their first hex digit.
+        let uris = (1...17).map { "otpauth://totp/Many:user\($0)?secret=JBSWY3DPEHPK3PXP" }.joined(separator: "\n")
+        let ids = try await client.add(uriLines: uris).map(\.account.id)
+        let groups = Dictionary(grouping: ids) { String($0.prefix(1)) }
+        let (prefix, sharing) = try XCTUnwrap(groups.first { $0.value.count > 1 })
+        let ambiguous = await thrown { try await client.delete(id: prefix) }
+        guard case let .Ambiguous(message, matches)? = ambiguous else { return XCTFail("\(String(describing: ambiguous))") }
+        XCTAssertEqual(Int(matches), sharing.count)
+        XCTAssertEqual(message, "'\(prefix)' matches \(sharing.count) accounts; give more of the id")
+        let missing = await thrown { try await client.delete(id: "no-such-id") }
+        XCTAssertEqual(missing, .NotFound(text: "no account matches 'no-such-id'"))
+        let count = try await client.accounts().count
+        XCTAssertEqual(count, 17, "refused calls change nothing")
+    }
+
     func testPasswordlessCallsDefaultToThePlatformGivenAtOpen() async throws {
         let client = try await open(platform: .android)
         XCTAssertEqual(client.platform, .android)
@@ -181,8 +209,11 @@ final class ClientTests: XCTestCase {
         let got21 = try await client.enablePasswordless(id: ids[0]).passwordless
         XCTAssertTrue(got21)
         let limit = await thrown { try await client.enablePasswordless(id: ids[1]) }
-        guard case .InvalidInput(let message)? = limit else { return XCTFail("\(String(describing: limit))") }
-        XCTAssertTrue(message.contains("already has it"), message)
+        guard case let .PasswordlessLimit(message, platform, max, holders)? = limit else { return XCTFail("\(String(describing: limit))") }
+        XCTAssertEqual(platform, .android)
+        XCTAssertEqual(max, 1)
+        XCTAssertEqual(holders, ["RFC (sha1)"])
+        XCTAssertTrue(message.hasSuffix("already has it: turn it off there first, or move it"), message)
         let got22 = try await client.movePasswordless(from: ids[0], to: ids[1]).passwordless
         XCTAssertTrue(got22)
         let got23 = try await client.disablePasswordless(id: ids[1]).passwordless
@@ -199,9 +230,9 @@ final class ClientTests: XCTestCase {
         let client = try await open()
         let id = try await client.add(uri: rfcSha1)[0].account.id
         let position = await thrown { try await client.move(id: id, to: -1) }
-        XCTAssertEqual(position, .InvalidInput(message: "position must not be negative (was -1)"))
+        XCTAssertEqual(position, .InvalidInput(text: "position must not be negative (was -1)"))
         let before1970 = await thrown { try await client.codes(at: Date(timeIntervalSince1970: -1)) }
-        XCTAssertEqual(before1970, .InvalidInput(message: "at must not be before 1970 (was -1.0)"))
+        XCTAssertEqual(before1970, .InvalidInput(text: "at must not be before 1970 (was -1.0)"))
         let got26 = try await client.accounts().map(\.id)
         XCTAssertEqual(got26, [id])
     }
@@ -231,4 +262,14 @@ final class Collected: @unchecked Sendable {
     func append(_ codes: [AccountCode]) { lock.lock(); items.append(codes); lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return items.count }
     var last: [AccountCode] { lock.lock(); defer { lock.unlock() }; return items.last ?? [] }
+}
+
+/// Keeps every line the core logs, as "level target: message".
+final class RecordingSink: LogSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return kept }
+    func log(level: LogLevel, target: String, message: String) {
+        lock.lock(); kept.append("\(level) \(target): \(message)"); lock.unlock()
+    }
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use super::inbox::PushRequestInfo;
 use super::{no_request, push_error};
 use crate::authenticator::{ApprovalNeeds, AuthError, Authenticator, Result};
+use crate::error::Echo;
+use crate::log::LogLevel;
 use crate::policy::{PasswordlessRule, PolicyError};
 use crate::push::{
     AnswerOutcome, DeclineReason, DeviceKey, PushAnswer, PushClient, PushCredential, PushError,
@@ -43,6 +45,28 @@ impl Authenticator {
     /// any request of a token whose server asked for an unlock needs the unlock. A refused answer (e.g. a wrong number) is an error and the request stays
     /// open for another try; a sent one is never offered again.
     pub async fn answer_push(
+        &self,
+        nonce: &str,
+        decision: Decision,
+        presence: UserPresence,
+    ) -> Result<AnswerOutcome> {
+        let what = match &decision {
+            Decision::Approve { .. } => "approved",
+            Decision::Deny { .. } => "denied",
+        };
+        let result = self.send_answer(nonce, decision, presence).await;
+        match &result {
+            Ok(_) => self.log.write(LogLevel::Info, "push", || {
+                format!("push request {} {what}", Echo(nonce))
+            }),
+            Err(e) => self.log.write(LogLevel::Warn, "push", || {
+                format!("push request {}: answer not sent: {e}", Echo(nonce))
+            }),
+        }
+        result
+    }
+
+    async fn send_answer(
         &self,
         nonce: &str,
         decision: Decision,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::push_error;
 use crate::account::{AccountId, Names};
 use crate::authenticator::{AccountInfo, AuthError, Authenticator, DeviceKeys, Result};
+use crate::log::LogLevel;
 use crate::push::{DeviceKey, PushCredential, PushEnrollment};
 use crate::vault::StoredDeviceKey;
 
@@ -84,11 +85,26 @@ impl Authenticator {
                 return Err(push_error(e));
             }
         };
+        let origin = crate::push::server_origin(&credential.url);
         let stored_account =
             self.store_enrolled(&enrollment, attach_id, id, credential, stored, &key);
         match stored_account {
-            Ok(info) => Ok(info),
+            Ok(info) => {
+                self.log.write(LogLevel::Info, "push", || {
+                    format!(
+                        "push token {} enrolled with {origin} as account {}",
+                        enrollment.serial, info.id
+                    )
+                });
+                Ok(info)
+            }
             Err(e) => {
+                self.log.write(LogLevel::Error, "push", || {
+                    format!(
+                        "push token {} registered with {origin} but not stored: {e}",
+                        enrollment.serial
+                    )
+                });
                 forget_key();
                 Err(AuthError::EnrollmentNotStored {
                     serial: enrollment.serial.clone(),
@@ -176,6 +192,16 @@ impl Authenticator {
             )?;
         }
         state.reload()?;
+        self.log.write(LogLevel::Info, "push", || {
+            format!(
+                "push token sent to the servers of {} token(s); {} failed",
+                updated.len(),
+                problems.len()
+            )
+        });
+        for problem in &problems {
+            self.log.write(LogLevel::Warn, "push", || problem.clone());
+        }
         Ok((updated, problems))
     }
 }

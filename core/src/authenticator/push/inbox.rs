@@ -5,7 +5,8 @@ use std::time::SystemTime;
 
 use super::{ServerClock, no_request, push_error, unix_seconds};
 use crate::account::AccountId;
-use crate::authenticator::{Authenticator, Result, State};
+use crate::authenticator::{Authenticator, ErrorKind, Result, State};
+use crate::log::LogLevel;
 use crate::push::{PushCredential, PushError, PushRequest, UnverifiedChallenge};
 use crate::vault::PushInserted;
 
@@ -121,6 +122,28 @@ impl Authenticator {
     /// request is verified against the enrolled server key before it is kept; a request seen
     /// before (also by polling) is returned as it was kept.
     pub fn handle_notification(&self, payload: &str) -> Result<PushRequestInfo> {
+        let result = self.take_notification(payload);
+        match &result {
+            Ok(info) => self.log.write(LogLevel::Info, "push", || {
+                format!(
+                    "notification: push request {} for {} kept",
+                    info.nonce, info.serial
+                )
+            }),
+            Err(e) => {
+                let level = if e.kind() == ErrorKind::Forged {
+                    LogLevel::Error
+                } else {
+                    LogLevel::Warn
+                };
+                self.log
+                    .write(level, "push", || format!("notification refused: {e}"));
+            }
+        }
+        result
+    }
+
+    fn take_notification(&self, payload: &str) -> Result<PushRequestInfo> {
         let now = self.local_now();
         let challenge = UnverifiedChallenge::from_notification(payload).map_err(push_error)?;
         let mut state = self.state()?;
@@ -224,8 +247,19 @@ impl Authenticator {
                 })
             })
             .collect();
+        let requests = state.pending_infos(now)?;
+        self.log.write(LogLevel::Info, "push", || {
+            format!(
+                "checked for notifications: {} waiting, {} problem(s)",
+                requests.len(),
+                problems.len()
+            )
+        });
+        for problem in &problems {
+            self.log.write(LogLevel::Warn, "push", || problem.clone());
+        }
         Ok(CheckOutcome {
-            requests: state.pending_infos(now)?,
+            requests,
             problems,
             server_clocks,
         })

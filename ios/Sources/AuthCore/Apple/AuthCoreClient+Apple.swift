@@ -17,17 +17,19 @@ extension AuthCoreClient {
 
     /// Opens the vault at `path`, creating it on first use, with its master key in the Keychain
     /// (`KeychainVaultKeyStore`), push device keys in the Keychain (`KeychainDeviceKeyStore`),
-    /// push requests over `URLSessionTransport` and this device's platform rule.
+    /// push requests over `URLSessionTransport`, this device's platform rule and the core's
+    /// diagnostics in the unified log (`OSLogSink`).
     public static func open(
         path: String,
         vaultKeys: KeychainVaultKeyStore = KeychainVaultKeyStore(),
         deviceKeys: KeychainDeviceKeyStore = KeychainDeviceKeyStore(),
-        timeSource: TimeSource = systemTimeSource()
+        timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = OSLogSink()
     ) async throws -> AuthCoreClient {
         try await open(
             path: path, keyStore: vaultKeys, platform: thisPlatform,
             deviceKeys: .platformStore(store: deviceKeys), transport: URLSessionTransport(),
-            timeSource: timeSource)
+            timeSource: timeSource, logger: logger)
     }
 
     /// Opens a vault with its password (a restored backup, a new phone) with the same Keychain
@@ -37,12 +39,13 @@ extension AuthCoreClient {
         path: String,
         password: String,
         deviceKeys: KeychainDeviceKeyStore = KeychainDeviceKeyStore(),
-        timeSource: TimeSource = systemTimeSource()
+        timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = OSLogSink()
     ) async throws -> AuthCoreClient {
         try await openWithPassword(
             path: path, password: password, platform: thisPlatform,
             deviceKeys: .platformStore(store: deviceKeys), transport: URLSessionTransport(),
-            timeSource: timeSource)
+            timeSource: timeSource, logger: logger)
     }
 }
 #endif

@@ -17,6 +17,7 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
+import org.robolectric.shadows.ShadowLog
 
 /** AES-256-GCM with a key held in memory: the vault key store where the Keystore cannot run. */
 class MemoryVaultKeyStore : VaultKeyStore {
@@ -78,6 +79,9 @@ class AndroidApiTest {
             assertEquals(1, core.accounts().size)
         }
         assertTrue("the vault is where vaultFile says", file.isFile)
+        // The core's diagnostics went to Logcat through the default LogcatSink.
+        val logged = ShadowLog.getLogsForTag("authcore").map { it.msg }
+        assertTrue("$logged", "vault: vault opened: 0 account(s)" in logged)
     }
 
     @Test

@@ -11,7 +11,7 @@ import kotlinx.coroutines.Dispatchers
  * [Platform.ANDROID] (its passwordless rule gates approvals), the master key wrapped by the
  * Android Keystore ([AndroidKeystoreVaultKeyStore]), push device keys kept in the Keystore
  * ([AndroidKeystoreDeviceKeyStore]) and push requests carried by the platform's HTTP stack
- * ([HttpUrlConnectionTransport]). Every default can be replaced (an OkHttp transport, a
+ * ([HttpUrlConnectionTransport]), with the core's diagnostics in Logcat ([LogcatSink]). Every default can be replaced (an OkHttp transport, a
  * different Keystore alias); the platform cannot.
  */
 object AndroidAuthCore {
@@ -33,8 +33,9 @@ object AndroidAuthCore {
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
         timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
-    ): AuthCore = open(vaultFile(context, name).path, keyStore, deviceKeys, transport, timeSource, dispatcher)
+    ): AuthCore = open(vaultFile(context, name).path, keyStore, deviceKeys, transport, timeSource, logger, dispatcher)
 
     /** Opens (or creates) the vault at [path]. */
     suspend fun open(
@@ -43,8 +44,9 @@ object AndroidAuthCore {
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
         timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
-    ): AuthCore = AuthCore.open(path, keyStore, Platform.ANDROID, deviceKeys, transport, timeSource, dispatcher)
+    ): AuthCore = AuthCore.open(path, keyStore, Platform.ANDROID, deviceKeys, transport, timeSource, logger, dispatcher)
 
     /**
      * Opens the vault at [path] with its password (a restored backup, a new phone); new push
@@ -56,8 +58,9 @@ object AndroidAuthCore {
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
         timeSource: TimeSource = systemTimeSource(),
+        logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
-    ): AuthCore = AuthCore.openWithPassword(path, password, Platform.ANDROID, deviceKeys, transport, timeSource, dispatcher)
+    ): AuthCore = AuthCore.openWithPassword(path, password, Platform.ANDROID, deviceKeys, transport, timeSource, logger, dispatcher)
 
     /** Push device keys in the Android Keystore, under [AndroidKeystoreDeviceKeyStore]'s defaults. */
     fun keystoreDeviceKeys(): DeviceKeys = DeviceKeys.PlatformStore(AndroidKeystoreDeviceKeyStore())

@@ -18,11 +18,10 @@ import kotlinx.coroutines.withTimeoutOrNull
  * with Kotlin types ([Account], [AccountCode], [PushRequest]: `Int`, `Long`, `Instant`, never
  * unsigned types). The generated `Authenticator` stays inside this class.
  *
- * Failures are thrown as the sealed [AuthCoreException] hierarchy:
- * [AuthCoreException.InvalidInput], [AuthCoreException.NotFound], [AuthCoreException.WrongPassword],
- * [AuthCoreException.KeyStore], [AuthCoreException.Vault] and, for push approvals,
- * [AuthCoreException.Push], [AuthCoreException.Network], [AuthCoreException.Server] and
- * [AuthCoreException.ApprovalRefused], each with a message a user can read. A Kotlin argument the
+ * Failures are thrown as the sealed [AuthCoreException] hierarchy (Errors.kt): one class per
+ * thing an app may do differently ([AuthCoreException.NeedsUnlock],
+ * [AuthCoreException.PasswordlessLimit] with its holders, [AuthCoreException.Forged] with the
+ * token, ...), each with a message a user can read. A Kotlin argument the
  * FFI cannot carry (a negative position, a moment before 1970) is an [IllegalArgumentException]
  * naming the parameter, thrown before anything is called.
  *
@@ -47,7 +46,9 @@ class AuthCore internal constructor(
          *   ([DeviceKeys.PlatformStore]) or, as an explicit choice, software keys sealed in the
          *   vault ([software]);
          * - [transport]: the HTTP stack that carries every push request;
-         * - [timeSource]: the clock of codes, push timestamps and [codesFlow].
+         * - [timeSource]: the clock of codes, push timestamps and [codesFlow];
+         * - [logger]: receives the core's diagnostics (vault opened, each push exchange, imports,
+         *   refused notifications), never a secret; `AndroidAuthCore` passes a Logcat sink.
          */
         suspend fun open(
             path: String,
@@ -56,10 +57,11 @@ class AuthCore internal constructor(
             deviceKeys: DeviceKeys,
             transport: HttpTransport = HttpUrlConnectionTransport(),
             timeSource: TimeSource = systemTimeSource(),
+            logger: LogSink? = null,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
-            val options = OpenOptions(platform, deviceKeys, transport, timeSource)
-            AuthCore(Authenticator.openOrCreate(path, keyStore, options), platform, timeSource, dispatcher)
+            val options = OpenOptions(platform, deviceKeys, transport, timeSource, logger)
+            AuthCore(ffiCall { Authenticator.openOrCreate(path, keyStore, options) }, platform, timeSource, dispatcher)
         }
 
         /**
@@ -73,10 +75,11 @@ class AuthCore internal constructor(
             deviceKeys: DeviceKeys,
             transport: HttpTransport = HttpUrlConnectionTransport(),
             timeSource: TimeSource = systemTimeSource(),
+            logger: LogSink? = null,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
-            val options = OpenOptions(platform, deviceKeys, transport, timeSource)
-            AuthCore(Authenticator.openWithPassword(path, password, options), platform, timeSource, dispatcher)
+            val options = OpenOptions(platform, deviceKeys, transport, timeSource, logger)
+            AuthCore(ffiCall { Authenticator.openWithPassword(path, password, options) }, platform, timeSource, dispatcher)
         }
 
         /**
@@ -92,7 +95,7 @@ class AuthCore internal constructor(
          * What a scanned QR code would add, without adding it (no vault needed): for a
          * confirmation screen. The accounts have an empty id and [Instant.EPOCH] times.
          */
-        fun previewUri(uri: String): List<Account> = org.authcore.previewUri(uri).map { it.toModel() }
+        fun previewUri(uri: String): List<Account> = ffiCall { org.authcore.previewUri(uri) }.map { it.toModel() }
     }
 
     /**
@@ -103,7 +106,7 @@ class AuthCore internal constructor(
     private val changes = MutableStateFlow(0L)
 
     private suspend fun <T> io(block: Authenticator.() -> T): T =
-        withContext(dispatcher) { authenticator.block() }
+        withContext(dispatcher) { ffiCall { authenticator.block() } }
 
     private suspend fun <T> write(block: Authenticator.() -> T): T =
         try {
@@ -119,7 +122,7 @@ class AuthCore internal constructor(
      */
     private suspend fun <T> pushCall(block: suspend Authenticator.() -> T): T =
         try {
-            withContext(dispatcher) { authenticator.block() }
+            withContext(dispatcher) { ffiCall { authenticator.block() } }
         } finally {
             changes.update { it + 1 }
         }
@@ -197,7 +200,7 @@ class AuthCore internal constructor(
                 if (second != seenSecond || change != seenChange) {
                     seenSecond = second
                     seenChange = change
-                    val codes = authenticator.codes(query).map { it.toModel() }
+                    val codes = ffiCall { authenticator.codes(query) }.map { it.toModel() }
                     if (codes != last) {
                         emit(codes)
                         last = codes

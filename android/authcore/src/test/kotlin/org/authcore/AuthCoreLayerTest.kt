@@ -126,14 +126,49 @@ class AuthCoreLayerTest {
             assertNull(core.passwordlessRule(Platform.IOS).maxAccounts)
             val (a, b) = core.addUriLines("$rfcSha1\notpauth://totp/Two:b?secret=JBSWY3DPEHPK3PXP").map { it.account.id }
             assertTrue(core.enablePasswordless(a).passwordless)
-            val limit = assertThrows<AuthCoreException.InvalidInput> { runBlocking { core.enablePasswordless(b) } }
-            assertTrue(limit.message!!.contains("already has it"), limit.message)
+            val limit = assertThrows<AuthCoreException.PasswordlessLimit> { runBlocking { core.enablePasswordless(b) } }
+            assertEquals(Platform.ANDROID, limit.platform)
+            assertEquals(1, limit.limit)
+            assertEquals(listOf("RFC (sha1)"), limit.holders)
+            assertTrue(limit.message.endsWith("already has it: turn it off there first, or move it"), limit.message)
+            assertTrue(limit.cause is FfiAuthCoreException.PasswordlessLimit, "the generated exception is the cause")
             assertTrue(core.movePasswordless(a, b).passwordless)
             assertFalse(core.disablePasswordless(b).passwordless)
             core.setPasswordlessRules("""{"passwordless":{"android":{"max_accounts":2}}}""")
             assertEquals(2, core.passwordlessRule().maxAccounts)
             core.setPasswordlessRules(null)
             assertEquals(1, core.passwordlessRule().maxAccounts)
+        }
+    }
+
+    @Test
+    fun `the core's diagnostics reach the LogSink given at open`(): Unit = runBlocking {
+        val lines = java.util.concurrent.ConcurrentLinkedQueue<String>()
+        val sink = object : LogSink {
+            override fun log(level: LogLevel, target: String, message: String) {
+                lines.add("$level $target: $message")
+            }
+        }
+        AuthCore.open(vault, SoftwareKeyStore(), Platform.ANDROID, AuthCore.software(2048), logger = sink).use { core ->
+            core.addUri(rfcSha1)
+        }
+        assertEquals("INFO vault: vault opened: 0 account(s)", lines.first())
+        assertFalse(lines.any { SHA1_SEED in it }, "$lines")
+    }
+
+    @Test
+    fun `an id prefix that matches several accounts says how many, and a missing one is NotFound`(): Unit = runBlocking {
+        open().use { core ->
+            // 17 accounts, so at least two ids share their first hex digit.
+            val uris = (1..17).joinToString("\n") { "otpauth://totp/Many:user$it?secret=JBSWY3DPEHPK3PXP" }
+            val ids = core.addUriLines(uris).map { it.account.id }
+            val (prefix, sharing) = ids.groupBy { it.take(1) }.entries.first { it.value.size > 1 }
+            val ambiguous = assertThrows<AuthCoreException.Ambiguous> { runBlocking { core.delete(prefix) } }
+            assertEquals(sharing.size, ambiguous.matches)
+            assertEquals("'$prefix' matches ${sharing.size} accounts; give more of the id", ambiguous.message)
+            val missing = assertThrows<AuthCoreException.NotFound> { runBlocking { core.delete("no-such-id") } }
+            assertEquals("no account matches 'no-such-id'", missing.message)
+            assertEquals(17, core.accounts().size, "refused calls change nothing")
         }
     }
 
@@ -167,7 +202,7 @@ class AuthCoreLayerTest {
             val refused = assertThrows<AuthCoreException.InvalidInput>("bits $bits") {
                 runBlocking { AuthCore.open(path.toString(), SoftwareKeyStore(), Platform.ANDROID, AuthCore.software(bits)) }
             }
-            assertTrue(refused.message!!.contains("$bits"), refused.message)
+            assertTrue(refused.message.contains("$bits"), refused.message)
         }
         AuthCore.open(vault, SoftwareKeyStore(), Platform.ANDROID, AuthCore.software(3072)).use { core ->
             assertTrue(core.accounts().isEmpty())
