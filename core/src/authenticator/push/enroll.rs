@@ -192,16 +192,14 @@ impl Authenticator {
             )?;
         }
         state.reload()?;
-        self.log.write(LogLevel::Info, "push", || {
+        self.log_servers(
             format!(
                 "push token sent to the servers of {} token(s); {} failed",
                 updated.len(),
                 problems.len()
-            )
-        });
-        for problem in &problems {
-            self.log.write(LogLevel::Warn, "push", || problem.clone());
-        }
+            ),
+            &problems,
+        );
         Ok((updated, problems))
     }
 }

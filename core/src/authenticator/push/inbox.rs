@@ -248,16 +248,14 @@ impl Authenticator {
             })
             .collect();
         let requests = state.pending_infos(now)?;
-        self.log.write(LogLevel::Info, "push", || {
+        self.log_servers(
             format!(
                 "checked for notifications: {} waiting, {} problem(s)",
                 requests.len(),
                 problems.len()
-            )
-        });
-        for problem in &problems {
-            self.log.write(LogLevel::Warn, "push", || problem.clone());
-        }
+            ),
+            &problems,
+        );
         Ok(CheckOutcome {
             requests,
             problems,

@@ -94,6 +94,16 @@ impl State {
 }
 
 impl Authenticator {
+    /// Logs what a call to every push server did (`summary`), then each server's failure.
+    pub(in crate::authenticator) fn log_servers(&self, summary: String, problems: &[String]) {
+        self.log
+            .write(crate::log::LogLevel::Info, "push", || summary);
+        for problem in problems {
+            self.log
+                .write(crate::log::LogLevel::Warn, "push", || problem.clone());
+        }
+    }
+
     pub(in crate::authenticator) fn local_now(&self) -> SystemTime {
         let secs = self.clock.now_unix_seconds();
         UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))

@@ -159,10 +159,15 @@ fn a_poll_is_a_signed_get_with_the_configured_limits() {
         !debug.contains("signature") && !debug.contains(&pairs[2].1),
         "{debug}"
     );
-    // The server's clock (10.5 s ahead) is kept for that server only.
-    assert_eq!(
-        client.clock_offset(&credential().url),
-        Some(ClockOffset::from_millis(10_500))
+    // The server's clock (10.5 s ahead of the call's time, less what the signing took before
+    // the send and half the round trip: milliseconds, more on a loaded machine) is kept for
+    // that server only.
+    let offset = client
+        .clock_offset(&credential().url)
+        .map(ClockOffset::as_millis);
+    assert!(
+        offset.is_some_and(|ms| (10_000..=10_500).contains(&ms)),
+        "{offset:?}"
     );
     assert_eq!(
         client.clock_offset("https://other.example/ttype/push"),
