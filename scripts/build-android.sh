@@ -14,13 +14,7 @@ cargo build -q -p uniffi-bindgen
 # Generate from the host build of the same sources (the metadata is identical across targets),
 # wherever cargo puts it, with the Kotlin renames of android/uniffi-kotlin.toml.
 cargo build -q -p authcore-ffi --release
-case "$(uname -s)" in
-    Darwin) lib_ext=dylib ;;
-    *) lib_ext=so ;;
-esac
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-[ -n "$target_dir" ] || { echo "build-android: cargo metadata names no target directory" >&2; exit 1; }
+source scripts/cargo-paths.sh
 rm -rf "$module/build/generated/uniffi"
 "$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/release/libauthcore_ffi.$lib_ext" -l kotlin \
     --config android/uniffi-kotlin.toml -o "$module/build/generated/uniffi" --no-format

@@ -13,9 +13,8 @@ cargo build -q -p uniffi-bindgen
 cargo build -q -p authcore-ffi --release
 # Wherever cargo puts its output (CARGO_TARGET_DIR, .cargo/config.toml). This runs on macOS
 # only, so the host library is a .dylib.
-target=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-[ -n "$target" ] || { echo "build-xcframework: cargo metadata names no target directory" >&2; exit 1; }
+source scripts/cargo-paths.sh
+target=$target_dir
 out=$target/xcframework
 rm -rf "$out" ios/AuthCoreFFI.xcframework
 mkdir -p "$out/headers" "$out/sim" ios/Sources/AuthCore/Generated

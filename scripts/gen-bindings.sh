@@ -13,13 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
 flag=(); [ "$profile" = release ] && flag=(--release)
-case "$(uname -s)" in
-    Darwin) lib_ext=dylib ;;
-    *) lib_ext=so ;;
-esac
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-[ -n "$target_dir" ] || { echo "gen-bindings: cargo metadata names no target directory" >&2; exit 1; }
+source "$root/scripts/cargo-paths.sh"
 cargo build -q -p authcore-ffi "${flag[@]}"
 cargo build -q -p uniffi-bindgen
 lib="$target_dir/$profile/libauthcore_ffi.$lib_ext"

@@ -42,17 +42,9 @@ export JAVA_HOME="$java_home"
 keytool="$java_home/bin/keytool"
 [ -x "$keytool" ] || keytool=$(command -v keytool)
 
-case "$(uname -s)" in
-    Darwin) lib_ext=dylib ;;
-    *) lib_ext=so ;;
-esac
 # Wherever cargo puts its output (CARGO_TARGET_DIR, .cargo/config.toml), not a guess.
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-if [ -z "$target_dir" ] || [ ! -d "$target_dir" ]; then
-    echo "test-kotlin: cargo metadata names no target directory" >&2
-    exit 1
-fi
+source scripts/cargo-paths.sh
+[ -d "$target_dir" ] || { echo "test-kotlin: cargo's target directory $target_dir does not exist" >&2; exit 1; }
 
 # Always regenerate: bindings made from an older build would test stale code. The bindings and
 # the library are then copied to a directory of this run, so a concurrent build or generation

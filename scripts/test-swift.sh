@@ -34,17 +34,9 @@ fixtures=${AUTHCORE_FIXTURES:-$root/../shared/fixtures}
 }
 fixtures=$(cd "$fixtures" && pwd)
 
-case "$(uname -s)" in
-    Darwin) lib_ext=dylib ;;
-    *) lib_ext=so ;;
-esac
 # Wherever cargo puts its output (CARGO_TARGET_DIR, .cargo/config.toml), not a guess.
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-if [ -z "$target_dir" ] || [ ! -d "$target_dir" ]; then
-    echo "test-swift: cargo metadata names no target directory" >&2
-    exit 1
-fi
+source scripts/cargo-paths.sh
+[ -d "$target_dir" ] || { echo "test-swift: cargo's target directory $target_dir does not exist" >&2; exit 1; }
 lib_dir="$target_dir/$profile"
 
 # Always regenerate: bindings made from an older build would test stale code.
