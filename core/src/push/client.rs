@@ -92,9 +92,21 @@ impl std::fmt::Debug for PushClient {
 
 /// The server a URL belongs to, as clock offsets are keyed: `scheme://host:port`.
 pub fn server_origin(url: &str) -> String {
+    server_endpoint(url).0
+}
+
+/// The server (as [`server_origin`]) and the path of a URL: what a log may show of a request,
+/// without its query (a poll's signature) or user info.
+pub(super) fn server_endpoint(url: &str) -> (String, String) {
     match url::Url::parse(url) {
-        Ok(parsed) => parsed.origin().ascii_serialization(),
-        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+        Ok(parsed) => (
+            parsed.origin().ascii_serialization(),
+            parsed.path().to_owned(),
+        ),
+        Err(_) => (
+            url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+            String::new(),
+        ),
     }
 }
 

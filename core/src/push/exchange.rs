@@ -4,7 +4,7 @@
 
 use std::time::{Instant, SystemTime};
 
-use super::client::{PushClient, server_origin};
+use super::client::{PushClient, server_endpoint};
 use super::clock_skew::ClockOffset;
 use super::transport::{HttpRequest, Method, TransportError, form_body};
 use super::{PushError, response};
@@ -65,33 +65,26 @@ impl PushClient {
         now: SystemTime,
         started: Instant,
     ) -> Result<RawResponse, PushError> {
-        let origin = server_origin(&request.url);
+        let (origin, path) = server_endpoint(&request.url);
         let scrub = Scrubber::for_request(&request);
-        // What the log may show of the request: its origin and path, no query (the poll's
-        // signature), no user info, no body.
-        let line = format!(
-            "{} {}{}",
-            request.method.as_str(),
-            origin,
-            url::Url::parse(&request.url)
-                .map(|u| u.path().to_owned())
-                .unwrap_or_default()
-        );
+        // What the log may show of the request: no query, no user info, no body.
+        let method = request.method.as_str();
         let sent_at = now + started.elapsed();
         let sent = Instant::now();
         let response = match self.transport.send(request).await {
             Ok(response) => response,
             Err(e) => {
                 let error = scrub.network_error(e);
-                self.log
-                    .write(LogLevel::Warn, "push", || format!("{line}: {error}"));
+                self.log.write(LogLevel::Warn, "push", || {
+                    format!("{method} {origin}{path}: {error}")
+                });
                 return Err(error);
             }
         };
         let round_trip = sent.elapsed();
         self.log.write(LogLevel::Debug, "push", || {
             format!(
-                "{line} -> HTTP {} in {} ms ({} bytes)",
+                "{method} {origin}{path} -> HTTP {} in {} ms ({} bytes)",
                 response.status,
                 round_trip.as_millis(),
                 response.body.len()
