@@ -22,7 +22,9 @@ use authcore::authenticator::{Config, DeviceKeys};
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
     let config = config_for(&cli.command)?.with_logger(crate::log::stderr(cli.log.as_deref()));
-    let auth = open(&home, cli.password_stdin, config)?;
+    // Under `backup`, --password-stdin is the backup's password, not the vault's.
+    let vault_password = cli.password_stdin && !matches!(cli.command, Command::Backup { .. });
+    let auth = open(&home, vault_password, config)?;
     match cli.command {
         Command::Add { uri, qr, json } => match qr {
             Some(image) => crate::import::add_qr(&auth, &image, json),
@@ -173,6 +175,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Password { command } => password(&auth, command),
         Command::Passwordless { command } => passwordless(&auth, command),
         Command::Push { command } => crate::push::run(&auth, command, cli.password_stdin),
+        Command::Backup { command } => crate::backup::run(&auth, command, cli.password_stdin),
+        Command::Reenroll { json } => crate::backup::reenroll(&auth, json),
     }
 }
 

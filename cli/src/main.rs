@@ -5,6 +5,7 @@
 //! the key store, the network, the server), decided by the core's `ErrorKind`. Errors are one
 //! line on stderr.
 
+mod backup;
 mod commands;
 mod home;
 mod import;
@@ -165,6 +166,60 @@ pub enum Command {
         #[command(subcommand)]
         command: PushCommand,
     },
+    /// Encrypted backups of authcore's own: create, restore (on a new phone, or merged), verify,
+    /// and automatic backups after every change. Here --password-stdin gives the backup's
+    /// password (the first line of standard input); the vault opens with its key file.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+    /// What cannot move to a new phone (push tokens, bound to this phone's device key) and what
+    /// to do about each. Holds no secret.
+    Reenroll {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Write an encrypted backup of every account to FILE (replaced atomically if it exists).
+    Create {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into this vault: it must be empty unless --merge (accounts already here
+    /// are not added twice). A wrong password or a damaged file changes nothing.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        merge: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decrypt a backup and compare it with the vault, changing nothing ("does my backup
+    /// work?"). Exit 0 when it holds exactly what the vault holds, 1 when it differs.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch automatic backups on (a backup into DIR after every change, the newest N kept;
+    /// the password is asked once, here) or off.
+    Auto {
+        #[arg(long, value_name = "DIR", conflicts_with = "off")]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = authcore::authenticator::DEFAULT_KEEP, value_name = "N")]
+        keep: usize,
+        #[arg(long)]
+        off: bool,
+    },
+    /// What the automatic backups are set to and last did (last success, last error).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -304,6 +359,12 @@ pub enum ExportFormat {
 pub enum CliError {
     BadInput(String),
     Failed(String),
+}
+
+impl From<authcore::backup::BackupError> for CliError {
+    fn from(e: authcore::backup::BackupError) -> Self {
+        authcore::authenticator::AuthError::from(e).into()
+    }
 }
 
 impl From<authcore::authenticator::AuthError> for CliError {

@@ -114,6 +114,13 @@ pub fn hotp_json(h: &HotpCode) -> Value {
     record_json(h)
 }
 
+/// Unix seconds as UTC, `2026-12-01T14:40:36Z`.
+pub fn unix_time(at: i64) -> String {
+    let secs = u64::try_from(at).unwrap_or(0);
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
 pub fn print_json(value: &Value) {
     // Serializing a Value cannot fail; an empty line is the safe fallback regardless.
     println!(

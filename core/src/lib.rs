@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod authenticator;
+pub mod backup;
 pub mod clock;
 pub mod error;
 pub mod import;

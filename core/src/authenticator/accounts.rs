@@ -2,7 +2,7 @@
 //! built, listing, searching, editing, ordering and deleting.
 
 use super::{AccountInfo, Added, AuthError, Authenticator, DeviceKeys, Result};
-use crate::account::{Account, AccountId, NewAccount};
+use crate::account::{Account, AccountId, NewAccount, OtpCredential};
 use crate::otp::OtpKind;
 use crate::uri;
 use crate::vault::{Vault, VaultError};
@@ -65,6 +65,7 @@ impl Authenticator {
         }
         let stored = state.vault.add_many(fresh, now)?;
         state.reload()?;
+        self.changed(&state);
         let mut stored = stored.into_iter();
         Ok(results
             .into_iter()
@@ -134,6 +135,7 @@ impl Authenticator {
             .vault
             .move_to(&id, position, self.clock.now_unix_seconds())?;
         state.reload()?;
+        self.changed(&state);
         let index = state.resolve(id.as_str())?;
         Ok(state.info(&state.accounts[index].account))
     }
@@ -146,6 +148,7 @@ impl Authenticator {
         state.accounts.remove(index);
         state.passwordless.retain(|id| *id != info.id);
         state.push_keys.remove(&info.id);
+        self.changed(&state);
         if info.push_serial.is_some()
             && let DeviceKeys::Platform(keys) = &self.push.device_keys
         {
@@ -167,6 +170,7 @@ impl Authenticator {
         let updated = apply(&mut state.vault, &id, self.clock.now_unix_seconds())?;
         let info = state.info(&updated);
         state.accounts[index].account = updated;
+        self.changed(&state);
         Ok(info)
     }
 }
@@ -219,16 +223,19 @@ impl Batches {
 /// account used since its QR code or export was made is still the same account (re-adding or
 /// re-importing it must not make a second one with the old counter).
 pub(super) fn same_account(a: &Account, n: &NewAccount) -> bool {
+    a.issuer == n.issuer
+        && a.label == n.label
+        && a.otp.as_ref().is_some_and(|o| same_credential(o, &n.otp))
+}
+
+/// The same secret and code parameters, a HOTP counter aside (it moves with use).
+pub(super) fn same_credential(a: &OtpCredential, b: &OtpCredential) -> bool {
     let kind = |k: OtpKind| match k {
         OtpKind::Hotp { .. } => OtpKind::Hotp { counter: 0 },
         other => other,
     };
-    a.issuer == n.issuer
-        && a.label == n.label
-        && a.otp.as_ref().is_some_and(|o| {
-            o.secret == n.otp.secret
-                && o.params.algorithm == n.otp.params.algorithm
-                && o.params.digits == n.otp.params.digits
-                && kind(o.params.kind) == kind(n.otp.params.kind)
-        })
+    a.secret == b.secret
+        && a.params.algorithm == b.params.algorithm
+        && a.params.digits == b.params.digits
+        && kind(a.params.kind) == kind(b.params.kind)
 }

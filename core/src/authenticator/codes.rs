@@ -83,6 +83,7 @@ impl Authenticator {
         let (counter, updated) = state.vault.advance_hotp(&id, now)?;
         let code = generator.code_for_counter(counter);
         state.accounts[index].account = updated;
+        self.changed(&state);
         Ok(HotpCode {
             id,
             code: code.to_string(),

@@ -153,8 +153,10 @@ impl Authenticator {
         log.write(LogLevel::Info, "vault", || {
             format!("vault opened: {} account(s)", state.accounts.len())
         });
-        Ok(Authenticator {
-            state: Mutex::new(state),
+        let auth = Authenticator {
+            state: Arc::new(Mutex::new(state)),
+            auto_backup: Default::default(),
+            backup_writing: Default::default(),
             log,
             clock: config.clock,
             push: PushRuntime {
@@ -162,7 +164,16 @@ impl Authenticator {
                 device_keys: config.device_keys,
                 platform: config.platform,
             },
-        })
+        };
+        // A change a crash (or another process without automatic backups) left unbacked-up
+        // is caught here: the worker writes only when the accounts differ from the newest
+        // backup.
+        if let Ok(state) = auth.state.lock()
+            && state.auto_backup_on
+        {
+            auth.auto_backup.changed(&auth.shared());
+        }
+        Ok(auth)
     }
 
     /// The platform whose passwordless rule gates approvals, as given at open.

@@ -39,6 +39,8 @@ pub enum AuthError {
     NotCounterBased { name: String },
     #[error(transparent)]
     Push(#[from] PushError),
+    #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
     /// The server refused an answer to request `nonce` (a wrong number-matching choice, or a
     /// request no longer open there); the request stays open.
     #[error("{source}")]
@@ -81,6 +83,7 @@ impl AuthError {
             AuthError::Vault(e) => e.kind(),
             AuthError::Policy(e) => e.kind(),
             AuthError::Push(e) => e.kind(),
+            AuthError::Backup(e) => e.kind(),
             AuthError::Uri(_)
             | AuthError::UriLine { .. }
             | AuthError::Account(_)

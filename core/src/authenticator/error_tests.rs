@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{ApprovalNeeds, AuthError};
 use crate::account::AccountError;
+use crate::backup::BackupError;
 use crate::clock::ClockError;
 use crate::error::ErrorKind::{self, *};
 use crate::otp::OtpError;
@@ -149,6 +150,37 @@ fn policy_errors() -> Vec<(PolicyError, ErrorKind)> {
         (PolicyError::NeedsDeviceUnlock, NeedsUnlock),
         (PolicyError::BadRules { reason: s() }, BadInput),
     ]
+}
+
+fn backup_errors() -> Vec<(BackupError, ErrorKind)> {
+    vec![
+        (BackupError::Damaged { reason: s() }, BadInput),
+        (BackupError::NewerFormat { found: 2, known: 1 }, BadInput),
+        (BackupError::BadKdf { reason: s() }, BadInput),
+        (BackupError::DoesNotDecrypt, WrongPassword),
+        (BackupError::BadContent { reason: s() }, BadInput),
+        (BackupError::BadPassword { reason: s() }, BadInput),
+        (BackupError::VaultNotEmpty { count: 1 }, BadInput),
+        (BackupError::BadSetting { reason: s() }, BadInput),
+        (BackupError::AutoOff, BadInput),
+        (
+            BackupError::Io {
+                path: s(),
+                reason: s(),
+            },
+            Vault,
+        ),
+        (BackupError::Random, Vault),
+    ]
+}
+
+#[test]
+fn every_backup_error_has_its_kind_also_through_the_facade() {
+    for (e, kind) in backup_errors() {
+        assert_eq!(e.kind(), kind, "{e:?}");
+        let e = AuthError::from(e);
+        assert_eq!(e.kind(), kind, "{e:?}");
+    }
 }
 
 /// The facade's own variants (those wrapping a module's error are covered with that module).

@@ -6,9 +6,13 @@
 //!
 //! This file holds the handle; `config` what is fixed at open, `state` the cache of the vault,
 //! `records` what calls return, `error` their errors, `accounts`, `codes`, `passwordless`,
-//! `export` (and the password slot) and `push` the calls.
+//! `export` (and the password slot), `backup` and `auto_backup`, and `push` the calls.
 
 mod accounts;
+mod auto_backup;
+mod backup;
+#[cfg(test)]
+mod backup_tests;
 mod codes;
 mod config;
 #[cfg(test)]
@@ -26,6 +30,10 @@ mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use self::auto_backup::AutoBackup;
+
+pub use self::auto_backup::{AUTO_BACKUP_DELAY, AUTO_BACKUP_MAX_DELAY, BackupStatus, DEFAULT_KEEP};
+pub use self::backup::{Difference, ReenrollItem, RestoreReport, VerifyReport};
 use self::config::PushRuntime;
 pub use self::config::{Config, DeviceKeys};
 pub use self::error::{ApprovalNeeds, AuthError};
@@ -49,7 +57,10 @@ pub type Result<T> = std::result::Result<T, AuthError>;
 /// The app's handle on one vault. Cheap to share (`Arc<Authenticator>`); calls serialize on an
 /// internal lock, each vault change being one transaction.
 pub struct Authenticator {
-    state: Mutex<State>,
+    /// Shared with the automatic backups' worker thread.
+    state: Arc<Mutex<State>>,
+    auto_backup: AutoBackup,
+    backup_writing: Arc<Mutex<()>>,
     /// Diagnostics for the app (never a secret).
     log: crate::log::Log,
     clock: Arc<dyn Clock>,

@@ -35,6 +35,8 @@ pub(in crate::authenticator) struct State {
     /// SQLite's `data_version` when this state was loaded: it changes when another connection
     /// commits.
     pub(in crate::authenticator) data_version: i64,
+    /// Automatic backups are on (`backup.auto` is set).
+    pub(in crate::authenticator) auto_backup_on: bool,
 }
 
 impl State {
@@ -47,6 +49,7 @@ impl State {
             server_offsets: HashMap::new(),
             push_keys: HashMap::new(),
             data_version: 0,
+            auto_backup_on: false,
         };
         state.reload_all()?;
         Ok(state)
@@ -60,6 +63,7 @@ impl State {
             None => 0,
         };
         self.server_offsets = super::push::load_server_offsets(&self.vault)?;
+        self.auto_backup_on = self.vault.setting(Setting::AutoBackup)?.is_some();
         // A key of an account another process deleted or re-enrolled must not linger.
         self.push_keys.clear();
         self.reload()

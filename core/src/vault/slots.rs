@@ -225,6 +225,12 @@ const PASSWORD_AAD: &[u8] = b"authcore/password-slot/v1";
 
 /// Derives the password slot's key. Errors are texts that name the parameter.
 pub fn password_key(password: &str, salt: &[u8], params: KdfParams) -> Result<SealingKey, String> {
+    SealingKey::new(&derive_key(password, salt, params)?).map_err(|e| e.to_string())
+}
+
+/// Argon2id (version 0x13) of the password's UTF-8 bytes: a 32-byte key. Errors are texts that
+/// name the parameter. Used by the password slot and by backups.
+pub fn derive_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Secret, String> {
     let argon = Argon2::new(
         Argon2Algorithm::Argon2id,
         Version::V0x13,
@@ -234,7 +240,7 @@ pub fn password_key(password: &str, salt: &[u8], params: KdfParams) -> Result<Se
     argon
         .hash_password_into(password.as_bytes(), salt, out.as_mut())
         .map_err(|e| format!("Argon2: {e}"))?;
-    SealingKey::new(&Secret::from_slice(out.as_ref())).map_err(|e| e.to_string())
+    Ok(Secret::from_slice(out.as_ref()))
 }
 
 pub fn seal_with_password_key(key: &SealingKey, master: &Secret) -> Result<Vec<u8>, CryptoError> {

@@ -142,6 +142,7 @@ impl Authenticator {
         };
         state.push_keys.insert(account.id.clone(), key.clone());
         state.reload()?;
+        self.changed(&state);
         Ok(state.info(&account))
     }
 
