@@ -17,6 +17,9 @@
 # The import tests read other apps' real export files from the shared corpus: AUTHCORE_FIXTURES
 # (default <repo>/../shared/fixtures, as scripts/test.sh sets it), handed to the test JVM as the
 # system property authcore.fixtures. A missing corpus fails here, before anything is built.
+#
+# AUTHCORE_KOTLIN_TEST_FILTER: passed to Surefire as -Dtest for android/jvm (e.g. BackupTest), for a
+# quick run while working; CI leaves it unset and runs everything.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -94,6 +97,7 @@ common=(
 status=0
 mvn -B -ntp -f android/jvm/pom.xml clean test -Dauthcore.generated.dir="$work/kotlin-jvm" "${common[@]}" \
     -Dauthcore.fixtures="$fixtures" \
+    ${AUTHCORE_KOTLIN_TEST_FILTER:+-Dtest=$AUTHCORE_KOTLIN_TEST_FILTER -Dsurefire.failIfNoSpecifiedTests=false} \
     {PI_PEER_FD}>&- || status=$?
 stage "android/jvm done (exit $status)"
 android_status=0

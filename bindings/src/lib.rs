@@ -8,6 +8,7 @@
 //! Push approvals (`push.rs`) are async where the core talks to a server; their futures are
 //! polled by Kotlin's and Swift's own executors (no Rust runtime).
 
+mod backup;
 mod convert;
 mod errors;
 mod import;
@@ -22,6 +23,10 @@ use std::sync::Arc;
 use authcore::authenticator::Authenticator as CoreAuthenticator;
 use authcore::vault::Unlock;
 
+pub use backup::{
+    AccountName, BackupDifference, BackupReenroll, BackupStatus, ReenrollItem, RestoreReport,
+    VerifyReport,
+};
 pub use convert::{
     Account, AccountCode, AddedAccount, HashAlgorithm, HotpCode, OtpType, PasswordlessRule,
     Platform,

@@ -1,7 +1,7 @@
 //! Backup files on disk, written so that a crash at any point leaves either the previous state
 //! or the complete new file: a temporary file in the same directory, written and fsynced, then
 //! renamed into place, then the directory fsynced. Automatic backups are named
-//! `authcore-<UTC time>[-N].backup` so that names sort by age; only after a new one is in place
+//! `authcore-<UTC time>[_NNN].backup` so that names sort by age (also as plain text); only after a new one is in place
 //! are the oldest beyond the number to keep removed, so the last good backup is never lost.
 
 use std::fs::{self, File, OpenOptions};
@@ -136,7 +136,7 @@ impl BackupDir {
         let mut n = 1;
         while path.exists() {
             n += 1;
-            path = self.path.join(format!("{PREFIX}{stamp}-{n}{SUFFIX}"));
+            path = self.path.join(format!("{PREFIX}{stamp}_{n:03}{SUFFIX}"));
         }
         write_atomically(&path, bytes)?;
         let mut removed = Vec::new();
@@ -184,7 +184,7 @@ fn stamp(at: i64) -> String {
 /// How an automatic backup's name sorts: its time stamp, then its collision number.
 fn sort_key(name: &str) -> Option<(String, u32)> {
     let core = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    let (stamp, n) = match core.split_once('-') {
+    let (stamp, n) = match core.split_once('_') {
         Some((stamp, n)) => (stamp, n.parse().ok()?),
         None => (core, 1),
     };

@@ -168,12 +168,13 @@ fn automatic_backup_names_sort_by_age_and_the_oldest_go() {
         first.path.file_name().unwrap().to_str().unwrap(),
         "authcore-20251201T144000Z.backup"
     );
-    // The same second again gets a number, and sorts after.
+    // The same second again gets a number, and sorts after (as text too).
     let second = backups.write(b"2", 1_764_600_000, 3).unwrap();
     assert_eq!(
         second.path.file_name().unwrap().to_str().unwrap(),
-        "authcore-20251201T144000Z-2.backup"
+        "authcore-20251201T144000Z_002.backup"
     );
+    assert!(second.path > first.path);
     backups.write(b"3", 1_764_600_001, 3).unwrap();
     let fourth = backups.write(b"4", 1_764_600_002, 3).unwrap();
     assert_eq!(fourth.removed, vec![first.path.clone()]);

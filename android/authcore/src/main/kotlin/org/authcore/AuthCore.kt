@@ -264,6 +264,54 @@ class AuthCore internal constructor(
     /** EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show. */
     suspend fun exportMigrationUris(): List<String> = io { exportMigrationUris() }
 
+    // --- backups: moving out and starting over -------------------------------------------------
+
+    /**
+     * An encrypted backup of every account under [password] (Argon2id + AES-256-GCM, no
+     * platform key: it restores on any phone): the file's bytes, for the app to write where the
+     * user chose (Storage Access Framework). Push tokens are listed in it as metadata only: see
+     * [reenrollList]. The key derivation takes a quarter second or more: on [dispatcher].
+     */
+    suspend fun createBackup(password: String): ByteArray = io { createBackup(password) }
+
+    /**
+     * Restores a backup file ([file]: its bytes): into an empty vault (a new phone), or with
+     * [merge] added to the accounts here, those already present reported, not added twice. A
+     * wrong password is [AuthCoreException.WrongPassword], a damaged file
+     * [AuthCoreException.InvalidInput], a vault with accounts and no [merge]
+     * [AuthCoreException.InvalidInput]; each changes nothing.
+     */
+    suspend fun restoreBackup(file: ByteArray, password: String, merge: Boolean = false): RestoreReport =
+        write { restoreBackup(file, password, merge) }.toModel()
+
+    /** Decrypts a backup and compares it with the vault ("does my backup work?"), changing nothing. */
+    suspend fun verifyBackup(file: ByteArray, password: String): VerifyReport = io { verifyBackup(file, password) }
+
+    /**
+     * Switches automatic backups on: after every change (changes close together coalesce) a
+     * backup is written into [dir] (an existing directory, absolute: `context.filesDir` or
+     * `getExternalFilesDir`, or a folder the app mirrors to a SAF tree), the newest [keep] kept.
+     * [password] is needed only here and to restore. The first backup is written now. Call
+     * [flushBackup] in `onStop` so a change made just before the app leaves is not waiting.
+     */
+    suspend fun enableAutoBackup(dir: String, password: String, keep: Int = 10): BackupStatus =
+        io { enableAutoBackup(dir, keep, password) }
+
+    /** Switches automatic backups off; the backups written stay. */
+    suspend fun disableAutoBackup() = io { disableAutoBackup() }
+
+    /** Writes the pending automatic backup now: its path, or null when there was nothing new. */
+    suspend fun flushBackup(): String? = io { flushBackup() }
+
+    /** What automatic backups are set to and last did; a failure is kept, never silent. */
+    suspend fun backupStatus(): BackupStatus = io { backupStatus() }
+
+    /**
+     * What cannot move to a new phone (push tokens, bound to this phone's device key), with what
+     * to do about each. Holds no secret: safe to show, share or keep anywhere.
+     */
+    suspend fun reenrollList(): List<ReenrollItem> = io { reenrollList() }
+
     // --- imports: other apps' export files and QR images ---------------------------------------
 
     /**

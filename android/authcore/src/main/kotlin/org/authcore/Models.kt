@@ -191,6 +191,18 @@ data class ImportReport(
     val dropped: DroppedCounts,
 )
 
+/**
+ * What [AuthCore.restoreBackup] did: the accounts added in the backup's order, those already
+ * here (not added twice), and the push tokens the backup lists to enroll again on this phone.
+ */
+data class RestoreReport(
+    /** When the backup was made. */
+    val createdAt: Instant,
+    val added: List<Account>,
+    val duplicates: List<AccountName>,
+    val reenroll: List<BackupReenroll>,
+)
+
 // --- checked conversions ------------------------------------------------------------------------
 
 private fun UByte.toIntExact(): Int = toInt() // always fits
@@ -304,6 +316,13 @@ internal fun FfiDroppedCounts.toModel() = DroppedCounts(
 
 internal fun FfiSkippedEntry.toModel() =
     SkippedEntry(position.toIntExact("SkippedEntry.position"), issuer, label, reason)
+
+internal fun FfiRestoreReport.toModel() = RestoreReport(
+    createdAt = Instant.ofEpochSecond(createdAt),
+    added = added.map { it.toModel() },
+    duplicates = duplicates,
+    reenroll = reenroll,
+)
 
 internal fun FfiImportReport.toModel() = ImportReport(
     format = format,
