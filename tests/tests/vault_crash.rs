@@ -253,3 +253,128 @@ fn killed_creation_leaves_no_vault_or_a_whole_one() {
     );
     assert!(created > 0, "the writer made progress");
 }
+
+/// Automatic backups: the writer adds an account and writes its backup, again and again, and is
+/// killed at random points (often mid-backup). After each kill every complete backup file
+/// decrypts, the newest restores every account acknowledged so far, the vault opens with them,
+/// and only the newest `keep` backups (one more when the kill fell before the pruning, and at
+/// most one temporary file per kill) are left.
+#[test]
+fn killed_backup_writer_always_leaves_a_newest_backup_that_restores() {
+    use authcore::authenticator::{Authenticator, Config};
+    use authcore::clock::SystemClock;
+    use authcore::vault::KdfParams;
+    use std::sync::Arc;
+
+    const FAST: KdfParams = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    const KEEP: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, key, backups) = (
+        dir.path().join("v.sqlite"),
+        dir.path().join("k"),
+        dir.path().join("backups"),
+    );
+    std::fs::create_dir(&backups).unwrap();
+    let store = FileKeyStore::create(&key).unwrap();
+    let offline = || Config::offline(Arc::new(SystemClock));
+    Authenticator::create(&vault, &store, None, offline())
+        .unwrap()
+        .enable_auto_backup(&backups, KEEP, "crash pw", FAST)
+        .unwrap();
+    let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
+    let mut rng = Rng::new();
+    let mut acknowledged: Vec<String> = Vec::new();
+    let runs = RUNS / 2;
+    for run in 0..runs {
+        let delay = Duration::from_millis(20 + rng.below(150));
+        acknowledged.extend(run_and_kill(
+            &["backup", vault_s, key_s, &format!("b{run}")],
+            delay,
+        ));
+        let dir_listing = authcore::backup::BackupDir::new(&backups).unwrap();
+        let files = dir_listing.backups().unwrap();
+        assert!(!files.is_empty(), "run {run}: no backup left");
+        // A kill between a new backup's rename and the pruning leaves one more: the next write
+        // prunes it.
+        assert!(
+            files.len() <= KEEP + 1,
+            "run {run}: {} backups kept",
+            files.len()
+        );
+        let mut newest_labels = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let bytes = std::fs::read(file).unwrap();
+            let json = authcore::backup::decrypt(&bytes, "crash pw")
+                .unwrap_or_else(|e| panic!("run {run}: {} is not whole: {e}", file.display()));
+            let payload = authcore::backup::Payload::from_json(&json).unwrap();
+            if i == files.len() - 1 {
+                newest_labels = payload.accounts.iter().map(|a| a.label.clone()).collect();
+            }
+        }
+        for label in &acknowledged {
+            assert!(
+                newest_labels.contains(label),
+                "run {run}: acknowledged {label} missing from the newest backup"
+            );
+        }
+        let others: Vec<_> = std::fs::read_dir(&backups)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| !n.ends_with(".backup"))
+            .collect();
+        assert!(
+            others
+                .iter()
+                .all(|n| n.starts_with(".authcore-") && n.ends_with(".tmp")),
+            "run {run}: unexpected files {others:?}"
+        );
+        // At most one per kill (a later write removes them once they are an hour old).
+        assert!(
+            others.len() <= run as usize + 1,
+            "run {run}: temporary files {others:?}"
+        );
+        // The vault opens with every acknowledged account.
+        let store = FileKeyStore::open(&key).unwrap();
+        let reopened = Vault::open(&vault, Unlock::KeyStore(&store)).unwrap();
+        let labels: Vec<String> = reopened
+            .accounts()
+            .unwrap()
+            .into_iter()
+            .map(|a| a.label)
+            .collect();
+        for label in &acknowledged {
+            assert!(
+                labels.contains(label),
+                "run {run}: {label} lost from the vault"
+            );
+        }
+    }
+    // Restoring the newest backup gives every acknowledged account with its secret.
+    let files = authcore::backup::BackupDir::new(&backups)
+        .unwrap()
+        .backups()
+        .unwrap();
+    let newest = std::fs::read(files.last().unwrap()).unwrap();
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh_store = FileKeyStore::create(&fresh_dir.path().join("k")).unwrap();
+    let fresh =
+        Authenticator::create(&fresh_dir.path().join("v"), &fresh_store, None, offline()).unwrap();
+    fresh.restore_backup(&newest, "crash pw", false).unwrap();
+    let uris = fresh.export_otpauth().unwrap();
+    for label in &acknowledged {
+        let expected = data_encoding::BASE32_NOPAD.encode(&secret_for(label));
+        assert!(
+            uris.iter()
+                .any(|u| u.contains(&format!("{label}?secret={expected}"))),
+            "{label} restored with its secret"
+        );
+    }
+    eprintln!(
+        "{runs} kills of the backup writer: {} acknowledged accounts, all in the newest backup",
+        acknowledged.len()
+    );
+}

@@ -360,3 +360,34 @@ fn the_worker_writes_one_backup_for_changes_close_together() {
     assert_eq!(restored.accounts().unwrap().len(), 7);
     assert_eq!(auth.flush_backup().unwrap(), None, "nothing left pending");
 }
+
+/// A format-1 backup written by the desktop CLI (default Argon2id cost; password `format 1`):
+/// it must keep restoring, on every platform (the Kotlin and Swift suites restore the same
+/// bytes), with these codes.
+#[test]
+fn a_format_1_backup_from_the_cli_keeps_restoring() {
+    let file = include_bytes!("../../testdata/backup-format1.backup");
+    let phone = Phone::new();
+    let auth = phone.open();
+    let report = auth.restore_backup(file, "format 1", false).unwrap();
+    assert_eq!(report.added.len(), 3);
+    let codes: Vec<_> = auth
+        .codes(None, Some(1_700_000_000))
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.issuer, c.code))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("GitHub".to_string(), "324550".to_string()),
+            ("Steam".to_string(), "5DJH6".to_string())
+        ]
+    );
+    let accounts = auth.accounts().unwrap();
+    assert_eq!(accounts[0].group.as_deref(), Some("Work"));
+    assert_eq!(
+        auth.next_hotp(accounts[1].id.as_str()).unwrap().code,
+        "30055299"
+    );
+}

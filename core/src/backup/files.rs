@@ -132,11 +132,24 @@ impl BackupDir {
     pub fn write(&self, bytes: &[u8], at: i64, keep: usize) -> Result<WrittenBackup, BackupError> {
         self.remove_stale_temps();
         let stamp = stamp(at);
-        let mut path = self.path.join(format!("{PREFIX}{stamp}{SUFFIX}"));
-        let mut n = 1;
+        // After the newest of the same second, not in the first free slot: once older ones of
+        // that second are removed, a free slot would sort the new backup as the oldest.
+        let last = self
+            .backups()?
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().and_then(sort_key))
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, n)| n)
+            .max();
+        let mut n = last.map_or(1, |n| n + 1);
+        let name = |n: u32| match n {
+            1 => format!("{PREFIX}{stamp}{SUFFIX}"),
+            n => format!("{PREFIX}{stamp}_{n:03}{SUFFIX}"),
+        };
+        let mut path = self.path.join(name(n));
         while path.exists() {
             n += 1;
-            path = self.path.join(format!("{PREFIX}{stamp}_{n:03}{SUFFIX}"));
+            path = self.path.join(name(n));
         }
         write_atomically(&path, bytes)?;
         let mut removed = Vec::new();

@@ -182,6 +182,19 @@ fn automatic_backup_names_sort_by_age_and_the_oldest_go() {
     assert_eq!(left.len(), 3);
     assert_eq!(left[0], second.path);
     assert_eq!(left[2], fourth.path);
+    // Within one second, a new backup sorts after the others even once the first of that
+    // second was removed.
+    let dir2 = tempfile::tempdir().unwrap();
+    let same = BackupDir::new(dir2.path()).unwrap();
+    let mut written = Vec::new();
+    for n in 0..6u8 {
+        written.push(same.write(&[n], 1_764_600_000, 2).unwrap().path);
+    }
+    assert_eq!(same.backups().unwrap(), written[4..].to_vec());
+    assert_eq!(
+        written[5].file_name().unwrap().to_str().unwrap(),
+        "authcore-20251201T144000Z_006.backup"
+    );
     // A clock gone back never removes the backup just written.
     let back = backups.write(b"5", 1_000_000_000, 1).unwrap();
     assert_eq!(backups.backups().unwrap(), vec![back.path]);

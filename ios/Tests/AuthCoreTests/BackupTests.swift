@@ -130,4 +130,29 @@ final class BackupTests: XCTestCase {
         let reenroll = try await old.reenrollList()
         XCTAssertTrue(reenroll.isEmpty)
     }
+
+    /// core/testdata/backup-format1.backup (password "format 1"), written by the desktop CLI and
+    /// also restored by the Rust and Kotlin suites: a backup holds no platform key.
+    func testAFormat1BackupFromTheDesktopRestoresWithTheSameCodes() async throws {
+        let text: String =
+            "QVVUSENCQUsBAQABAAAAAAADAAAAAabEmZQLBwIvpQWHKIACPqOalD3zeuxV5E2HjVjzXiozu0F9eAbnBzFo09pt9v9cNUrp" +
+            "3q7rlinqCbaXAiU8/O4C6BEa8p7ss+VWXqYJ5SB7AZ96yXLEhSjPSSKWOmQkDBKwL9rKnAviRyTWPpcs614bILUd/31BbKUN" +
+            "SImQ3ie2cR3Kbs6zrFoaiBSMQBZPGL4O/g/ddvYIIVXvLJjiMH0DLMGFyIqiOC+FapwK61X/nXyc9/95A/90JFdKu0wrINej" +
+            "YN1YwpMdS/Cwk+hHU/oIDTDtB6mYRh/ke2a/XxIgYJ2VjNDCb5Ql9IY9wAGNo+2nE1UySETEfsAisnX/xuwl9uoyBOcGM4tT" +
+            "wHzQKwsasuYQrECZUMYONcfQ8SIPMf7kwe+IBydXKI6kkdGTpeSeSeelz2nxMm5LHp7QRN2j66+4xHvy4Px+h4oyF+2pKmdF" +
+            "ACV7s6oOQc7cqvlmQvdTZ0YfW9OJAVlvKP+yj+MUbg1qgTyHkMt5AifNe9Y5iIHz4Y5nhqeXUo869Iob7KCWO3dbMCtdcnjs" +
+            "hpRInECKN8c3x63llogz1YiHQhjkIN9N2/N5LMY7xHXBQAs3p9bbyoltqWEOaQgQcotVoHr6mc9f8PtGTLyYENeSwzBWcPrX" +
+            "mWwLZJVgWN4UPYECaz769Y4pKJoR3qQHOry0Z5SMJUm2lD9kWLRfJsIbJO1x9CQVt7xyhfkFbdog0WWJOLJi6sftutS0U59a" +
+            "0nznX1pCTY5f2viGUJttVeyUUm3GdROrOSfQXLHLgT9Sul2K1sPVcErF+V/5teww3+lGYGJ2oCKeb68G/LU9L5dptdI="
+        let file = try XCTUnwrap(Data(base64Encoded: text))
+        let client = try await open("restored.sqlite")
+        let report = try await client.restoreBackup(file, password: "format 1")
+        XCTAssertEqual(report.added.count, 3)
+        let codes = Dictionary(uniqueKeysWithValues: try await client.codes(at: checkAt).map { ($0.issuer, $0.code) })
+        XCTAssertEqual(codes, ["GitHub": "324550", "Steam": "5DJH6"])
+        let accounts = try await client.accounts()
+        XCTAssertEqual(accounts[0].group, "Work")
+        let hotp = try await client.nextHotp(id: accounts[1].id)
+        XCTAssertEqual(hotp.code, "30055299")
+    }
 }

@@ -1,11 +1,18 @@
 //! Writes to a vault in a loop until killed, printing each change only after it committed.
 //! `vault_writer add VAULT KEYFILE RUN` adds accounts `RUN-0`, `RUN-1`, ...;
 //! `vault_writer hotp VAULT KEYFILE ID` advances a HOTP counter and prints each value used;
-//! `vault_writer create DIR RUN` creates key file `RUN-kN` and vault `RUN-vN` for N = 0, 1, ...
+//! `vault_writer create DIR RUN` creates key file `RUN-kN` and vault `RUN-vN` for N = 0, 1, ...;
+//! `vault_writer backup VAULT KEYFILE RUN` adds accounts `RUN-0`, ... through the facade of a
+//! vault with automatic backups on, writing the backup after each (`flush_backup`), and prints
+//! the label once both the account and its backup are on disk.
 use std::io::Write;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use authcore::account::AccountId;
+use authcore::authenticator::{Authenticator, Config};
+use authcore::clock::SystemClock;
 use authcore::vault::{FileKeyStore, Unlock, Vault};
 use authcore_tests::account_for;
 
@@ -36,6 +43,23 @@ fn main() {
                 let _ = out.flush();
             }
         }
+        ["backup", vault, key, run] => {
+            let store = FileKeyStore::open(Path::new(key)).unwrap_or_else(|e| fail(&e.to_string()));
+            let auth = Authenticator::open(
+                Path::new(vault),
+                Unlock::KeyStore(&store),
+                Config::offline(Arc::new(SystemClock)),
+            )
+            .unwrap_or_else(|e| fail(&e.to_string()));
+            for i in 0.. {
+                let label = format!("{run}-{i}");
+                auth.add_accounts(vec![account_for(&label)])
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                auth.flush_backup().unwrap_or_else(|e| fail(&e.to_string()));
+                let _ = writeln!(out, "{label}");
+                let _ = out.flush();
+            }
+        }
         ["create", dir, run] => {
             for i in 0.. {
                 let dir = Path::new(dir);
@@ -48,7 +72,7 @@ fn main() {
             }
         }
         _ => fail(
-            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN",
+            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN",
         ),
     }
 }

@@ -113,4 +113,29 @@ class BackupTest {
             assertTrue(old.reenrollList().isEmpty())
         }
     }
+
+    @Test
+    fun `a format 1 backup written by the desktop CLI restores here with the same codes`(): Unit = runBlocking {
+        // core/testdata/backup-format1.backup (password "format 1"), also restored by the Rust
+        // and Swift suites: a backup holds no platform key, so it moves between OSes.
+        val file = java.util.Base64.getDecoder().decode(
+            "QVVUSENCQUsBAQABAAAAAAADAAAAAabEmZQLBwIvpQWHKIACPqOalD3zeuxV5E2HjVjzXiozu0F9eAbnBzFo09pt9v9cNUrp" +
+            "3q7rlinqCbaXAiU8/O4C6BEa8p7ss+VWXqYJ5SB7AZ96yXLEhSjPSSKWOmQkDBKwL9rKnAviRyTWPpcs614bILUd/31BbKUN" +
+            "SImQ3ie2cR3Kbs6zrFoaiBSMQBZPGL4O/g/ddvYIIVXvLJjiMH0DLMGFyIqiOC+FapwK61X/nXyc9/95A/90JFdKu0wrINej" +
+            "YN1YwpMdS/Cwk+hHU/oIDTDtB6mYRh/ke2a/XxIgYJ2VjNDCb5Ql9IY9wAGNo+2nE1UySETEfsAisnX/xuwl9uoyBOcGM4tT" +
+            "wHzQKwsasuYQrECZUMYONcfQ8SIPMf7kwe+IBydXKI6kkdGTpeSeSeelz2nxMm5LHp7QRN2j66+4xHvy4Px+h4oyF+2pKmdF" +
+            "ACV7s6oOQc7cqvlmQvdTZ0YfW9OJAVlvKP+yj+MUbg1qgTyHkMt5AifNe9Y5iIHz4Y5nhqeXUo869Iob7KCWO3dbMCtdcnjs" +
+            "hpRInECKN8c3x63llogz1YiHQhjkIN9N2/N5LMY7xHXBQAs3p9bbyoltqWEOaQgQcotVoHr6mc9f8PtGTLyYENeSwzBWcPrX" +
+            "mWwLZJVgWN4UPYECaz769Y4pKJoR3qQHOry0Z5SMJUm2lD9kWLRfJsIbJO1x9CQVt7xyhfkFbdog0WWJOLJi6sftutS0U59a" +
+            "0nznX1pCTY5f2viGUJttVeyUUm3GdROrOSfQXLHLgT9Sul2K1sPVcErF+V/5teww3+lGYGJ2oCKeb68G/LU9L5dptdI=",
+        )
+        open("restored.sqlite").use { core ->
+            assertEquals(3, core.restoreBackup(file, "format 1").added.size)
+            val codes = core.codesAt(at).associate { it.issuer to it.code }
+            assertEquals(mapOf("GitHub" to "324550", "Steam" to "5DJH6"), codes)
+            val accounts = core.accounts()
+            assertEquals("Work", accounts[0].group)
+            assertEquals("30055299", core.nextHotp(accounts[1].id).code)
+        }
+    }
 }
