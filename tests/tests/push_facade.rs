@@ -415,6 +415,52 @@ fn a_replaced_phone_enrolls_again(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+/// Moving to a new phone with a backup: the account's code comes back and signs in at
+/// privacyIDEA; the push tokens, bound to the old phone's device key, are listed to enroll
+/// again (with their server and serial) and are not restored; enrolled again, push works.
+fn a_backup_moves_codes_and_lists_push_tokens_to_enroll_again(pi: &PrivacyIdea) -> Outcome {
+    let old = App::new(2048)?;
+    let totp = pi.init_totp_token("sybil", "sybil-otp")?;
+    let id = old.auth.add_uri(&totp.uri)?[0].info().id.to_string();
+    let both = pi.init_push_token("sybil", "sybil-pin")?;
+    old.enroll_uri(&both.uri, None, Some(&id))?;
+    let only_push = old.enroll(pi, "trent", None)?;
+    let listed = old.auth.reenroll_list()?;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0].serial, both.serial);
+    assert!(listed[0].has_code);
+    assert_eq!(listed[1].id.to_string(), only_push);
+    assert!(!listed[1].has_code);
+    let origin = authcore::push::server_origin(pi.base_url());
+    assert!(listed.iter().all(|r| r.server == origin), "{listed:?}");
+    assert!(
+        listed[0]
+            .action
+            .contains("remove the lost phone's sign-in method"),
+        "{}",
+        listed[0].action
+    );
+    let file = old
+        .auth
+        .create_backup("moving day", authcore::vault::KdfParams::default())?;
+    let new = App::new(2048)?;
+    let report = new.auth.restore_backup(&file, "moving day", false)?;
+    assert_eq!(report.added.len(), 1, "only the account with a code");
+    assert_eq!(report.reenroll.len(), 2);
+    assert_eq!(report.reenroll[1].serial, listed[1].serial);
+    assert!(new.auth.reenroll_list()?.is_empty(), "no push token moved");
+    let code = new.auth.codes(None, None)?.remove(0).code;
+    let signed_in = pi.validate_check("sybil", &format!("sybil-otp{code}"))?;
+    assert!(signed_in.accepted(), "{}", signed_in.json);
+    // What the list says to do: the new phone enrolls again, and push works there.
+    new.enroll(pi, "trent", None)?;
+    let (transaction, _) = trigger(pi, "trent")?;
+    let request = new.check(1)?.remove(0);
+    new.answer(&request.nonce, Decision::Approve { answer: None })?;
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
+    Ok(())
+}
+
 /// Keeps every diagnostic line the core writes.
 #[derive(Default)]
 struct Recording(std::sync::Mutex<Vec<String>>);
@@ -637,6 +683,10 @@ const CASES: &[(&str, Case)] = &[
         notification_and_poll_are_one_request,
     ),
     ("facade::the_code_is_the_fallback", the_code_is_the_fallback),
+    (
+        "facade::a_backup_moves_codes_and_lists_push_tokens_to_enroll_again",
+        a_backup_moves_codes_and_lists_push_tokens_to_enroll_again,
+    ),
     ("facade::hotp_from_privacyidea", hotp_from_privacyidea),
     (
         "facade::passwordless_needs_number_matching_and_unlock",
