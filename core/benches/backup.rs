@@ -53,7 +53,12 @@ fn backups(c: &mut Criterion) {
     let mut group = c.benchmark_group("backup_1000");
     group.sample_size(10);
     group.bench_function("create", |b| {
-        b.iter(|| black_box(auth.create_backup(PASSWORD, KdfParams::default()).expect("backup")))
+        b.iter(|| {
+            black_box(
+                auth.create_backup(PASSWORD, KdfParams::default())
+                    .expect("backup"),
+            )
+        })
     });
     group.bench_function("restore_into_new_vault", |b| {
         b.iter_batched(
@@ -63,7 +68,11 @@ fn backups(c: &mut Criterion) {
                 (fresh, target)
             },
             |(_fresh, target)| {
-                black_box(target.restore_backup(&file, PASSWORD, false).expect("restore"))
+                black_box(
+                    target
+                        .restore_backup(&file, PASSWORD, false)
+                        .expect("restore"),
+                )
             },
             BatchSize::PerIteration,
         )

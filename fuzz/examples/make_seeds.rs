@@ -124,6 +124,11 @@ fn framed(status_selector: u8, date: Option<&str>, body: &str) -> Vec<u8> {
 }
 
 fn main() {
+    // `cargo run --example make_seeds -- backup_read` writes that target's seeds only.
+    if std::env::args().nth(1).as_deref() == Some("backup_read") {
+        backup_seeds();
+        return;
+    }
     let server = SoftwareDeviceKey::generate(2048).unwrap();
     let pkcs1 = rsa::RsaPublicKey::from_public_key_der(&server.public_key_spki_der().unwrap())
         .unwrap()
@@ -173,6 +178,7 @@ fn main() {
     poll_seeds(&server);
     response_seeds(&pkcs1);
     policy_seeds();
+    backup_seeds();
     import_seeds();
     vault_seeds(&pkcs1);
     println!("seeds and keys written under {}", root().display());
@@ -827,3 +833,40 @@ fn import_seeds() {
     forced.extend_from_slice(b"not a uri\n\xff\xfe\n");
     put(&dir, "forced-uri-list", forced);
 }
+
+/// Backups: a file under cheap Argon2id parameters with the target's password `fuzz` (the
+/// target decrypts it), its payload as JSON, and the CLI's format-1 file (default parameters:
+/// the target reads its header only).
+fn backup_seeds() {
+    use authcore::backup::{BackupKey, Payload, decrypt, encrypt};
+    let dir = fresh("backup_read");
+    let params = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let payload = br#"{"format":"authcore-backup","version":1,"created_at":1764600000,"accounts":[
+{"issuer":"Fuzz Org","label":"robin","type":"totp","algorithm":"SHA1","digits":6,"period":30,"secret":"KRUGKIDROVUWG2ZAMJZG653O","group":"work","note":"seed","extra_params":[["image","https://fuzz.test/i.png"]]},
+{"issuer":"Counter Co","label":"pat","type":"hotp","algorithm":"SHA256","digits":8,"counter":3,"secret":"GEZDGNBVGY3TQOJQ","group":null,"note":null,"extra_params":[]},
+{"issuer":"Steam","label":"gamer","type":"steam","algorithm":"SHA1","digits":5,"period":30,"secret":"MFRGGZDFMZTWQ2LK"}],
+"reenroll":[{"issuer":"privacyIDEA","label":"PIPU0001","kind":"push","server":"https://push.fuzz.test","serial":"PIPU0001","has_code":false}]}"#;
+    let accounts = Payload::from_json(payload).unwrap().new_accounts().unwrap();
+    assert_eq!(accounts.len(), 3);
+    put(&dir, "payload.json", payload);
+    put(
+        &dir,
+        "payload-empty.json",
+        br#"{"format":"authcore-backup","version":1,"created_at":0,"accounts":[]}"#,
+    );
+    let key = BackupKey::derive("fuzz", params).unwrap();
+    let file = encrypt(&key, payload).unwrap();
+    assert_eq!(&decrypt(&file, "fuzz").unwrap()[..], &payload[..]);
+    put(&dir, "cheap.backup", &file);
+    put(
+        &dir,
+        "cli-format1.backup",
+        fs::read(root().join("../core/testdata/backup-format1.backup")).unwrap(),
+    );
+    println!("backup_read: 4 seeds");
+}
+

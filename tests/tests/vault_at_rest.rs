@@ -1,7 +1,9 @@
 //! The vault file, its WAL and its shared-memory file never hold a secret in the clear (OTP
 //! secrets, a push token's software device key): not the raw bytes, not base32, not hex,
 //! whether or not the WAL has been checkpointed. The same scan finds what the vault keeps in
-//! the clear by design (names, a push serial), so a scan that could not see would fail.
+//! the clear by design (names, a push serial), so a scan that could not see would fail. Backup
+//! files (made by hand and automatically) and their directory hold no OTP secret, password or
+//! backup key either.
 use std::path::Path;
 
 use authcore::account::{AccountId, Names, NewAccount, OtpCredential};
@@ -133,4 +135,103 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
     let v = Vault::open(&path, Unlock::Password("pw")).unwrap();
     assert_eq!(v.accounts().unwrap().len(), 4);
     assert_clean(&path, &device_der);
+}
+
+/// Every file in `dir` (recursively) in which `needle` occurs.
+fn files_in_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Backups, automatic backups and the vault beside them hold no OTP secret, no backup password
+/// and no backup key in the clear; the same scan finds a backup's signature and the vault's
+/// clear names (the positive controls).
+#[test]
+fn backups_hold_no_secret_in_the_clear() {
+    use authcore::authenticator::{Authenticator, Config};
+    use authcore::clock::FixedClock;
+    use std::sync::Arc;
+
+    const PASSWORD: &str = "BackupPasswordMarker-42";
+    let cheap = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let out = home.join("backups");
+    std::fs::create_dir_all(&out).unwrap();
+    let store = FileKeyStore::create(&home.join("key")).unwrap();
+    let auth = Authenticator::create(
+        &home.join("vault.sqlite"),
+        &store,
+        None,
+        Config::offline(Arc::new(FixedClock::new(1_764_600_000))),
+    )
+    .unwrap();
+    auth.enable_auto_backup(&out, 5, PASSWORD, cheap).unwrap();
+    for (i, secret) in SECRETS.iter().enumerate() {
+        auth.add_accounts(vec![NewAccount {
+            issuer: format!("{CLEAR_ISSUER}{i}"),
+            label: "me".into(),
+            otp: OtpCredential::new(
+                OtpParams::totp(Algorithm::Sha512, 8, 30),
+                Secret::from_slice(secret),
+            )
+            .unwrap(),
+            group: None,
+            note: None,
+            extra_params: vec![],
+        }])
+        .unwrap();
+        auth.flush_backup().unwrap();
+    }
+    let manual = auth.create_backup(PASSWORD, cheap).unwrap();
+    std::fs::write(home.join("manual.backup"), &manual).unwrap();
+    // The automatic backups' key, derived as the core does from the salt a backup states.
+    let newest = std::fs::read(
+        authcore::backup::BackupDir::new(&out)
+            .unwrap()
+            .backups()
+            .unwrap()
+            .pop()
+            .unwrap(),
+    )
+    .unwrap();
+    let key = authcore::vault::slots::derive_key(PASSWORD, &newest[22..38], cheap).unwrap();
+    for secret in SECRETS
+        .iter()
+        .copied()
+        .chain([PASSWORD.as_bytes(), key.expose()])
+    {
+        for form in forms(secret) {
+            let holding = files_in_holding(&home, &form);
+            assert!(holding.is_empty(), "{holding:?} hold a secret in the clear");
+        }
+    }
+    assert_eq!(
+        files_in_holding(&out, b"AUTHCBAK").len(),
+        4,
+        "the scan sees every automatic backup"
+    );
+    assert!(!files_in_holding(&home, CLEAR_ISSUER.as_bytes()).is_empty());
+    drop(auth);
+    for form in forms(key.expose()) {
+        assert!(files_in_holding(&home, &form).is_empty());
+    }
 }

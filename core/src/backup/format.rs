@@ -146,6 +146,12 @@ struct Header {
     nonce: [u8; NONCE_LEN],
 }
 
+/// The key-derivation parameters a backup file states, checked as `decrypt` checks them, without
+/// deriving anything: what restoring it will cost (and what a fuzzer may afford to try).
+pub fn kdf_params(file: &[u8]) -> Result<KdfParams, BackupError> {
+    Ok(read_header(file)?.params)
+}
+
 fn read_header(file: &[u8]) -> Result<Header, BackupError> {
     if file.len() > MAX_FILE_BYTES {
         return Err(BackupError::Damaged {

@@ -10,7 +10,9 @@ mod format;
 mod payload;
 
 pub use self::files::{BackupDir, WrittenBackup, write_atomically};
-pub use self::format::{BackupKey, FORMAT_VERSION, MAGIC, MAX_FILE_BYTES, decrypt, encrypt};
+pub use self::format::{
+    BackupKey, FORMAT_VERSION, MAGIC, MAX_FILE_BYTES, decrypt, encrypt, kdf_params,
+};
 pub use self::payload::{BackupAccount, Payload, Reenroll};
 
 use crate::error::{Echo, ErrorKind};

@@ -120,6 +120,13 @@ fn hostile_and_newer_headers_are_refused_before_any_work() {
         decrypt(&passes, "x").unwrap_err().to_string(),
         "the backup's key derivation is refused: iterations=1000000: must be between 1 and 100"
     );
+    // Found by the backup_read fuzz target: lanes this large overflowed the memory bound.
+    let mut many = file.clone();
+    many[18..22].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(
+        decrypt(&many, "x").unwrap_err().to_string(),
+        "the backup's key derivation is refused: parallelism=4294967295: must be between 1 and 16"
+    );
     let mut lanes = file;
     lanes[18..22].copy_from_slice(&0u32.to_be_bytes());
     assert_eq!(

@@ -191,23 +191,24 @@ impl Default for KdfParams {
 impl KdfParams {
     /// Checks the parameters are ones Argon2 accepts and that are not absurdly weak or large.
     pub fn validate(&self) -> Result<Params, String> {
-        if self.memory_kib < 8 * self.parallelism.max(1) || self.memory_kib > 4 * 1024 * 1024 {
+        // Lanes first: the memory's lower bound depends on them (and must not overflow).
+        if !(1..=16).contains(&self.parallelism) {
             return Err(format!(
-                "memory_kib={}: must be between {} and 4194304",
-                self.memory_kib,
-                8 * self.parallelism.max(1)
+                "parallelism={}: must be between 1 and 16",
+                self.parallelism
+            ));
+        }
+        let least = 8 * self.parallelism;
+        if self.memory_kib < least || self.memory_kib > 4 * 1024 * 1024 {
+            return Err(format!(
+                "memory_kib={}: must be between {least} and 4194304",
+                self.memory_kib
             ));
         }
         if !(1..=100).contains(&self.iterations) {
             return Err(format!(
                 "iterations={}: must be between 1 and 100",
                 self.iterations
-            ));
-        }
-        if !(1..=16).contains(&self.parallelism) {
-            return Err(format!(
-                "parallelism={}: must be between 1 and 16",
-                self.parallelism
             ));
         }
         Params::new(
