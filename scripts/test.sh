@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, in the order a failure is cheapest to read: formatting and lints,
 # the privacyIDEA server install, the Rust unit and integration tests (published vectors, other
-# apps' export files, crash and at-rest checks, interop with a real privacyIDEA), then the
-# bindings from Kotlin and Swift.
+# apps' export files, crash and at-rest checks, interop with a real privacyIDEA), a short fuzz
+# pass, then the bindings from Kotlin and Swift.
 # It installs what it needs on a fresh Debian machine and fails, never skips, when it cannot.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +30,12 @@ echo "privacyIDEA venv: $AUTHCORE_PRIVACYIDEA_VENV"
 
 step "Rust tests (core, CLI, cross-crate, privacyIDEA interop)"
 cargo test --workspace --locked
+
+# Every fuzz target for a few seconds from its seeds, with its saved crashes run first
+# (AddressSanitizer; installs nightly and cargo-fuzz when missing, about 8 minutes cold). The
+# long campaigns are `bash scripts/fuzz.sh SECONDS` by hand (docs/hardening.md).
+step "fuzz, short pass (5 s per target)"
+bash scripts/fuzz.sh 5
 
 step "Swift package tests (XCTest)"
 bash scripts/test-swift.sh
