@@ -91,12 +91,8 @@ pub struct BackupStatus {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ReenrollItem {
     pub account_id: String,
-    pub issuer: String,
-    pub label: String,
-    pub kind: String,
-    pub server: String,
-    pub serial: String,
-    pub has_code: bool,
+    /// The token, as a backup lists it.
+    pub token: BackupReenroll,
     /// What to do, for the person.
     pub action: String,
 }
@@ -175,12 +171,7 @@ impl From<CoreItem> for ReenrollItem {
     fn from(r: CoreItem) -> Self {
         ReenrollItem {
             account_id: r.id.to_string(),
-            issuer: r.issuer,
-            label: r.label,
-            kind: r.kind,
-            server: r.server,
-            serial: r.serial,
-            has_code: r.has_code,
+            token: (&r.token).into(),
             action: r.action,
         }
     }

@@ -182,12 +182,13 @@ pub fn reenroll(auth: &Authenticator, json: bool) -> Result<(), CliError> {
         println!("Nothing to enroll again: every account moves with a backup or an export.");
     }
     for item in &items {
+        let t = &item.token;
         println!(
             "{}: push token {} at {}{}\n  {}",
-            render::name(&item.issuer, &item.label),
-            item.serial,
-            item.server,
-            if item.has_code {
+            render::name(&t.issuer, &t.label),
+            t.serial,
+            t.server,
+            if t.has_code {
                 " (its code moves with a backup)"
             } else {
                 ""
@@ -223,8 +224,10 @@ fn reenroll_json(r: &Reenroll) -> Value {
 }
 
 fn item_json(r: &ReenrollItem) -> Value {
-    json!({"id": r.id.as_str(), "issuer": r.issuer, "label": r.label, "kind": r.kind,
-           "server": r.server, "serial": r.serial, "has_code": r.has_code, "action": r.action})
+    let mut json = reenroll_json(&r.token);
+    json["id"] = Value::from(r.id.as_str());
+    json["action"] = Value::from(r.action.as_str());
+    json
 }
 
 fn status_json(s: &BackupStatus) -> Value {

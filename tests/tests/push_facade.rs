@@ -427,12 +427,15 @@ fn a_backup_moves_codes_and_lists_push_tokens_to_enroll_again(pi: &PrivacyIdea) 
     let only_push = old.enroll(pi, "trent", None)?;
     let listed = old.auth.reenroll_list()?;
     assert_eq!(listed.len(), 2, "{listed:?}");
-    assert_eq!(listed[0].serial, both.serial);
-    assert!(listed[0].has_code);
+    assert_eq!(listed[0].token.serial, both.serial);
+    assert!(listed[0].token.has_code);
     assert_eq!(listed[1].id.to_string(), only_push);
-    assert!(!listed[1].has_code);
+    assert!(!listed[1].token.has_code);
     let origin = authcore::push::server_origin(pi.base_url());
-    assert!(listed.iter().all(|r| r.server == origin), "{listed:?}");
+    assert!(
+        listed.iter().all(|r| r.token.server == origin),
+        "{listed:?}"
+    );
     assert!(
         listed[0]
             .action
@@ -447,7 +450,7 @@ fn a_backup_moves_codes_and_lists_push_tokens_to_enroll_again(pi: &PrivacyIdea) 
     let report = new.auth.restore_backup(&file, "moving day", false)?;
     assert_eq!(report.added.len(), 1, "only the account with a code");
     assert_eq!(report.reenroll.len(), 2);
-    assert_eq!(report.reenroll[1].serial, listed[1].serial);
+    assert_eq!(report.reenroll[1], listed[1].token);
     assert!(new.auth.reenroll_list()?.is_empty(), "no push token moved");
     let code = new.auth.codes(None, None)?.remove(0).code;
     let signed_in = pi.validate_check("sybil", &format!("sybil-otp{code}"))?;

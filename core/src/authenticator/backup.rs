@@ -61,14 +61,8 @@ pub struct Difference {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReenrollItem {
     pub id: AccountId,
-    pub issuer: String,
-    pub label: String,
-    /// `push`.
-    pub kind: String,
-    pub server: String,
-    pub serial: String,
-    /// The account's code moves with a backup; only its push token must be enrolled again.
-    pub has_code: bool,
+    /// The token, as a backup lists it.
+    pub token: Reenroll,
     /// What to do, for the person.
     pub action: String,
 }
@@ -207,21 +201,15 @@ impl Authenticator {
             .accounts
             .iter()
             .filter_map(|l| {
-                let a = &l.account;
-                let push = a.push.as_ref()?;
-                let server = crate::push::server_origin(&push.url);
+                let token = Reenroll::of(&l.account)?;
+                let action = format!(
+                    "at {}, remove the lost phone's sign-in method (push token {}) and add the new phone's: scan a new enrollment QR code there",
+                    token.server, token.serial
+                );
                 Some(ReenrollItem {
-                    id: a.id.clone(),
-                    issuer: a.issuer.clone(),
-                    label: a.label.clone(),
-                    kind: "push".into(),
-                    action: format!(
-                        "at {server}, remove the lost phone's sign-in method (push token {}) and add the new phone's: scan a new enrollment QR code there",
-                        push.serial
-                    ),
-                    server,
-                    serial: push.serial.clone(),
-                    has_code: a.otp.is_some(),
+                    id: l.account.id.clone(),
+                    token,
+                    action,
                 })
             })
             .collect())

@@ -79,6 +79,21 @@ pub struct Reenroll {
     pub has_code: bool,
 }
 
+impl Reenroll {
+    /// What `account` must enroll again on a new phone: its push token, if it has one.
+    pub fn of(account: &Account) -> Option<Self> {
+        let push = account.push.as_ref()?;
+        Some(Reenroll {
+            issuer: account.issuer.clone(),
+            label: account.label.clone(),
+            kind: "push".into(),
+            server: crate::push::server_origin(&push.url),
+            serial: push.serial.clone(),
+            has_code: account.otp.is_some(),
+        })
+    }
+}
+
 fn write_secret<S: Serializer>(secret: &Zeroizing<String>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret)
 }
@@ -118,16 +133,7 @@ impl Payload {
             if let Some(otp) = &account.otp {
                 payload.accounts.push(BackupAccount::of(account, otp));
             }
-            if let Some(push) = &account.push {
-                payload.reenroll.push(Reenroll {
-                    issuer: account.issuer.clone(),
-                    label: account.label.clone(),
-                    kind: "push".into(),
-                    server: crate::push::server_origin(&push.url),
-                    serial: push.serial.clone(),
-                    has_code: account.otp.is_some(),
-                });
-            }
+            payload.reenroll.extend(Reenroll::of(account));
         }
         payload
     }
