@@ -29,6 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use self::config::PushRuntime;
 pub use self::config::{Config, DeviceKeys};
 pub use self::error::{ApprovalNeeds, AuthError};
+pub use self::export::{LeftOut, MigrationExport};
 pub use self::import::{
     ImportAction, ImportFailure, ImportMode, ImportOutcome, ImportPreview, ImportPreviewEntry,
     SkippedEntry,
