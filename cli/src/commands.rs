@@ -14,8 +14,7 @@ use zeroize::Zeroizing;
 use crate::home::Home;
 use crate::render;
 use crate::{
-    Cli, CliError, Command, ExportFormat, PasswordCommand, PasswordlessCommand, PushCommand,
-    TimeCommand,
+    Cli, CliError, Command, PasswordCommand, PasswordlessCommand, PushCommand, TimeCommand,
 };
 use authcore::authenticator::{Config, DeviceKeys};
 
@@ -152,22 +151,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Export { format, plaintext } => {
-            if !plaintext {
-                return Err(CliError::BadInput(
-                    "export prints every secret in the clear: add --plaintext to confirm".into(),
-                ));
-            }
-            let lines = match format {
-                ExportFormat::Otpauth => auth.export_otpauth()?,
-                ExportFormat::Migration => auth.export_migration()?,
-            };
-            let mut out = io::stdout().lock();
-            for line in lines {
-                writeln!(out, "{}", line.as_str()).map_err(|e| CliError::Failed(e.to_string()))?;
-            }
-            Ok(())
-        }
+        Command::Export(args) => crate::export::export(&auth, args),
+        Command::Qr(args) => crate::export::qr(&auth, args),
         Command::Watch { query, frames } => watch(&auth, query.as_deref(), frames),
         Command::Time { command } => time(&auth, command),
         Command::Password { command } => password(&auth, command),

@@ -232,11 +232,7 @@ fn seal(key: &[u8], in_out: &mut Zeroizing<Vec<u8>>) -> Result<Sealed, ExportErr
     );
     let nonce = random::<12>()?;
     let tag = key
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key(*nonce),
-            Aad::empty(),
-            in_out,
-        )
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::empty(), in_out)
         .map_err(|_| ExportError::Write { what: "AES-GCM" })?;
     Ok(Sealed {
         nonce: data_encoding::HEXLOWER.encode(&*nonce),
