@@ -115,58 +115,66 @@ fn fixtures() -> Option<PathBuf> {
     None
 }
 
+const SEVEN: [&str; 7] = [
+    "totp Deno:Mason 4SJHB4GSD43FZBAI7C2HLRJGPQ SHA1 6 30",
+    "totp SPDX:James 5OM4WOOGPLQEF6UGN3CPEOOLWU SHA256 7 20",
+    "totp Airbnb:Elijah 7ELGJSGXNCCTV3O6LKJWYFV2RA SHA512 8 50",
+    "hotp Issuu:James YOOMIXWS5GN6RTBPUFFWKTW5M4 SHA1 6 1",
+    "hotp Air Canada:Benjamin KUVJJOM753IHTNDSZVCNKL7GII SHA256 7 50",
+    "hotp WWE:Mason 5VAML3X35THCEBVRLV24CGBKOY SHA512 8 10300",
+    "steam Boeing:Sophia JRZCL47CMXVOQMNPZR2F7J4RGI SHA1 5 30",
+];
+
+fn rows_of(got: &Value) -> Vec<String> {
+    let field = |e: &Value, k: &str| e[k].as_str().unwrap_or_default().to_owned();
+    got["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = if e["period"].is_null() {
+                &e["counter"]
+            } else {
+                &e["period"]
+            };
+            format!(
+                "{} {}:{} {} {} {} {n}",
+                field(e, "type"),
+                field(e, "issuer"),
+                field(e, "name"),
+                field(e, "secret"),
+                field(e, "algo"),
+                e["digits"],
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_independent_reader_reads_a_real_aegis_file() {
     let (Some(dir), true) = (fixtures(), python_ready()) else {
         return;
     };
-    // Aegis's own encrypted test vault (password "test"): the corpus README's seven vectors.
-    let got = read_aegis(
-        &dir.join("aegis/importers/aegis_encrypted.json"),
-        Some("test"),
-    );
-    let rows: Vec<String> = got["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {}:{} {} {} {} {}",
-                e["type"].as_str().unwrap(),
-                e["issuer"].as_str().unwrap(),
-                e["name"].as_str().unwrap(),
-                e["secret"].as_str().unwrap(),
-                e["algo"].as_str().unwrap(),
-                e["digits"],
-                if e["period"].is_null() {
-                    &e["counter"]
-                } else {
-                    &e["period"]
-                },
-            )
-        })
-        .collect();
-    assert_eq!(
-        rows,
-        [
-            "totp Deno:Mason 4SJHB4GSD43FZBAI7C2HLRJGPQ SHA1 6 30",
-            "totp SPDX:James 5OM4WOOGPLQEF6UGN3CPEOOLWU SHA256 7 20",
-            "totp Airbnb:Elijah 7ELGJSGXNCCTV3O6LKJWYFV2RA SHA512 8 50",
-            "hotp Issuu:James YOOMIXWS5GN6RTBPUFFWKTW5M4 SHA1 6 1",
-            "hotp Air Canada:Benjamin KUVJJOM753IHTNDSZVCNKL7GII SHA256 7 50",
-            "hotp WWE:Mason 5VAML3X35THCEBVRLV24CGBKOY SHA512 8 10300",
-            "steam Boeing:Sophia JRZCL47CMXVOQMNPZR2F7J4RGI SHA1 5 30",
-        ]
-    );
+    // Aegis's own test vaults (the encrypted one's password is "test"): the corpus README's
+    // seven vectors.
+    let encrypted = dir.join("aegis/importers/aegis_encrypted.json");
+    for (file, password) in [
+        (encrypted.clone(), Some("test")),
+        (dir.join("aegis/importers/aegis_plain.json"), None),
+    ] {
+        let got = read_aegis(&file, password);
+        assert_eq!(rows_of(&got), SEVEN, "{}", file.display());
+    }
     // And it refuses a wrong password rather than printing anything.
     let out = Command::new("python3")
         .arg(reader())
-        .arg(dir.join("aegis/importers/aegis_encrypted.json"))
+        .arg(&encrypted)
         .arg("--password-stdin")
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
 
 const ACCOUNTS: [(&str, &str); 5] = [
