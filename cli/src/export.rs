@@ -133,6 +133,11 @@ fn aegis(auth: &Authenticator, plaintext: bool, password_stdin: bool) -> Result<
 }
 
 fn migration(auth: &Authenticator, dir: Option<&Path>, terminal: bool) -> Result<(), CliError> {
+    // A directory that cannot be made is bad input, said before any warning: one line.
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let out = auth.export_migration_batch()?;
     for left in &out.left_out {
         eprintln!(
@@ -142,8 +147,6 @@ fn migration(auth: &Authenticator, dir: Option<&Path>, terminal: bool) -> Result
     }
     let total = out.payloads.len();
     if let Some(dir) = dir {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
         for (i, payload) in out.payloads.iter().enumerate() {
             let path = dir.join(format!("migration-{}.png", i + 1));
             let png = qr_render::png(payload).map_err(render_error)?;

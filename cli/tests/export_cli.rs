@@ -362,6 +362,24 @@ fn transfer_qr_pngs_decode_to_the_carried_accounts() {
         &authcore(h, &["export", "--format", "migration", "--qr", "x"], ""),
         "--plaintext",
     );
+    // A --qr that cannot be a directory: one line, before any warning.
+    let file = h.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    bad_input(
+        &authcore(
+            h,
+            &[
+                "export",
+                "--format",
+                "migration",
+                "--plaintext",
+                "--qr",
+                file.to_str().unwrap(),
+            ],
+            "",
+        ),
+        "cannot create",
+    );
     // Text: one URI per line on stdout, one warning per left-out account on stderr.
     let out = authcore(h, &["export", "--format", "migration", "--plaintext"], "");
     assert!(out.status.success());
