@@ -13,4 +13,19 @@ if ((${#need_apt[@]})); then
     apt-get update -qq
     apt-get install -y -qq "${need_apt[@]}"
 fi
+# The export tests' independent readers (cli/tests/export_cli.rs): the Aegis reader
+# tests/independent/aegis_read.py needs Python's `cryptography`, and zbarimg decodes the QR codes
+# with a decoder that is not ours. Without recommends: zbar-tools would pull in ImageMagick.
+need_test_apt=()
+python3 -c 'import cryptography' 2>/dev/null || need_test_apt+=(python3-cryptography)
+command -v zbarimg >/dev/null || need_test_apt+=(zbar-tools)
+if ((${#need_test_apt[@]})); then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_test_apt[@]}"
+fi
+# A python3 that is not Debian's (pyenv, a venv) does not see python3-cryptography.
+python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography
+python3 -c 'import cryptography' || { echo "python3 cannot import cryptography" >&2; exit 1; }
+command -v zbarimg >/dev/null || { echo "zbarimg is missing" >&2; exit 1; }
 cargo --version

@@ -14,16 +14,24 @@ use zeroize::Zeroizing;
 use crate::home::Home;
 use crate::render;
 use crate::{
-    Cli, CliError, Command, ExportFormat, PasswordCommand, PasswordlessCommand, PushCommand,
-    TimeCommand,
+    Cli, CliError, Command, PasswordCommand, PasswordlessCommand, PushCommand, TimeCommand,
 };
 use authcore::authenticator::{Config, DeviceKeys};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let home = Home::resolve(cli.home.clone()).map_err(CliError::Failed)?;
     let config = config_for(&cli.command)?.with_logger(crate::log::stderr(cli.log.as_deref()));
-    // Under `backup`, --password-stdin is the backup's password, not the vault's.
-    let vault_password = cli.password_stdin && !matches!(cli.command, Command::Backup { .. });
+    // Under `backup`, and `export --format aegis` without --file-password-stdin,
+    // --password-stdin is the file's password, not the vault's (the spelling: the
+    // commands that write or read a password-protected file).
+    let file_password = match &cli.command {
+        Command::Backup { .. } => true,
+        Command::Export(args) => {
+            args.format == crate::export::ExportFormat::Aegis && !args.file_password_stdin
+        }
+        _ => false,
+    };
+    let vault_password = cli.password_stdin && !file_password;
     let auth = open(&home, vault_password, config)?;
     match cli.command {
         Command::Add { uri, qr, json } => match qr {
@@ -154,22 +162,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Export { format, plaintext } => {
-            if !plaintext {
-                return Err(CliError::BadInput(
-                    "export prints every secret in the clear: add --plaintext to confirm".into(),
-                ));
-            }
-            let lines = match format {
-                ExportFormat::Otpauth => auth.export_otpauth()?,
-                ExportFormat::Migration => auth.export_migration()?,
-            };
-            let mut out = io::stdout().lock();
-            for line in lines {
-                writeln!(out, "{}", line.as_str()).map_err(|e| CliError::Failed(e.to_string()))?;
-            }
-            Ok(())
+        Command::Export(mut args) => {
+            args.file_password_stdin |= cli.password_stdin && file_password;
+            crate::export::export(&auth, args)
         }
+        Command::Qr(args) => crate::export::qr(&auth, args),
         Command::Watch { query, frames } => watch(&auth, query.as_deref(), frames),
         Command::Time { command } => time(&auth, command),
         Command::Password { command } => password(&auth, command),

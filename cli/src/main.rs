@@ -7,6 +7,7 @@
 
 mod backup;
 mod commands;
+mod export;
 mod home;
 mod import;
 mod input;
@@ -131,14 +132,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print every account with its secret, for another app or a backup.
-    Export {
-        #[arg(long, value_enum)]
-        format: ExportFormat,
-        /// Required: confirms that you accept secrets printed in the clear.
-        #[arg(long)]
-        plaintext: bool,
-    },
+    /// Export every account with its secret, for another app or a backup: otpauth URIs,
+    /// Google Authenticator transfer QRs (text, PNG files or the terminal), or an Aegis vault
+    /// file (plain, or encrypted with a password).
+    Export(export::ExportArgs),
+    /// Show one account as an otpauth QR code (in the terminal, or a PNG file), to move it alone.
+    Qr(export::QrArgs),
     /// A live view of all codes with a countdown, refreshed every second (Ctrl-C ends it).
     Watch {
         query: Option<String>,
@@ -344,14 +343,6 @@ pub enum PasswordCommand {
     Remove,
     /// Say whether a password slot exists.
     Status,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum ExportFormat {
-    /// otpauth:// URIs, one per line.
-    Otpauth,
-    /// Google Authenticator transfer URIs (otpauth-migration://), one per QR.
-    Migration,
 }
 
 /// A failure with the exit status it deserves.

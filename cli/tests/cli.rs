@@ -503,6 +503,7 @@ fn every_command_has_help() {
         "move",
         "rm",
         "export",
+        "qr",
         "watch",
         "time",
         "password",

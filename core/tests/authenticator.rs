@@ -40,6 +40,7 @@ fn transfer(n: usize) -> Vec<String> {
         .collect();
     to_migration(&accounts)
         .unwrap()
+        .payloads
         .iter()
         .map(|u| u.as_str().to_owned())
         .collect()

@@ -287,11 +287,11 @@ fn uri_seeds() {
         (account.issuer, account.label, account.otp)
     })
     .collect();
-    let exported = authcore::uri::to_migration(&accounts).unwrap();
+    let exported = authcore::uri::to_migration(&accounts).unwrap().payloads;
     for (i, uri) in exported.iter().enumerate() {
         put(&dir, &format!("migration-export-{i}"), uri.as_bytes());
     }
-    let single = authcore::uri::to_migration(&accounts[..1]).unwrap();
+    let single = authcore::uri::to_migration(&accounts[..1]).unwrap().payloads;
     let single = single[0].as_str();
     put(&dir, "migration-single", single);
     let data = single.split_once("data=").unwrap().1;

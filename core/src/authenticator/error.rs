@@ -4,6 +4,7 @@
 use crate::account::AccountError;
 use crate::clock::ClockError;
 use crate::error::{Echo, ErrorFacts, ErrorKind};
+use crate::export::ExportError;
 use crate::otp::OtpError;
 use crate::policy::PolicyError;
 use crate::push::PushError;
@@ -27,6 +28,8 @@ pub enum AuthError {
     Clock(#[from] ClockError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error("transfer QR codes: {}", Echo(reason))]
     Transfer { reason: String },
     #[error("no account matches '{}'", Echo(query))]
@@ -84,6 +87,7 @@ impl AuthError {
             AuthError::Policy(e) => e.kind(),
             AuthError::Push(e) => e.kind(),
             AuthError::Backup(e) => e.kind(),
+            AuthError::Export(e) => e.kind(),
             AuthError::Uri(_)
             | AuthError::UriLine { .. }
             | AuthError::Account(_)

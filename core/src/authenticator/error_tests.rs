@@ -9,6 +9,7 @@ use crate::account::AccountError;
 use crate::backup::BackupError;
 use crate::clock::ClockError;
 use crate::error::ErrorKind::{self, *};
+use crate::export::ExportError;
 use crate::otp::OtpError;
 use crate::policy::{Platform, PolicyError};
 use crate::push::PushError;
@@ -246,6 +247,12 @@ fn facade_errors() -> Vec<(AuthError, ErrorKind)> {
             Vault,
         ),
         (AuthError::Poisoned, Internal),
+        (AuthError::Export(ExportError::EmptyPassword), BadInput),
+        (AuthError::Export(ExportError::Random), Internal),
+        (
+            AuthError::Export(ExportError::Write { what: "x" }),
+            Internal,
+        ),
     ]
 }
 

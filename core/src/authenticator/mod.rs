@@ -37,6 +37,7 @@ pub use self::backup::{Difference, ReenrollItem, RestoreReport, VerifyReport};
 use self::config::PushRuntime;
 pub use self::config::{Config, DeviceKeys};
 pub use self::error::{ApprovalNeeds, AuthError};
+pub use self::export::{LeftOut, MigrationExport};
 pub use self::import::{
     ImportAction, ImportFailure, ImportMode, ImportOutcome, ImportPreview, ImportPreviewEntry,
     SkippedEntry,

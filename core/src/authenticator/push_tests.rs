@@ -294,6 +294,18 @@ fn an_account_holds_a_push_token_and_a_code_together() {
     assert_eq!(codes[0].label, "bob");
     // Exports carry codes only: a push token is bound to this device.
     assert_eq!(f.auth.export_otpauth().unwrap().len(), 1);
+    let transfer = f.auth.export_migration_batch().unwrap();
+    assert_eq!(transfer.payloads.len(), 1);
+    assert!(
+        transfer.left_out.is_empty(),
+        "push-only is not 'left out': it has no code"
+    );
+    let aegis: serde_json::Value =
+        serde_json::from_str(&f.auth.export_aegis(None).unwrap()).unwrap();
+    let entries = aegis["db"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["name"], "bob");
+    assert!(f.auth.export_otpauth_one(f.push_id.as_str()).is_err());
 }
 
 #[test]

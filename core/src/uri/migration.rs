@@ -1,7 +1,7 @@
 //! Google Authenticator's transfer QR: `otpauth-migration://offline?data=<base64 protobuf>`.
 //!
-//! The payload has no period (everything is 30 s) and only 6 or 8 digits, so an export refuses,
-//! naming the account, what it cannot carry rather than produce a QR that gives wrong codes.
+//! The payload has no period (everything is 30 s) and only 6 or 8 digits, so an export leaves
+//! out, and reports, what it cannot carry rather than produce a QR that gives wrong codes.
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -192,102 +192,129 @@ fn entry_to_account(entry: &mut Entry, number: usize) -> Result<NewAccount, UriE
 }
 
 /// Accounts per QR: ten keeps each code at a size phone cameras read at arm's length.
-const PER_QR: usize = 10;
+pub const PER_QR: usize = 10;
 
-/// Writes the accounts as one or more transfer URIs (one per QR). Refuses, naming the account,
-/// anything the format cannot carry. Holds secrets: zeroized on drop.
+/// Why an account cannot travel in a transfer QR (the payload has no period, 6 or 8 digits, a
+/// signed 64-bit counter, and no Steam type). No secret in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotCarried {
+    Period(u32),
+    Steam,
+    Digits(u8),
+    CounterTooLarge,
+}
+
+impl std::fmt::Display for NotCarried {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotCarried::Period(p) => write!(
+                f,
+                "a {p} s period cannot be exported to Google Authenticator (30 s only)"
+            ),
+            NotCarried::Steam => {
+                f.write_str("Steam codes cannot be exported to Google Authenticator")
+            }
+            NotCarried::Digits(d) => write!(
+                f,
+                "{d} digits cannot be exported to Google Authenticator (6 or 8 only)"
+            ),
+            NotCarried::CounterTooLarge => {
+                f.write_str("HOTP counter too large for Google Authenticator")
+            }
+        }
+    }
+}
+
+/// A transfer export: one URI per QR (all sharing one random batch id, `batch_index` 0.. in
+/// order, at most [`PER_QR`] accounts each; none when nothing could be carried), and what was
+/// left out as (index into the input, why). Holds secrets: zeroized on drop.
+#[derive(Default)]
+pub struct MigrationPayloads {
+    pub payloads: Vec<Zeroizing<String>>,
+    pub left_out: Vec<(usize, NotCarried)>,
+}
+
+impl std::fmt::Debug for MigrationPayloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationPayloads")
+            .field("payloads", &self.payloads.len())
+            .field("left_out", &self.left_out)
+            .finish()
+    }
+}
+
+fn entry_for(issuer: &str, label: &str, otp: &OtpCredential) -> Result<Entry, NotCarried> {
+    let p = &otp.params;
+    let (otp_type, counter) = match p.kind {
+        OtpKind::Totp { period: 30 } => (2, 0),
+        OtpKind::Totp { period } => return Err(NotCarried::Period(period)),
+        OtpKind::Hotp { counter } => (
+            1,
+            i64::try_from(counter).map_err(|_| NotCarried::CounterTooLarge)?,
+        ),
+        OtpKind::Steam { .. } => return Err(NotCarried::Steam),
+    };
+    let digits = match p.digits {
+        6 => 1,
+        8 => 2,
+        d => return Err(NotCarried::Digits(d)),
+    };
+    Ok(Entry {
+        secret: otp.secret.expose().to_vec(),
+        name: if issuer.is_empty() {
+            label.to_owned()
+        } else {
+            format!("{issuer}:{label}")
+        },
+        issuer: issuer.to_owned(),
+        algorithm: match p.algorithm {
+            Algorithm::Sha1 => 1,
+            Algorithm::Sha256 => 2,
+            Algorithm::Sha512 => 3,
+        },
+        digits,
+        otp_type,
+        counter,
+        unique_id: String::new(),
+    })
+}
+
+/// Writes the accounts as transfer URIs (one per QR), leaving out, and reporting, what the
+/// format cannot carry; the others are still exported. Fails only without system randomness.
 pub fn to_migration(
     accounts: &[(String, String, OtpCredential)],
-) -> Result<Vec<Zeroizing<String>>, UriError> {
+) -> Result<MigrationPayloads, UriError> {
     let mut entries = Vec::with_capacity(accounts.len());
-    for (issuer, label, otp) in accounts {
-        let who = || {
-            if issuer.is_empty() {
-                label.clone()
-            } else {
-                format!("{issuer} ({label})")
-            }
-        };
-        let p = &otp.params;
-        let (otp_type, counter) = match p.kind {
-            OtpKind::Totp { period: 30 } => (2, 0),
-            OtpKind::Totp { period } => {
-                return Err(UriError::invalid(
-                    who(),
-                    format!(
-                        "a {period} s period cannot be exported to Google Authenticator (30 s only)"
-                    ),
-                ));
-            }
-            OtpKind::Hotp { counter } => (
-                1,
-                i64::try_from(counter).map_err(|_| {
-                    UriError::invalid(who(), "HOTP counter too large for Google Authenticator")
-                })?,
-            ),
-            OtpKind::Steam { .. } => {
-                return Err(UriError::invalid(
-                    who(),
-                    "Steam codes cannot be exported to Google Authenticator",
-                ));
-            }
-        };
-        let digits = match p.digits {
-            6 => 1,
-            8 => 2,
-            d => {
-                return Err(UriError::invalid(
-                    who(),
-                    format!("{d} digits cannot be exported to Google Authenticator (6 or 8 only)"),
-                ));
-            }
-        };
-        entries.push(Entry {
-            secret: otp.secret.expose().to_vec(),
-            name: if issuer.is_empty() {
-                label.clone()
-            } else {
-                format!("{issuer}:{label}")
-            },
-            issuer: issuer.clone(),
-            algorithm: match p.algorithm {
-                Algorithm::Sha1 => 1,
-                Algorithm::Sha256 => 2,
-                Algorithm::Sha512 => 3,
-            },
-            digits,
-            otp_type,
-            counter,
-            unique_id: String::new(),
-        });
+    let mut left_out = Vec::new();
+    for (index, (issuer, label, otp)) in accounts.iter().enumerate() {
+        match entry_for(issuer, label, otp) {
+            Ok(entry) => entries.push(entry),
+            Err(why) => left_out.push((index, why)),
+        }
     }
-    let batch_size = entries.len().div_ceil(PER_QR).max(1);
+    let batch_size = entries.len().div_ceil(PER_QR);
     let batch_id = random_batch_id()?;
-    let mut out = Vec::with_capacity(batch_size);
-    let mut chunks: Vec<Vec<Entry>> = Vec::with_capacity(batch_size);
+    let mut payloads = Vec::with_capacity(batch_size);
     let mut rest = entries;
-    while rest.len() > PER_QR {
-        let tail = rest.split_off(PER_QR);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    for (index, chunk) in chunks.into_iter().enumerate() {
+    let mut index = 0;
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(PER_QR));
         let payload = Payload {
-            otp_parameters: chunk,
+            otp_parameters: std::mem::replace(&mut rest, tail),
             version: 1,
-            batch_size: batch_size as i32,
-            batch_index: index as i32,
+            batch_size: i32::try_from(batch_size).unwrap_or(i32::MAX),
+            batch_index: index,
             batch_id,
         };
+        index += 1;
         let bytes = Zeroizing::new(prost::Message::encode_to_vec(&payload));
         let b64 = Zeroizing::new(data_encoding::BASE64.encode(&bytes));
-        out.push(Zeroizing::new(format!(
+        payloads.push(Zeroizing::new(format!(
             "otpauth-migration://offline?data={}",
             super::encode(&b64)
         )));
     }
-    Ok(out)
+    Ok(MigrationPayloads { payloads, left_out })
 }
 
 fn random_batch_id() -> Result<i32, UriError> {

@@ -10,7 +10,9 @@
 mod migration;
 mod otpauth;
 
-pub use migration::{MigrationBatch, parse_migration, to_migration};
+pub use migration::{
+    MigrationBatch, MigrationPayloads, NotCarried, PER_QR, parse_migration, to_migration,
+};
 pub use otpauth::{parse_otpauth, to_otpauth};
 
 use crate::account::NewAccount;

@@ -297,7 +297,7 @@ fn migration_round_trip_in_batches() {
             )
         })
         .collect();
-    let uris = to_migration(&accounts).unwrap();
+    let uris = to_migration(&accounts).unwrap().payloads;
     assert_eq!(uris.len(), 3);
     let mut back = Vec::new();
     let mut ids = Vec::new();
@@ -315,25 +315,85 @@ fn migration_round_trip_in_batches() {
 }
 
 #[test]
-fn migration_refuses_what_it_cannot_carry() {
+fn migration_leaves_out_what_it_cannot_carry_and_exports_the_rest() {
     let cred =
         |params| OtpCredential::new(params, crate::secret::Secret::from_slice(b"k")).unwrap();
-    let e = to_migration(&[(
-        "A".into(),
-        "b".into(),
-        cred(OtpParams::totp(Algorithm::Sha1, 6, 60)),
-    )])
-    .unwrap_err();
-    assert!(e.to_string().contains("A (b): a 60 s period"), "{e}");
-    let e = to_migration(&[(
-        "A".into(),
-        "b".into(),
-        cred(OtpParams::totp(Algorithm::Sha1, 7, 30)),
-    )])
-    .unwrap_err();
-    assert!(e.to_string().contains("7 digits"), "{e}");
-    let e = to_migration(&[("S".into(), "b".into(), cred(OtpParams::steam()))]).unwrap_err();
-    assert!(e.to_string().contains("Steam"), "{e}");
+    let accounts = vec![
+        (
+            "A".into(),
+            "60".into(),
+            cred(OtpParams::totp(Algorithm::Sha1, 6, 60)),
+        ),
+        (
+            "A".into(),
+            "ok".into(),
+            cred(OtpParams::totp(Algorithm::Sha1, 6, 30)),
+        ),
+        (
+            "A".into(),
+            "7".into(),
+            cred(OtpParams::totp(Algorithm::Sha1, 7, 30)),
+        ),
+        ("S".into(), "b".into(), cred(OtpParams::steam())),
+        (
+            "H".into(),
+            "big".into(),
+            cred(OtpParams::hotp(Algorithm::Sha1, 6, u64::MAX)),
+        ),
+        (
+            "H".into(),
+            "ok".into(),
+            cred(OtpParams::hotp(Algorithm::Sha1, 8, 5)),
+        ),
+    ];
+    let out = to_migration(&accounts).unwrap();
+    assert_eq!(
+        out.left_out,
+        [
+            (0, NotCarried::Period(60)),
+            (2, NotCarried::Digits(7)),
+            (3, NotCarried::Steam),
+            (4, NotCarried::CounterTooLarge),
+        ]
+    );
+    assert_eq!(
+        NotCarried::Period(60).to_string(),
+        "a 60 s period cannot be exported to Google Authenticator (30 s only)"
+    );
+    assert!(NotCarried::Digits(7).to_string().contains("7 digits"));
+    assert!(NotCarried::Steam.to_string().contains("Steam"));
+    assert_eq!(out.payloads.len(), 1);
+    let batch = parse_migration(&out.payloads[0]).unwrap();
+    assert_eq!((batch.batch_index, batch.batch_size), (0, 1));
+    let labels: Vec<_> = batch.accounts.iter().map(|a| a.label.as_str()).collect();
+    assert_eq!(labels, ["ok", "ok"]);
+    assert!(
+        !format!("{out:?}").contains("otpauth"),
+        "Debug shows no payload"
+    );
+    // Nothing carried: no payload at all.
+    let none = to_migration(&accounts[3..4]).unwrap();
+    assert!(none.payloads.is_empty());
+    assert_eq!(none.left_out.len(), 1);
+}
+
+#[test]
+fn exactly_ten_fit_one_payload() {
+    let accounts: Vec<_> = (0..10)
+        .map(|i| {
+            (
+                String::new(),
+                format!("u{i}"),
+                OtpCredential::new(
+                    OtpParams::totp(Algorithm::Sha1, 6, 30),
+                    crate::secret::Secret::from_slice(&[i as u8 + 1; 10]),
+                )
+                .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(to_migration(&accounts).unwrap().payloads.len(), 1);
+    assert_eq!(to_migration(&accounts[..0]).unwrap().payloads.len(), 0);
 }
 
 #[test]
@@ -393,7 +453,7 @@ fn negative_batch_id_decodes() {
         .unwrap(),
     )];
     // Encode with a known negative id to check the 10-byte varint path.
-    let uri = to_migration(&accounts).unwrap().remove(0);
+    let uri = to_migration(&accounts).unwrap().payloads.remove(0);
     let raw = migration::decode_data_param(&uri);
     assert!(!raw.is_empty());
     let batch = parse_migration(&uri).unwrap();
