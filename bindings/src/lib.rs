@@ -11,6 +11,7 @@
 mod backup;
 mod convert;
 mod errors;
+mod export;
 mod import;
 mod logging;
 mod options;
@@ -32,6 +33,7 @@ pub use convert::{
     Platform,
 };
 pub use errors::{AuthCoreError, KeyStoreError};
+pub use export::{LeftOutAccount, MigrationExport, qr_code_png};
 pub use import::{
     DroppedCounts, ImportAction, ImportEntry, ImportPreview, ImportReport, SkippedEntry,
 };
@@ -226,27 +228,6 @@ impl Authenticator {
         platform: Platform,
     ) -> Result<Account> {
         Ok((&self.inner.move_passwordless(&from, &to, platform.into())?).into())
-    }
-
-    /// EXPLICIT EXPORT: every account as an otpauth URI, secrets in the clear. Call only after the
-    /// user asked for it and confirmed.
-    pub fn export_otpauth_uris(&self) -> Result<Vec<String>> {
-        Ok(self
-            .inner
-            .export_otpauth()?
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect())
-    }
-
-    /// EXPLICIT EXPORT: Google Authenticator transfer URIs (one per QR code to show).
-    pub fn export_migration_uris(&self) -> Result<Vec<String>> {
-        Ok(self
-            .inner
-            .export_migration()?
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect())
     }
 }
 

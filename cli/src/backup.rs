@@ -9,7 +9,50 @@ use authcore::backup::{MAX_FILE_BYTES, Reenroll};
 use authcore::vault::KdfParams;
 use serde_json::{Value, json};
 
-use crate::{BackupCommand, CliError, render};
+use clap::Subcommand;
+
+use crate::{CliError, render};
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Write an encrypted backup of every account to FILE (replaced atomically if it exists).
+    Create {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into this vault: it must be empty unless --merge (accounts already here
+    /// are not added twice). A wrong password or a damaged file changes nothing.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        merge: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decrypt a backup and compare it with the vault, changing nothing ("does my backup
+    /// work?"). Exit 0 when it holds exactly what the vault holds, 1 when it differs.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch automatic backups on (a backup into DIR after every change, the newest N kept;
+    /// the password is asked once, here) or off.
+    Auto {
+        #[arg(long, value_name = "DIR", conflicts_with = "off")]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = authcore::authenticator::DEFAULT_KEEP, value_name = "N")]
+        keep: usize,
+        #[arg(long)]
+        off: bool,
+    },
+    /// What the automatic backups are set to and last did (last success, last error).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 pub fn run(
     auth: &Authenticator,

@@ -13,9 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::home::Home;
 use crate::render;
-use crate::{
-    Cli, CliError, Command, PasswordCommand, PasswordlessCommand, PushCommand, TimeCommand,
-};
+use crate::{Cli, CliError, Command, PasswordCommand, PasswordlessCommand, TimeCommand};
 use authcore::authenticator::{Config, DeviceKeys};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -265,10 +263,10 @@ fn config_for(command: &Command) -> Result<Config, CliError> {
         authcore_http::ReqwestTransport::new().map_err(|e| CliError::Failed(e.to_string()))?;
     let mut config = Config::desktop(clock, Arc::new(transport));
     match command {
-        PushCommand::Enroll { key_bits, .. } => {
+        crate::push::PushCommand::Enroll { key_bits, .. } => {
             config.device_keys = DeviceKeys::Software { bits: *key_bits };
         }
-        PushCommand::Approve { platform, .. } => {
+        crate::push::PushCommand::Approve { platform, .. } => {
             config.platform =
                 Platform::parse(platform).map_err(|e| CliError::BadInput(e.to_string()))?;
         }

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use authcore::authenticator::ErrorKind;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -163,14 +163,14 @@ pub enum Command {
     /// Push approvals (privacyIDEA PUSH): enroll, check for requests, approve or deny.
     Push {
         #[command(subcommand)]
-        command: PushCommand,
+        command: push::PushCommand,
     },
     /// Encrypted backups of authcore's own: create, restore (on a new phone, or merged), verify,
     /// and automatic backups after every change. Here --password-stdin gives the backup's
     /// password (the first line of standard input); the vault opens with its key file.
     Backup {
         #[command(subcommand)]
-        command: BackupCommand,
+        command: backup::BackupCommand,
     },
     /// What cannot move to a new phone (push tokens, bound to this phone's device key) and what
     /// to do about each. Holds no secret.
@@ -178,113 +178,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BackupCommand {
-    /// Write an encrypted backup of every account to FILE (replaced atomically if it exists).
-    Create {
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Restore a backup into this vault: it must be empty unless --merge (accounts already here
-    /// are not added twice). A wrong password or a damaged file changes nothing.
-    Restore {
-        file: PathBuf,
-        #[arg(long)]
-        merge: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Decrypt a backup and compare it with the vault, changing nothing ("does my backup
-    /// work?"). Exit 0 when it holds exactly what the vault holds, 1 when it differs.
-    Verify {
-        file: PathBuf,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Switch automatic backups on (a backup into DIR after every change, the newest N kept;
-    /// the password is asked once, here) or off.
-    Auto {
-        #[arg(long, value_name = "DIR", conflicts_with = "off")]
-        dir: Option<PathBuf>,
-        #[arg(long, default_value_t = authcore::authenticator::DEFAULT_KEEP, value_name = "N")]
-        keep: usize,
-        #[arg(long)]
-        off: bool,
-    },
-    /// What the automatic backups are set to and last did (last success, last error).
-    Status {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum PushCommand {
-    /// Enroll a push token from its QR code (otpauth://pipush/... or pia://pipush/...): makes
-    /// a device key, registers it with the server, and stores the token.
-    Enroll {
-        uri: String,
-        /// Attach the token to this existing account (its code stays the fallback) instead of
-        /// creating a new one.
-        #[arg(long, value_name = "ID")]
-        account: Option<String>,
-        /// The push (FCM/APNs) token to register; without one the server is polled.
-        #[arg(long, value_name = "TOKEN")]
-        push_token: Option<String>,
-        /// Size of the device's RSA key.
-        #[arg(long, default_value_t = 4096, value_name = "BITS")]
-        key_bits: usize,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check for requests ("check for notifications"): polls every push account's server and
-    /// lists what waits for an answer.
-    Pending {
-        /// Only list the requests already received; ask no server.
-        #[arg(long)]
-        no_poll: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Approve a request.
-    Approve {
-        nonce: String,
-        /// Number matching: the option the sign-in page shows.
-        #[arg(long, value_name = "X")]
-        answer: Option<String>,
-        /// Whose passwordless rule applies.
-        #[arg(long, default_value = "desktop")]
-        platform: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Deny a request, optionally saying why (if the server understands reasons).
-    Deny {
-        nonce: String,
-        #[arg(long, value_enum)]
-        reason: Option<DenyReason>,
-    },
-    /// Take in a push notification's data (JSON, as FCM/APNs or privacyIDEA's HTTP gateway
-    /// deliver it) from a file or `-` for standard input, as the phone apps do.
-    Notify {
-        file: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Tell every push account's server the device's new push token.
-    Token { token: String },
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum DenyReason {
-    /// "This wasn't me": you did not start this sign-in (also accepted: unknown-trigger).
-    #[value(name = "unknown_trigger", alias = "unknown-trigger")]
-    UnknownTrigger,
-    /// You started it but changed your mind.
-    Cancelled,
 }
 
 #[derive(Subcommand, Debug)]

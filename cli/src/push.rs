@@ -11,7 +11,9 @@ use authcore::authenticator::{
 };
 use serde_json::json;
 
-use crate::{CliError, DenyReason, PushCommand, render};
+use clap::{Subcommand, ValueEnum};
+
+use crate::{CliError, render};
 
 /// The core's push futures need no runtime: the reqwest transport runs its requests on its own,
 /// and the CLI waits for each call on its main thread.
@@ -21,6 +23,72 @@ fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PushCommand {
+    /// Enroll a push token from its QR code (otpauth://pipush/... or pia://pipush/...): makes
+    /// a device key, registers it with the server, and stores the token.
+    Enroll {
+        uri: String,
+        /// Attach the token to this existing account (its code stays the fallback) instead of
+        /// creating a new one.
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+        /// The push (FCM/APNs) token to register; without one the server is polled.
+        #[arg(long, value_name = "TOKEN")]
+        push_token: Option<String>,
+        /// Size of the device's RSA key.
+        #[arg(long, default_value_t = 4096, value_name = "BITS")]
+        key_bits: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check for requests ("check for notifications"): polls every push account's server and
+    /// lists what waits for an answer.
+    Pending {
+        /// Only list the requests already received; ask no server.
+        #[arg(long)]
+        no_poll: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a request.
+    Approve {
+        nonce: String,
+        /// Number matching: the option the sign-in page shows.
+        #[arg(long, value_name = "X")]
+        answer: Option<String>,
+        /// Whose passwordless rule applies.
+        #[arg(long, default_value = "desktop")]
+        platform: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deny a request, optionally saying why (if the server understands reasons).
+    Deny {
+        nonce: String,
+        #[arg(long, value_enum)]
+        reason: Option<DenyReason>,
+    },
+    /// Take in a push notification's data (JSON, as FCM/APNs or privacyIDEA's HTTP gateway
+    /// deliver it) from a file or `-` for standard input, as the phone apps do.
+    Notify {
+        file: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell every push account's server the device's new push token.
+    Token { token: String },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DenyReason {
+    /// "This wasn't me": you did not start this sign-in (also accepted: unknown-trigger).
+    #[value(name = "unknown_trigger", alias = "unknown-trigger")]
+    UnknownTrigger,
+    /// You started it but changed your mind.
+    Cancelled,
 }
 
 pub fn run(

@@ -265,7 +265,7 @@ pub fn exercise_vault(bytes: &[u8]) {
             }
             let _ = auth.pending_push_requests();
             let _ = auth.export_otpauth();
-            let _ = auth.export_migration();
+            let _ = auth.export_migration_batch();
         }
     }
     remove_vault_files(&path);

@@ -10,7 +10,7 @@ use super::state::Loaded;
 use super::{Authenticator, Result};
 use crate::account::{AccountId, OtpCredential};
 use crate::export::aegis::{self, AegisEntry};
-use crate::uri::{self, NotCarried, UriError};
+use crate::uri::{self, NotCarried};
 use crate::vault::{KdfParams, VaultError};
 
 /// An account a transfer export left out, and why (no secret in it).
@@ -102,17 +102,6 @@ impl Authenticator {
             payloads: out.payloads,
             left_out,
         })
-    }
-
-    /// Every account as transfer payloads, refused (naming the first account and why) when one
-    /// cannot be carried: for callers that cannot show what [`Self::export_migration_batch`]
-    /// left out.
-    pub fn export_migration(&self) -> Result<Vec<Zeroizing<String>>> {
-        let out = self.export_migration_batch()?;
-        if let Some(first) = out.left_out.first() {
-            return Err(UriError::invalid(first.name.clone(), first.reason.to_string()).into());
-        }
-        Ok(out.payloads)
     }
 
     /// Every account with a code as an Aegis vault file, in the user's order, with groups and

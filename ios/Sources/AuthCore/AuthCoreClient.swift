@@ -217,8 +217,21 @@ public final class AuthCoreClient: Sendable {
     /// EXPLICIT EXPORT: every account with a code as an `otpauth://` URI, secrets in the clear.
     /// Call only after the user asked for it and confirmed.
     public func exportOtpauthUris() async throws -> [String] { try await run { try $0.exportOtpauthUris() } }
-    /// EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show.
-    public func exportMigrationUris() async throws -> [String] { try await run { try $0.exportMigrationUris() } }
+    /// EXPLICIT EXPORT: one account as an `otpauth://` URI, to show as a QR code and move it alone.
+    public func exportAccountUri(id: String) async throws -> String { try await run { try $0.exportAccountUri(id: id) } }
+    /// EXPLICIT EXPORT: Google Authenticator transfer payloads, one `otpauth-migration://` URI per
+    /// QR code to show in order (ten accounts each, one batch). Accounts the format cannot carry
+    /// (a period other than 30 s, Steam, other than 6 or 8 digits) are in `leftOut` with the
+    /// reason: tell the user, they are not in the QR codes.
+    public func exportMigration() async throws -> MigrationExport { try await run { try $0.exportMigration() } }
+    /// EXPLICIT EXPORT: an Aegis vault file (JSON), encrypted as Aegis does under `password`
+    /// (scrypt, on the client's queue), or plain with every secret in the clear when it is nil.
+    public func exportAegis(password: String?) async throws -> String {
+        try await run { try $0.exportAegis(password: password) }
+    }
+    /// A QR code of `text` as PNG bytes (8-pixel modules, a quiet zone), for an app that does not
+    /// draw its own (Core Image's `CIQRCodeGenerator` is the native choice on Apple platforms).
+    public static func qrCodePng(text: String) throws -> Data { try AuthCore.qrCodePng(text: text) }
 }
 
 /// A counter of changes made through a client, read by its code streams.

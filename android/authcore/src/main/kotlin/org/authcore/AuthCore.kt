@@ -96,6 +96,13 @@ class AuthCore internal constructor(
          * confirmation screen. The accounts have an empty id and [Instant.EPOCH] times.
          */
         fun previewUri(uri: String): List<Account> = ffiCall { org.authcore.previewUri(uri) }.map { it.toModel() }
+
+        /**
+         * A QR code of [text] as PNG bytes (8-pixel modules, a quiet zone), for an app that does
+         * not draw QR codes itself (an export's payloads, [exportAccountUri]). The bytes are the
+         * caller's to protect when [text] is a secret.
+         */
+        fun qrCodePng(text: String): ByteArray = ffiCall { org.authcore.qrCodePng(text) }
     }
 
     /**
@@ -261,8 +268,23 @@ class AuthCore internal constructor(
      */
     suspend fun exportOtpauthUris(): List<String> = io { exportOtpauthUris() }
 
-    /** EXPLICIT EXPORT: Google Authenticator transfer URIs, one per QR code to show. */
-    suspend fun exportMigrationUris(): List<String> = io { exportMigrationUris() }
+    /** EXPLICIT EXPORT: one account as an `otpauth://` URI, to show as a QR code and move it alone. */
+    suspend fun exportAccountUri(id: String): String = io { exportAccountUri(id) }
+
+    /**
+     * EXPLICIT EXPORT: Google Authenticator transfer payloads, one `otpauth-migration://` URI per
+     * QR code to show in order (ten accounts each, one batch). Accounts the format cannot carry
+     * (a period other than 30 s, Steam, other than 6 or 8 digits) are in
+     * [MigrationExport.leftOut] with the reason: tell the user, they are not in the QR codes.
+     */
+    suspend fun exportMigration(): MigrationExport = io { exportMigration() }
+
+    /**
+     * EXPLICIT EXPORT: an Aegis vault file (JSON) for leaving to Aegis or any app that imports
+     * it: encrypted as Aegis does under [password] (scrypt: a tenth of a second, on
+     * [dispatcher]), or plain with every secret in the clear when [password] is null.
+     */
+    suspend fun exportAegis(password: String?): String = io { exportAegis(password) }
 
     // --- backups: moving out and starting over -------------------------------------------------
 

@@ -112,9 +112,27 @@ class AuthCoreLayerTest {
             val exported = core.exportOtpauthUris()
             assertEquals(2, exported.size)
             assertTrue(exported.all { it.startsWith("otpauth://") && it.contains("secret=") })
-            val migration = core.exportMigrationUris()
-            assertTrue(migration.single().startsWith("otpauth-migration://offline?data="), migration.toString())
-            assertEquals(listOf("RFC", "Bank"), AuthCore.previewUri(migration.single()).map { it.issuer }.sorted().reversed())
+            val migration = core.exportMigration()
+            assertTrue(migration.leftOut.isEmpty(), migration.toString())
+            assertTrue(migration.payloads.single().startsWith("otpauth-migration://offline?data="), migration.toString())
+            assertEquals(listOf("RFC", "Bank"), AuthCore.previewUri(migration.payloads.single()).map { it.issuer }.sorted().reversed())
+            val one = core.exportAccountUri(totp.id)
+            assertEquals(exported.single { it.contains("RFC") }, one)
+            val png = AuthCore.qrCodePng(one)
+            assertEquals(listOf<Byte>(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte()), png.take(4))
+            // A plain Aegis file names both accounts; an encrypted one none of them.
+            val plain = core.exportAegis(null)
+            assertTrue(plain.contains("\"RFC\"") && plain.contains("\"Bank\""), plain)
+            val sealed = core.exportAegis("aegis pw")
+            assertFalse(sealed.contains("RFC"), sealed)
+            val reread = core.previewImport(sealed.toByteArray(), "aegis pw")
+            assertEquals(listOf("Bank", "RFC"), reread.entries.map { it.issuer }.sorted())
+            reread.close()
+            // What Google Authenticator cannot carry is left out, named.
+            val steam = core.addUri("otpauth://steam/Steam:gamer?secret=MFRGGZDFMZTWQ2LK").single().account
+            val partial = core.exportMigration()
+            assertEquals(listOf(steam.id), partial.leftOut.map { it.accountId })
+            assertEquals("Steam codes cannot be exported to Google Authenticator", partial.leftOut.single().reason)
         }
     }
 
