@@ -4,15 +4,20 @@
 //! `vault_writer create DIR RUN` creates key file `RUN-kN` and vault `RUN-vN` for N = 0, 1, ...;
 //! `vault_writer backup VAULT KEYFILE RUN` adds accounts `RUN-0`, ... through the facade of a
 //! vault with automatic backups on, writing the backup after each (`flush_backup`), and prints
-//! the label once both the account and its backup are on disk.
+//! the label once both the account and its backup are on disk;
+//! `vault_writer edits VAULT KEYFILE RUN` cycles through the facade's other write paths (an
+//! import of two accounts from an otpauth list, a rename, a move, passwordless moved between
+//! accounts) and prints each edit once it committed: `import RUN-I`, `rename LABEL ISSUER`,
+//! `move LABEL`, `passwordless LABEL`.
 use std::io::Write;
 use std::path::Path;
 
 use std::sync::Arc;
 
 use authcore::account::AccountId;
-use authcore::authenticator::{Authenticator, Config};
+use authcore::authenticator::{Authenticator, Config, ImportMode};
 use authcore::clock::SystemClock;
+use authcore::policy::Platform;
 use authcore::vault::{FileKeyStore, Unlock, Vault};
 use authcore_tests::account_for;
 
@@ -60,6 +65,83 @@ fn main() {
                 let _ = out.flush();
             }
         }
+        ["edits", vault, key, run] => {
+            let store = FileKeyStore::open(Path::new(key)).unwrap_or_else(|e| fail(&e.to_string()));
+            let auth = Authenticator::open(
+                Path::new(vault),
+                Unlock::KeyStore(&store),
+                Config::offline(Arc::new(SystemClock)),
+            )
+            .unwrap_or_else(|e| fail(&e.to_string()));
+            let base = |i: usize| format!("base-{}", (i / 4) % 5);
+            let id_of = |label: &str| {
+                auth.accounts()
+                    .unwrap_or_else(|e| fail(&e.to_string()))
+                    .into_iter()
+                    .find(|a| a.label == label)
+                    .map(|a| a.id.to_string())
+                    .unwrap_or_else(|| fail(&format!("no account {label}")))
+            };
+            for i in 0usize.. {
+                let line = match i % 4 {
+                    0 => {
+                        let text: String = ["a", "b"]
+                            .iter()
+                            .map(|half| {
+                                let a = account_for(&format!("{run}-{i}-{half}"));
+                                format!(
+                                    "{}\n",
+                                    authcore::uri::to_otpauth(
+                                        &a.issuer,
+                                        &a.label,
+                                        &a.otp,
+                                        &a.extra_params
+                                    )
+                                    .as_str()
+                                )
+                            })
+                            .collect();
+                        let preview = auth
+                            .preview_import(text.as_bytes(), None, None)
+                            .unwrap_or_else(|e| fail(&e.to_string()));
+                        auth.commit_import(&preview, ImportMode::AllOrNothing)
+                            .unwrap_or_else(|e| fail(&e.to_string()));
+                        format!("import {run}-{i}")
+                    }
+                    1 => {
+                        let issuer = format!("{run}-{i}");
+                        auth.rename(&id_of(&base(i)), Some(issuer.clone()), None)
+                            .unwrap_or_else(|e| fail(&e.to_string()));
+                        format!("rename {} {issuer}", base(i))
+                    }
+                    2 => {
+                        auth.move_to(&id_of(&base(i)), i % 7)
+                            .unwrap_or_else(|e| fail(&e.to_string()));
+                        format!("move {}", base(i))
+                    }
+                    _ => {
+                        let to = id_of(&base(i));
+                        let holder = auth
+                            .accounts()
+                            .unwrap_or_else(|e| fail(&e.to_string()))
+                            .into_iter()
+                            .find(|a| a.passwordless)
+                            .map(|a| a.id.to_string());
+                        match holder {
+                            Some(from) if from != to => {
+                                auth.move_passwordless(&from, &to, Platform::Desktop)
+                            }
+                            Some(_) => auth.disable_passwordless(&to),
+                            None => auth.enable_passwordless(&to, Platform::Desktop),
+                        }
+                        .unwrap_or_else(|e| fail(&e.to_string()));
+                        format!("passwordless {}", base(i))
+                    }
+                };
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
         ["create", dir, run] => {
             for i in 0.. {
                 let dir = Path::new(dir);
@@ -72,7 +154,7 @@ fn main() {
             }
         }
         _ => fail(
-            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN",
+            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN | edits VAULT KEYFILE RUN",
         ),
     }
 }
