@@ -13,6 +13,23 @@ pub fn secret_for(label: &str) -> Vec<u8> {
     bytes
 }
 
+/// The push request the crash-test writer keeps under `nonce`: answerable for an hour from now.
+pub fn push_request_for(nonce: &str) -> authcore::push::PushRequest {
+    let now = std::time::SystemTime::now();
+    authcore::push::PushRequest {
+        nonce: nonce.into(),
+        serial: "PIPU0CRASHTEST".into(),
+        title: "privacyIDEA".into(),
+        question: format!("Sign in? ({nonce})"),
+        url: "https://pi.example/ttype/push".into(),
+        sslverify: true,
+        require_presence: None,
+        capabilities: Default::default(),
+        received_at: now,
+        expires_at: now + std::time::Duration::from_secs(3600),
+    }
+}
+
 pub fn account_for(label: &str) -> NewAccount {
     NewAccount {
         issuer: "CrashTest".into(),

@@ -498,3 +498,54 @@ fn killed_editor_keeps_every_acknowledged_edit() {
         imports.len()
     );
 }
+
+/// Push requests kept and answered, killed at random points: every acknowledged request is
+/// kept, every acknowledged answer is recorded, and an answered request offered again (a
+/// replay after the crash) is refused as answered, never offered as new.
+#[test]
+fn killed_push_writer_keeps_requests_and_answers() {
+    use authcore::vault::PushInserted;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
+    let store = FileKeyStore::create(&key).unwrap();
+    drop(Vault::create(&vault, &store, None, 0).unwrap());
+    let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
+    let mut rng = Rng::new();
+    let (mut kept, mut answered) = (Vec::new(), Vec::new());
+    let runs = runs() / 2;
+    for run in 0..runs {
+        let delay = Duration::from_millis(5 + rng.below(120));
+        for line in run_and_kill(&["push", vault_s, key_s, &format!("p{run}")], delay) {
+            match line.split_once(' ') {
+                Some(("kept", nonce)) => kept.push(nonce.to_owned()),
+                Some(("answered", nonce)) => answered.push(nonce.to_owned()),
+                _ => panic!("unexpected line {line}"),
+            }
+        }
+        let mut v = Vault::open(&vault, Unlock::KeyStore(&store)).expect("the vault opens");
+        for nonce in &kept {
+            let (_, was_answered) = v
+                .push_request(nonce)
+                .unwrap()
+                .unwrap_or_else(|| panic!("run {run}: kept request {nonce} lost"));
+            if answered.contains(nonce) {
+                assert!(was_answered, "run {run}: the answer to {nonce} was lost");
+            }
+        }
+        for nonce in &answered {
+            let replay = authcore_tests::push_request_for(nonce);
+            assert_eq!(
+                v.store_push_request(&replay, replay.received_at).unwrap(),
+                PushInserted::Answered,
+                "run {run}: answered {nonce} offered again"
+            );
+        }
+    }
+    assert!(answered.len() > runs as usize, "the writer made progress");
+    eprintln!(
+        "{runs} kills of the push writer: {} requests kept, {} answered, none lost or offered again",
+        kept.len(),
+        answered.len()
+    );
+}

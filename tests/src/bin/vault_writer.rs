@@ -8,7 +8,9 @@
 //! `vault_writer edits VAULT KEYFILE RUN` cycles through the facade's other write paths (an
 //! import of two accounts from an otpauth list, a rename, a move, passwordless moved between
 //! accounts) and prints each edit once it committed: `import RUN-I`, `rename LABEL ISSUER`,
-//! `move LABEL`, `passwordless LABEL`.
+//! `move LABEL`, `passwordless LABEL`;
+//! `vault_writer push VAULT KEYFILE RUN` keeps push requests `RUN-0`, ... and answers each,
+//! printing `kept NONCE` and `answered NONCE` after each commit.
 use std::io::Write;
 use std::path::Path;
 
@@ -142,6 +144,21 @@ fn main() {
                 let _ = out.flush();
             }
         }
+        ["push", vault, key, run] => {
+            let mut v = open(vault, key);
+            for i in 0.. {
+                let nonce = format!("{run}-{i}");
+                let request = authcore_tests::push_request_for(&nonce);
+                v.store_push_request(&request, request.received_at)
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                let _ = writeln!(out, "kept {nonce}");
+                let _ = out.flush();
+                v.mark_push_answered(&nonce, std::time::SystemTime::now())
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                let _ = writeln!(out, "answered {nonce}");
+                let _ = out.flush();
+            }
+        }
         ["create", dir, run] => {
             for i in 0.. {
                 let dir = Path::new(dir);
@@ -154,7 +171,7 @@ fn main() {
             }
         }
         _ => fail(
-            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN | edits VAULT KEYFILE RUN",
+            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN | edits VAULT KEYFILE RUN | push VAULT KEYFILE RUN",
         ),
     }
 }
