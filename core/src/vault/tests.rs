@@ -264,7 +264,13 @@ fn tampered_or_swapped_secrets_are_detected() {
     let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
     let err = v.accounts().unwrap_err();
     assert!(matches!(err, VaultError::Damaged { .. }), "{err}");
-    assert!(err.to_string().contains("does not decrypt"));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the vault is damaged: the secret of account {} does not decrypt (altered on disk?); nothing was changed",
+            a.id
+        )
+    );
     drop(v);
     // Swap back, then change the digits on disk: the parameters are bound too.
     raw.execute(
