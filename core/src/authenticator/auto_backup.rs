@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use super::{AuthError, Authenticator, Result, State};
 use crate::backup::{self, BackupDir, BackupError, BackupKey, Payload, WrittenBackup};
@@ -194,6 +195,18 @@ fn write_status(state: &mut State, status: &StatusSetting) -> Result<()> {
     Ok(())
 }
 
+/// The backup's payload of the accounts now, and the digest of what it holds (its content
+/// without the time, keyed by the backup key).
+fn snapshot(state: &State, key: &BackupKey, now: i64) -> Result<(Zeroizing<Vec<u8>>, String)> {
+    let accounts = || state.accounts.iter().map(|l| &l.account);
+    let content = Payload::of_accounts(accounts(), 0).to_json()?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.key().expose())
+        .map_err(|_| BackupError::Random)?;
+    mac.update(&content);
+    let digest = data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes());
+    Ok((Payload::of_accounts(accounts(), now).to_json()?, digest))
+}
+
 /// Writes a backup when automatic backups are on and the accounts differ from the newest
 /// backup's; records the outcome. `Ok(None)`: nothing to do.
 pub(in crate::authenticator) fn write_if_changed(shared: &Shared) -> Result<Option<WrittenBackup>> {
@@ -204,18 +217,10 @@ pub(in crate::authenticator) fn write_if_changed(shared: &Shared) -> Result<Opti
         let Some((setting, key)) = read_setting(&state)? else {
             return Ok(None);
         };
-        let accounts = || state.accounts.iter().map(|l| &l.account);
-        let digest = {
-            let content = Payload::of_accounts(accounts(), 0).to_json()?;
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.key().expose())
-                .map_err(|_| BackupError::Random)?;
-            mac.update(&content);
-            data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
-        };
+        let (payload, digest) = snapshot(&state, &key, now)?;
         if read_status(&state)?.digest.as_deref() == Some(digest.as_str()) {
             return Ok(None);
         }
-        let payload = Payload::of_accounts(accounts(), now).to_json()?;
         (setting, key, payload, digest)
     };
     let written = BackupDir::new(Path::new(&setting.dir))
@@ -242,8 +247,12 @@ pub(in crate::authenticator) fn write_if_changed(shared: &Shared) -> Result<Opti
             });
         }
     }
-    write_status(&mut state, &status)?;
-    Ok(Some(written?))
+    // The backup's own failure is the one to report; a status that cannot be kept (a full disk
+    // fails both) comes second.
+    let kept = write_status(&mut state, &status);
+    let written = written?;
+    kept?;
+    Ok(Some(written))
 }
 
 impl Authenticator {
@@ -296,19 +305,36 @@ impl Authenticator {
         let json = serde_json::to_string(&setting).map_err(|e| BackupError::BadContent {
             reason: e.to_string(),
         })?;
-        {
-            let mut state = self.state()?;
-            let sealed = state
-                .vault
-                .seal_setting_value(Setting::AutoBackupKey, key.key())?;
-            state.vault.set_settings(&[
-                (Setting::AutoBackup, Some(&json)),
-                (Setting::AutoBackupKey, Some(&sealed)),
-                (Setting::AutoBackupStatus, None),
-            ])?;
-            state.auto_backup_on = true;
-        }
-        write_if_changed(&self.shared())?;
+        // The first backup is written before anything is stored: a directory or disk that
+        // cannot take it leaves automatic backups off and the vault unchanged.
+        let _writing = self
+            .backup_writing
+            .lock()
+            .map_err(|_| AuthError::Poisoned)?;
+        let now = self.clock.now_unix_seconds();
+        let mut state = self.state()?;
+        let (payload, digest) = snapshot(&state, &key, now)?;
+        let written = BackupDir::new(dir)?.write(&backup::encrypt(&key, &payload)?, now, keep)?;
+        drop(payload);
+        let status = serde_json::to_string(&StatusSetting {
+            last_success: Some((now, written.path.display().to_string())),
+            last_error: None,
+            digest: Some(digest),
+        })
+        .map_err(|e| BackupError::BadContent {
+            reason: e.to_string(),
+        })?;
+        let sealed = state
+            .vault
+            .seal_setting_value(Setting::AutoBackupKey, key.key())?;
+        state.vault.set_settings(&[
+            (Setting::AutoBackup, Some(&json)),
+            (Setting::AutoBackupKey, Some(&sealed)),
+            (Setting::AutoBackupStatus, Some(&status)),
+        ])?;
+        state.auto_backup_on = true;
+        drop(state);
+        drop(_writing);
         self.backup_status()
     }
 

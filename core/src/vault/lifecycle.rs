@@ -81,7 +81,8 @@ impl Vault {
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        )
+        .map_err(|e| naming(path, e.into()))?;
         match unlock_file(&mut conn, path, &unlock) {
             Ok((key, master)) => Ok(Vault {
                 conn,
@@ -89,7 +90,7 @@ impl Vault {
                 master,
                 path: path.to_owned(),
             }),
-            Err(e) => Err(explain(&conn, e)),
+            Err(e) => Err(naming(path, explain(&conn, e))),
         }
     }
 
@@ -167,4 +168,16 @@ pub(super) fn configure(conn: &mut Connection) -> Result<(), VaultError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
+}
+
+/// A storage failure while opening names the file: SQLite's own words ("unable to open database
+/// file", which is what a read-only directory gives, since WAL needs to write beside the file)
+/// do not say which.
+fn naming(path: &Path, e: VaultError) -> VaultError {
+    match e {
+        VaultError::Storage { reason } => VaultError::Storage {
+            reason: format!("{}: {reason}", path.display()),
+        },
+        other => other,
+    }
 }
