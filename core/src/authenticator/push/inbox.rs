@@ -38,6 +38,10 @@ pub struct PushRequestInfo {
     pub unlock_required: bool,
 }
 
+/// Refused entries of one poll listed one by one in `CheckOutcome::problems`; the rest are
+/// counted in one more line.
+const MAX_PROBLEMS_PER_SERVER: usize = 5;
+
 /// The outcome of "check for notifications".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckOutcome {
@@ -218,8 +222,18 @@ impl Authenticator {
         for (credential, outcome) in futures_util::future::join_all(polls).await {
             match outcome {
                 Ok(outcome) => {
-                    for rejected in outcome.rejected {
+                    // A server that lists thousands of bad entries gets a few lines and a
+                    // count, not a screen per entry.
+                    let refused = outcome.rejected.len();
+                    for rejected in outcome.rejected.iter().take(MAX_PROBLEMS_PER_SERVER) {
                         problems.push(format!("{}: {}", credential.serial, rejected.error));
+                    }
+                    if refused > MAX_PROBLEMS_PER_SERVER {
+                        problems.push(format!(
+                            "{}: {} more entries of this poll refused",
+                            credential.serial,
+                            refused - MAX_PROBLEMS_PER_SERVER
+                        ));
                     }
                     polled.extend(outcome.requests);
                 }
