@@ -17,5 +17,6 @@ pub mod policy;
 pub mod push;
 pub mod qr_render;
 pub mod secret;
+pub(crate) mod secret_buffer;
 pub mod uri;
 pub mod vault;

@@ -1,7 +1,8 @@
 //! What a backup holds (docs/backup.md, "Payload"): a JSON object with every OTP account in the
 //! user's order (secret, parameters, HOTP counter, names, group, note, the URI parameters kept
 //! from its QR code) and, as metadata only, the push tokens a new phone must enroll again.
-//! Serialized into an exactly sized, zeroized buffer; secrets are held in zeroized strings.
+//! Serialized into a buffer that zeroizes what it leaves behind; secrets are held in zeroized
+//! strings.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
@@ -10,6 +11,7 @@ use super::BackupError;
 use crate::account::{Account, NewAccount, OtpCredential};
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::Secret;
+use crate::secret_buffer::SecretBuffer;
 
 const FORMAT_NAME: &str = "authcore-backup";
 const PAYLOAD_VERSION: u32 = 1;
@@ -102,20 +104,6 @@ fn read_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::
     String::deserialize(d).map(Zeroizing::new)
 }
 
-/// Counts bytes, so the JSON buffer can be allocated once at its exact size (a growing buffer
-/// would leave unzeroized copies of secrets behind when it moves).
-struct Counter(usize);
-
-impl std::io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Payload {
     /// The backup of `accounts` (in the user's order) made at `created_at`.
     pub fn of_accounts<'a>(
@@ -138,16 +126,13 @@ impl Payload {
         payload
     }
 
-    /// The UTF-8 JSON, in a buffer allocated once and zeroized on drop.
+    /// The UTF-8 JSON, in a buffer that zeroizes every allocation it leaves behind.
     pub fn to_json(&self) -> Result<Zeroizing<Vec<u8>>, BackupError> {
-        let fail = |e: serde_json::Error| BackupError::BadContent {
+        let mut out = SecretBuffer::with_capacity(256 + 256 * self.accounts.len());
+        serde_json::to_writer(&mut out, self).map_err(|e| BackupError::BadContent {
             reason: e.to_string(),
-        };
-        let mut counter = Counter(0);
-        serde_json::to_writer(&mut counter, self).map_err(fail)?;
-        let mut out = Zeroizing::new(Vec::with_capacity(counter.0));
-        serde_json::to_writer(&mut *out, self).map_err(fail)?;
-        Ok(out)
+        })?;
+        Ok(out.into_inner())
     }
 
     /// Reads a decrypted payload; refuses another format or a newer version.

@@ -11,9 +11,9 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::ExportError;
-use super::buffer::SecretBuffer;
 use crate::account::OtpCredential;
 use crate::otp::{Algorithm, OtpKind};
+use crate::secret_buffer::SecretBuffer;
 
 /// One account to export; `uuid` is the entry's (the account id serves: a random UUID v4).
 pub struct AegisEntry<'a> {

@@ -5,7 +5,6 @@
 //! transfer QR lives with the URIs (`crate::uri::migration`), the QR images in `crate::qr_render`.
 
 pub mod aegis;
-mod buffer;
 
 /// Why an export could not be written. No secret in it.
 #[derive(Debug, thiserror::Error)]

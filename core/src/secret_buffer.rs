@@ -1,5 +1,6 @@
-//! A growable byte buffer for JSON holding secrets: every allocation it leaves behind is
-//! zeroized (a plain `Vec` would free its old, unzeroized copy each time it grows).
+//! A growable byte buffer for JSON holding secrets (exports, backups): every allocation it
+//! leaves behind is zeroized (a plain `Vec` would free its old, unzeroized copy each time it
+//! grows).
 
 use zeroize::Zeroizing;
 
