@@ -153,21 +153,34 @@ fn lock(shared: &Shared) -> Result<std::sync::MutexGuard<'_, State>> {
     Ok(state)
 }
 
-fn read_setting(state: &State) -> Result<Option<(AutoSetting, BackupKey)>> {
+fn damaged(what: &str) -> BackupError {
+    BackupError::BadSetting {
+        reason: format!("the stored setting is damaged ({what})"),
+    }
+}
+
+/// `backup.auto`, when automatic backups are on.
+fn read_auto_setting(state: &State) -> Result<Option<AutoSetting>> {
     let Some(text) = state.vault.setting(Setting::AutoBackup)? else {
         return Ok(None);
     };
-    let bad = |what: &str| BackupError::BadSetting {
-        reason: format!("the stored setting is damaged ({what})"),
+    Ok(Some(
+        serde_json::from_str(&text).map_err(|_| damaged("backup.auto"))?,
+    ))
+}
+
+/// `backup.auto` and the key it names, when automatic backups are on.
+fn read_setting(state: &State) -> Result<Option<(AutoSetting, BackupKey)>> {
+    let Some(setting) = read_auto_setting(state)? else {
+        return Ok(None);
     };
-    let setting: AutoSetting = serde_json::from_str(&text).map_err(|_| bad("backup.auto"))?;
     let salt = data_encoding::BASE64
         .decode(setting.salt.as_bytes())
-        .map_err(|_| bad("salt"))?;
+        .map_err(|_| damaged("salt"))?;
     let sealed = state
         .vault
         .setting(Setting::AutoBackupKey)?
-        .ok_or_else(|| bad("no key"))?;
+        .ok_or_else(|| damaged("no key"))?;
     let key = state
         .vault
         .open_setting_value(Setting::AutoBackupKey, &sealed)?;
@@ -195,16 +208,22 @@ fn write_status(state: &mut State, status: &StatusSetting) -> Result<()> {
     Ok(())
 }
 
-/// The backup's payload of the accounts now, and the digest of what it holds (its content
-/// without the time, keyed by the backup key).
-fn snapshot(state: &State, key: &BackupKey, now: i64) -> Result<(Zeroizing<Vec<u8>>, String)> {
-    let accounts = || state.accounts.iter().map(|l| &l.account);
-    let content = Payload::of_accounts(accounts(), 0).to_json()?;
+/// The backup's payload of the accounts now, without its time, and the digest of what it
+/// holds (keyed by the backup key). The caller sets the time and serializes it only when the
+/// digest says the newest backup does not hold it already.
+fn snapshot(state: &State, key: &BackupKey) -> Result<(Payload, String)> {
+    let payload = Payload::of_accounts(state.accounts.iter().map(|l| &l.account), 0);
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.key().expose())
         .map_err(|_| BackupError::Random)?;
-    mac.update(&content);
+    mac.update(&payload.to_json()?);
     let digest = data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes());
-    Ok((Payload::of_accounts(accounts(), now).to_json()?, digest))
+    Ok((payload, digest))
+}
+
+/// The payload's JSON as a backup made at `now` holds it.
+fn made_at(mut payload: Payload, now: i64) -> Result<Zeroizing<Vec<u8>>> {
+    payload.created_at = now;
+    Ok(payload.to_json()?)
 }
 
 /// Writes a backup when automatic backups are on and the accounts differ from the newest
@@ -217,11 +236,11 @@ pub(in crate::authenticator) fn write_if_changed(shared: &Shared) -> Result<Opti
         let Some((setting, key)) = read_setting(&state)? else {
             return Ok(None);
         };
-        let (payload, digest) = snapshot(&state, &key, now)?;
+        let (payload, digest) = snapshot(&state, &key)?;
         if read_status(&state)?.digest.as_deref() == Some(digest.as_str()) {
             return Ok(None);
         }
-        (setting, key, payload, digest)
+        (setting, key, made_at(payload, now)?, digest)
     };
     let written = BackupDir::new(Path::new(&setting.dir))
         .and_then(|dir| dir.write(&backup::encrypt(&key, &payload)?, now, setting.keep));
@@ -313,7 +332,8 @@ impl Authenticator {
             .map_err(|_| AuthError::Poisoned)?;
         let now = self.clock.now_unix_seconds();
         let mut state = self.state()?;
-        let (payload, digest) = snapshot(&state, &key, now)?;
+        let (payload, digest) = snapshot(&state, &key)?;
+        let payload = made_at(payload, now)?;
         let written = BackupDir::new(dir)?.write(&backup::encrypt(&key, &payload)?, now, keep)?;
         drop(payload);
         let status = serde_json::to_string(&StatusSetting {
@@ -363,13 +383,9 @@ impl Authenticator {
 
     pub fn backup_status(&self) -> Result<BackupStatus> {
         let state = self.state()?;
-        let Some(text) = state.vault.setting(Setting::AutoBackup)? else {
+        let Some(setting) = read_auto_setting(&state)? else {
             return Ok(BackupStatus::default());
         };
-        let setting: AutoSetting =
-            serde_json::from_str(&text).map_err(|_| BackupError::BadSetting {
-                reason: "the stored setting is damaged (backup.auto)".into(),
-            })?;
         let status = read_status(&state)?;
         let dir = PathBuf::from(&setting.dir);
         let backups = BackupDir::new(&dir)
