@@ -191,11 +191,7 @@ impl Account {
 
     /// "Issuer (label)", or whichever of the two exists.
     pub fn display_name(&self) -> String {
-        match (self.issuer.is_empty(), self.label.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.label),
-            (false, true) => self.issuer.clone(),
-            _ => self.label.clone(),
-        }
+        display_name(&self.issuer, &self.label)
     }
 }
 
@@ -273,6 +269,15 @@ pub enum AccountError {
     BadId { id: String },
     #[error(transparent)]
     Otp(#[from] OtpError),
+}
+
+/// "Issuer (label)", or whichever of the two exists: how an account is named to people.
+pub fn display_name(issuer: &str, label: &str) -> String {
+    match (issuer.is_empty(), label.is_empty()) {
+        (false, false) => format!("{issuer} ({label})"),
+        (false, true) => issuer.to_owned(),
+        _ => label.to_owned(),
+    }
 }
 
 #[cfg(test)]

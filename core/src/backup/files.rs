@@ -4,7 +4,7 @@
 //! `authcore-<UTC time>[_NNN].backup` so that names sort by age (also as plain text); only after a new one is in place
 //! are the oldest beyond the number to keep removed, so the last good backup is never lost.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -45,23 +45,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
             .map_err(|e| BackupError::io(&temp, &e))?;
         drop(file);
         fs::rename(&temp, path).map_err(|e| BackupError::io(path, &e))?;
-        sync_dir(&dir)
+        crate::vault::files::sync_parent(path).map_err(|e| BackupError::io(&dir, &e))
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result
-}
-
-fn sync_dir(dir: &Path) -> Result<(), BackupError> {
-    // Makes the rename durable. Directories cannot be opened for fsync on every platform
-    // (Windows); there the rename is as durable as the file system makes it.
-    if cfg!(unix) {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| BackupError::io(dir, &e))?;
-    }
-    Ok(())
 }
 
 fn random_tag() -> Result<String, BackupError> {

@@ -200,12 +200,7 @@ impl BackupAccount {
 
     /// "Issuer (label)", or whichever exists, with control characters escaped.
     pub fn name(&self) -> String {
-        let name = match (self.issuer.is_empty(), self.label.is_empty()) {
-            (false, false) => format!("{} ({})", self.issuer, self.label),
-            (false, true) => self.issuer.clone(),
-            _ => self.label.clone(),
-        };
-        crate::error::Echo(&name).to_string()
+        crate::error::Echo(&crate::account::display_name(&self.issuer, &self.label)).to_string()
     }
 
     /// The code parameters, checked.

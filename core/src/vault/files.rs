@@ -45,9 +45,9 @@ pub fn place(draft: &Path, path: &Path) -> io::Result<()> {
     sync_parent(path)
 }
 
-/// Makes the new directory entry itself durable, not only the file's bytes.
+/// Makes the new directory entry itself durable, not only the file's bytes (also for backups).
 #[cfg(unix)]
-fn sync_parent(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -56,7 +56,7 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn sync_parent(_path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 

@@ -13,7 +13,7 @@ mod accounts;
 mod codec;
 pub mod crypto;
 mod error;
-mod files;
+pub(crate) mod files;
 mod lifecycle;
 mod passwordless;
 mod push;
