@@ -57,12 +57,14 @@ pub enum AuthCoreError {
     /// request no longer open there); the request stays open for another try.
     #[error("{text}")]
     AnswerRefused { text: String, nonce: String },
-    /// The push server refused a request or answered with an error (`http_status` when it
-    /// sent one) or with something the protocol does not allow.
+    /// The push or container server refused a request or answered with an error
+    /// (`http_status` when it sent one; `server_code`, privacyIDEA's error code, for a
+    /// container: 3000, 905, 303) or with something the protocol does not allow.
     #[error("{text}")]
     ServerRefused {
         text: String,
         http_status: Option<u16>,
+        server_code: Option<i64>,
     },
     /// The push server could not be reached (connection, DNS, TLS, time-out). Try again later.
     #[error("{text}")]
@@ -95,6 +97,19 @@ pub enum AuthCoreError {
     /// An earlier call failed mid-way inside the library; close and reopen the vault.
     #[error("{text}")]
     Internal { text: String },
+    /// Container `serial` was moved to another phone (the server no longer accepts this
+    /// phone's key, ERR3002): this phone's copies of its tokens no longer work. Offer to remove
+    /// them (`forget_container`).
+    #[error("{text}")]
+    ContainerMoved { text: String, serial: String },
+    /// The server says container `serial` is not registered (`server_code` 3001) or does not
+    /// exist (601): offer to forget it here; its accounts can stay.
+    #[error("{text}")]
+    ContainerGone {
+        text: String,
+        serial: String,
+        server_code: Option<i64>,
+    },
 }
 
 impl From<AuthError> for AuthCoreError {
@@ -142,6 +157,7 @@ impl AuthCoreError {
             ErrorKind::ServerRefused => AuthCoreError::ServerRefused {
                 text,
                 http_status: facts.http_status,
+                server_code: facts.server_code,
             },
             ErrorKind::Network => AuthCoreError::Network { text },
             ErrorKind::PasswordlessLimit => match facts.limit {
@@ -164,6 +180,15 @@ impl AuthCoreError {
             },
             ErrorKind::Clock => AuthCoreError::Clock { text },
             ErrorKind::Internal => AuthCoreError::Internal { text },
+            ErrorKind::ContainerMoved => AuthCoreError::ContainerMoved {
+                text,
+                serial: facts.serial.unwrap_or_default(),
+            },
+            ErrorKind::ContainerGone => AuthCoreError::ContainerGone {
+                text,
+                serial: facts.serial.unwrap_or_default(),
+                server_code: facts.server_code,
+            },
         }
     }
 
@@ -291,14 +316,14 @@ mod tests {
             server_message: None,
         });
         assert!(
-            matches!(&refused, AuthCoreError::ServerRefused { text, http_status: None } if text == "the server refused the request")
+            matches!(&refused, AuthCoreError::ServerRefused { text, http_status: None, server_code: None } if text == "the server refused the request")
         );
         let status = ffi(PushError::Server {
             status: 500,
             server_message: Some("boom".into()),
         });
         assert!(
-            matches!(&status, AuthCoreError::ServerRefused { text, http_status: Some(500) } if text == "server error (HTTP 500): boom")
+            matches!(&status, AuthCoreError::ServerRefused { text, http_status: Some(500), server_code: None } if text == "server error (HTTP 500): boom")
         );
         let answer = ffi(AuthError::AnswerRefused {
             nonce: "N3".into(),

@@ -283,7 +283,9 @@ pub(crate) fn is_callers_mistake(kind: ErrorKind) -> bool {
         | ErrorKind::ServerRefused
         | ErrorKind::Network
         | ErrorKind::Clock
-        | ErrorKind::Internal => false,
+        | ErrorKind::Internal
+        | ErrorKind::ContainerMoved
+        | ErrorKind::ContainerGone => false,
     }
 }
 

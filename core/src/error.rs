@@ -50,11 +50,17 @@ pub enum ErrorKind {
     Clock,
     /// An earlier call failed mid-way inside the facade; reopen the vault.
     Internal,
+    /// The server no longer accepts this phone's key for a container (privacyIDEA's ERR3002):
+    /// the container was moved to another phone, so this phone's copies of its tokens are
+    /// dead; offer to remove them.
+    ContainerMoved,
+    /// The server says the container is not registered (ERR3001) or does not exist (ERR601).
+    ContainerGone,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order: for tests (and tables) that must cover them all.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::BadInput,
         ErrorKind::NotFound,
         ErrorKind::Ambiguous,
@@ -73,6 +79,8 @@ impl ErrorKind {
         ErrorKind::NeedsUnlock,
         ErrorKind::Clock,
         ErrorKind::Internal,
+        ErrorKind::ContainerMoved,
+        ErrorKind::ContainerGone,
     ];
 }
 
@@ -80,7 +88,7 @@ impl ErrorKind {
 /// (the FFI's error cases carry these as fields). Each is set only where the error knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorFacts {
-    /// The push token (its serial) the error is about.
+    /// The push token or container (its serial) the error is about.
     pub serial: Option<String>,
     /// The push request (its nonce) the error is about.
     pub nonce: Option<String>,
@@ -90,6 +98,8 @@ pub struct ErrorFacts {
     pub limit: Option<LimitFacts>,
     /// The HTTP status of a server's error answer.
     pub http_status: Option<u16>,
+    /// privacyIDEA's error code (`result.error.code`: 3002, 601, ...) of a container error.
+    pub server_code: Option<i64>,
 }
 
 /// A platform's passwordless limit, reached: the rule and the accounts already holding it.
@@ -157,6 +167,8 @@ mod tests {
                 ErrorKind::NeedsUnlock => 15,
                 ErrorKind::Clock => 16,
                 ErrorKind::Internal => 17,
+                ErrorKind::ContainerMoved => 18,
+                ErrorKind::ContainerGone => 19,
             };
             assert_eq!(position, expected, "{kind:?}");
         }

@@ -8,6 +8,7 @@ pub mod account;
 pub mod authenticator;
 pub mod backup;
 pub mod clock;
+pub mod container;
 pub mod error;
 pub mod export;
 pub mod import;

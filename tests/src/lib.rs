@@ -46,6 +46,7 @@ pub fn account_for(label: &str) -> NewAccount {
 }
 
 /// A real privacyIDEA 3.14 on 127.0.0.1 and its admin/relying-party calls (interop tests).
+pub mod pi_container;
 pub mod privacyidea;
 
 /// The `main` of an interop test binary: one privacyIDEA shared by its cases.

@@ -144,6 +144,19 @@ impl Authenticator {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
         let info = state.info(&state.accounts[index].account);
+        if let Some(serial) = state.vault.container_of(&info.id)?
+            && state
+                .vault
+                .containers()?
+                .iter()
+                .any(|c| c.serial == serial && c.policies.disable_token_deletion)
+        {
+            return Err(crate::container::ContainerError::ForbiddenByPolicy {
+                serial,
+                policy: "disable_client_token_deletion".to_owned(),
+            }
+            .into());
+        }
         state.vault.delete(&info.id)?;
         state.accounts.remove(index);
         state.passwordless.retain(|id| *id != info.id);

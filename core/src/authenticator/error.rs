@@ -44,6 +44,8 @@ pub enum AuthError {
     Push(#[from] PushError),
     #[error(transparent)]
     Backup(#[from] crate::backup::BackupError),
+    #[error(transparent)]
+    Container(#[from] crate::container::ContainerError),
     /// The server refused an answer to request `nonce` (a wrong number-matching choice, or a
     /// request no longer open there); the request stays open.
     #[error("{source}")]
@@ -88,6 +90,7 @@ impl AuthError {
             AuthError::Push(e) => e.kind(),
             AuthError::Backup(e) => e.kind(),
             AuthError::Export(e) => e.kind(),
+            AuthError::Container(e) => e.kind(),
             AuthError::Uri(_)
             | AuthError::UriLine { .. }
             | AuthError::Account(_)
@@ -114,6 +117,7 @@ impl AuthError {
         match self {
             AuthError::Push(e) => e.facts(),
             AuthError::Policy(e) => e.facts(),
+            AuthError::Container(e) => e.facts(),
             AuthError::Ambiguous { count, .. } => ErrorFacts {
                 matches: Some(*count),
                 ..ErrorFacts::default()

@@ -17,6 +17,7 @@ mod codes;
 mod config;
 #[cfg(test)]
 mod config_tests;
+mod container;
 mod error;
 mod export;
 mod import;
@@ -36,6 +37,9 @@ pub use self::auto_backup::{AUTO_BACKUP_DELAY, AUTO_BACKUP_MAX_DELAY, BackupStat
 pub use self::backup::{Difference, ReenrollItem, RestoreReport, VerifyReport};
 use self::config::PushRuntime;
 pub use self::config::{Config, DeviceKeys};
+pub use self::container::{
+    ContainerInfo, ContainerTokenInfo, PoliciesInfo, Registered, SyncReport, Unregistered,
+};
 pub use self::error::{ApprovalNeeds, AuthError};
 pub use self::export::{LeftOut, MigrationExport};
 pub use self::import::{

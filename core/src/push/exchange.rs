@@ -10,14 +10,14 @@ use super::transport::{HttpRequest, Method, TransportError, form_body};
 use super::{PushError, response};
 use crate::log::LogLevel;
 
-pub(super) struct RawResponse {
-    pub(super) status: u16,
-    pub(super) body: Vec<u8>,
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
     pub(super) offset: Option<ClockOffset>,
 }
 
 impl PushClient {
-    pub(super) fn post(
+    pub(crate) fn post(
         &self,
         url: url::Url,
         sslverify: bool,
@@ -59,7 +59,7 @@ impl PushClient {
     /// Sends `request` and records the clock offset its response's `Date` shows for that
     /// server. `now` is the local time at `started`. Whatever the transport does, a redirect is
     /// not followed and a body over the cap is refused here.
-    pub(super) async fn execute(
+    pub(crate) async fn execute(
         &self,
         request: HttpRequest,
         now: SystemTime,

@@ -22,7 +22,7 @@ pub mod enroll_uri;
 mod error;
 mod exchange;
 pub mod keys;
-mod response;
+pub(crate) mod response;
 pub mod transport;
 
 pub use answer::{AnswerOutcome, DeclineReason, PushAnswer};

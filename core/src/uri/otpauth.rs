@@ -26,7 +26,11 @@ enum Type {
     Totp,
     Hotp,
     Steam,
+    DayPassword,
 }
+
+/// privacyIDEA's DayPassword step when the URI gives none: one day.
+pub const DAY_PASSWORD_PERIOD: u32 = 86_400;
 
 /// Parses one `otpauth://` URI into a validated account (no group, no note).
 pub fn parse_otpauth(uri: &str) -> Result<NewAccount, UriError> {
@@ -41,6 +45,9 @@ pub fn parse_otpauth(uri: &str) -> Result<NewAccount, UriError> {
         "totp" => Type::Totp,
         "hotp" => Type::Hotp,
         "steam" => Type::Steam,
+        // privacyIDEA's DayPassword: TOTP with a long step (a day unless `period` says
+        // otherwise), which privacyIDEA containers deliver; a TOTP account here.
+        "daypassword" => Type::DayPassword,
         _ => {
             return Err(UriError::Type {
                 found: type_text.chars().take(24).collect(),
@@ -82,6 +89,7 @@ pub fn parse_otpauth(uri: &str) -> Result<NewAccount, UriError> {
     let digits = digits.map(|d| parse_digits(&d)).transpose()?;
     let period = match period {
         Some(p) => parse_period(&p)?,
+        None if kind == Type::DayPassword => DAY_PASSWORD_PERIOD,
         None => DEFAULT_PERIOD,
     };
 

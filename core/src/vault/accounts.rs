@@ -179,6 +179,10 @@ impl Vault {
     pub fn delete(&mut self, id: &AccountId) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
         push::delete_credential(&tx, id)?;
+        tx.execute(
+            "DELETE FROM container_tokens WHERE account_id = ?1",
+            [id.as_str()],
+        )?;
         let n = tx.execute("DELETE FROM accounts WHERE id = ?1", [id.as_str()])?;
         if n == 0 {
             return Err(VaultError::NotFound { id: id.to_string() });

@@ -50,6 +50,10 @@ pub enum VaultError {
     AlreadyHasPush { name: String, serial: String },
     #[error("{name} has no push token")]
     NoPush { name: String },
+    #[error("container {serial} is already registered on this device")]
+    ContainerExists { serial: String },
+    #[error("no container {serial} is registered on this device")]
+    NoContainer { serial: String },
     #[error(transparent)]
     Invalid(#[from] AccountError),
     #[error("storage error: {reason}")]
@@ -71,7 +75,7 @@ impl VaultError {
             | VaultError::Random => ErrorKind::Vault,
             VaultError::WrongKey | VaultError::KeyStore(_) => ErrorKind::KeyStore,
             VaultError::WrongPassword => ErrorKind::WrongPassword,
-            VaultError::NotFound { .. } => ErrorKind::NotFound,
+            VaultError::NotFound { .. } | VaultError::NoContainer { .. } => ErrorKind::NotFound,
             VaultError::NoPassword
             | VaultError::BadPassword { .. }
             | VaultError::BadKdfParams { .. }
@@ -81,6 +85,7 @@ impl VaultError {
             | VaultError::PushSerialTaken { .. }
             | VaultError::AlreadyHasPush { .. }
             | VaultError::NoPush { .. }
+            | VaultError::ContainerExists { .. }
             | VaultError::Invalid(_) => ErrorKind::BadInput,
         }
     }

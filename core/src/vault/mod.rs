@@ -7,10 +7,11 @@
 //!
 //! This file holds the handle; `error` its errors, `lifecycle` creating and opening the file,
 //! `unlock` the key slots, `codec` the account rows, `accounts`, `settings`, `passwordless`, `push`
-//! (tokens) and `push_requests` what is stored.
+//! (tokens), `push_requests` and `containers` what is stored.
 
 mod accounts;
 mod codec;
+mod containers;
 pub mod crypto;
 mod error;
 pub(crate) mod files;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 
+pub use self::containers::{ContainerToken, StoredContainer, SyncChange};
 pub use self::crypto::CryptoError;
 use self::crypto::SealingKey;
 pub use self::error::VaultError;

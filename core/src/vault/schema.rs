@@ -109,6 +109,33 @@ pub const MIGRATIONS: &[&str] = &[
         answered_at_ms   INTEGER
     ) STRICT;
     CREATE INDEX push_requests_serial ON push_requests(serial);",
+    // 4: privacyIDEA smartphone containers. A container holds the phone's P-384 key (sealed like
+    // every secret), the server's policies as last reported, and which accounts hold which of
+    // its tokens. `next_key` is a key being registered (a renewal) until the server confirms
+    // it; `rekey_pending` says the server re-keys every token at the next sync (after a
+    // rollover onto this phone), so that sync lists none.
+    "CREATE TABLE containers (
+        serial        TEXT PRIMARY KEY,
+        issuer        TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        ssl_verify    INTEGER NOT NULL,
+        signing_key   BLOB NOT NULL,
+        next_key      BLOB,
+        state         TEXT NOT NULL CHECK (state IN ('registering', 'registered')),
+        policies      TEXT NOT NULL,
+        synced_once   INTEGER NOT NULL,
+        rekey_pending INTEGER NOT NULL,
+        registered_at INTEGER NOT NULL,
+        last_sync_at  INTEGER,
+        last_error    TEXT
+    ) STRICT;
+    CREATE TABLE container_tokens (
+        account_id       TEXT PRIMARY KEY,
+        container_serial TEXT NOT NULL,
+        token_serial     TEXT NOT NULL,
+        token_type       TEXT NOT NULL CHECK (token_type IN ('totp', 'hotp', 'daypassword', 'push')),
+        UNIQUE (container_serial, token_serial)
+    ) STRICT;",
 ];
 
 /// The columns each format added, by the version that added them; every later format keeps
@@ -139,6 +166,17 @@ const COLUMNS: &[(u32, &str, &str)] = &[
         "push_requests",
         "nonce, serial, title, question, url, sslverify, require_presence, decline_reason, \
          received_at_ms, expires_at_ms, answered_at_ms",
+    ),
+    (
+        4,
+        "containers",
+        "serial, issuer, url, ssl_verify, signing_key, next_key, state, policies, synced_once, \
+         rekey_pending, registered_at, last_sync_at, last_error",
+    ),
+    (
+        4,
+        "container_tokens",
+        "account_id, container_serial, token_serial, token_type",
     ),
 ];
 
