@@ -172,6 +172,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Push { command } => crate::push::run(&auth, command, cli.password_stdin),
         Command::Backup { command } => crate::backup::run(&auth, command, cli.password_stdin),
         Command::Reenroll { json } => crate::backup::reenroll(&auth, json),
+        Command::Container { command } => crate::container::run(&auth, command),
     }
 }
 
@@ -256,12 +257,23 @@ fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<()
 /// commands that talk to a server.
 fn config_for(command: &Command) -> Result<Config, CliError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let Command::Push { command } = command else {
-        return Ok(Config::offline(clock));
+    let online = |clock| -> Result<Config, CliError> {
+        let transport =
+            authcore_http::ReqwestTransport::new().map_err(|e| CliError::Failed(e.to_string()))?;
+        Ok(Config::desktop(clock, Arc::new(transport)))
     };
-    let transport =
-        authcore_http::ReqwestTransport::new().map_err(|e| CliError::Failed(e.to_string()))?;
-    let mut config = Config::desktop(clock, Arc::new(transport));
+    let command = match command {
+        Command::Push { command } => command,
+        Command::Container { command } => {
+            return match command {
+                crate::container::ContainerCommand::List { .. }
+                | crate::container::ContainerCommand::Forget { .. } => Ok(Config::offline(clock)),
+                _ => online(clock),
+            };
+        }
+        _ => return Ok(Config::offline(clock)),
+    };
+    let mut config = online(clock)?;
     match command {
         crate::push::PushCommand::Enroll { key_bits, .. } => {
             config.device_keys = DeviceKeys::Software { bits: *key_bits };

@@ -7,6 +7,7 @@
 
 mod backup;
 mod commands;
+mod container;
 mod export;
 mod home;
 mod import;
@@ -171,6 +172,12 @@ pub enum Command {
     Backup {
         #[command(subcommand)]
         command: backup::BackupCommand,
+    },
+    /// privacyIDEA smartphone containers: register from the QR code, sync, move to a new
+    /// device, renew every secret, unregister.
+    Container {
+        #[command(subcommand)]
+        command: container::ContainerCommand,
     },
     /// What cannot move to a new phone (push tokens, bound to this phone's device key) and what
     /// to do about each. Holds no secret.
