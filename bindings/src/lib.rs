@@ -9,6 +9,7 @@
 //! polled by Kotlin's and Swift's own executors (no Rust runtime).
 
 mod backup;
+mod container;
 mod convert;
 mod errors;
 mod export;
@@ -27,6 +28,10 @@ use authcore::vault::Unlock;
 pub use backup::{
     AccountName, BackupDifference, BackupReenroll, BackupStatus, ReenrollItem, RestoreReport,
     VerifyReport,
+};
+pub use container::{
+    Container, ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerScan,
+    ContainerSyncOutcome, ContainerSyncReport, ContainerToken, ContainerUnregistered,
 };
 pub use convert::{
     Account, AccountCode, AddedAccount, HashAlgorithm, HotpCode, OtpType, PasswordlessRule,

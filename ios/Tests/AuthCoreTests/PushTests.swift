@@ -89,6 +89,27 @@ struct PiPeer: Sendable {
         return json["accepted"] as? Bool ?? false
     }
 
+    struct ContainerMade: Sendable {
+        let qr: String
+        let container: String
+        let totpSerial: String
+        let user: String
+        let pin: String
+    }
+
+    /// A fresh user's smartphone container holding one TOTP token, reached through `front`.
+    func container(front: String) async throws -> ContainerMade {
+        let json = try await call("POST", "/container", ["front": front])
+        return ContainerMade(
+            qr: try field(json, "qr"), container: try field(json, "container"),
+            totpSerial: try field(json, "totp_serial"), user: try field(json, "user"), pin: try field(json, "pin"))
+    }
+
+    /// Whether privacyIDEA accepts `pass` (PIN and code) for `user` right now.
+    func check(user: String, pass: String) async throws -> Bool {
+        try await call("POST", "/check", ["user": user, "pass": pass])["accepted"] as? Bool ?? false
+    }
+
     func rolloutState(serial: String) async throws -> String? {
         try await call("GET", "/token?serial=\(serial)", nil)["rollout_state"] as? String
     }

@@ -27,6 +27,10 @@
 //!   message}`: the relying party's last step.
 //! - `GET /token?serial=` -> `{serial, rollout_state, active, front}`: `clientwait` until a
 //!   phone registered.
+//! - `POST /container {"front", "user"?}` -> `{qr, container, totp_serial, user, pin}`: a
+//!   smartphone container (holding one TOTP token) whose registration QR code names the chosen
+//!   front, with `ssl_verify=True` for the TLS fronts.
+//! - `POST /check {"user", "pass"}` -> `{accepted}`: `/validate/check` (PIN and code).
 //!
 //! Policies. privacyIDEA ignores a policy's `user` and `realm` when a request names no user, and
 //! a phone's poll names none: plain user policies would then leak into every token's poll (one
@@ -677,6 +681,75 @@ impl Peer {
         }))
     }
 
+    /// A smartphone container for a fresh user (or `user`), holding one TOTP token, reached
+    /// through `front`; returns its registration QR code, the token and its PIN.
+    fn container(&self, body: &Value) -> ApiResult {
+        let front_name = text_field(body, "front")?
+            .ok_or_else(|| bad_request("front is required: trusted, untrusted or plain"))?;
+        let front = Front::parse(front_name).ok_or_else(|| {
+            bad_request(format!(
+                "front {front_name:?}: expected trusted, untrusted or plain"
+            ))
+        })?;
+        let user = self.ensure_user(text_field(body, "user")?)?;
+        let base = match front {
+            Front::Trusted => self.trusted.url(""),
+            Front::Untrusted => self.untrusted.url(""),
+            Front::Plain => self.pi.base_url().to_owned(),
+        };
+        let ssl_verify = if front.sslverify() == "1" {
+            "True"
+        } else {
+            "False"
+        };
+        self.pi
+            .set_policy_json(
+                &format!("pipeer-{user}-container"),
+                &json!({"scope": "container", "active": true, "priority": 1,
+                        "realm": REALM, "user": user,
+                        "action": format!("privacyIDEA_server_url={base}, \
+                                           container_registration_ttl=10, \
+                                           container_challenge_ttl=2, \
+                                           container_ssl_verify={ssl_verify}, \
+                                           container_client_rollover")}),
+            )
+            .map_err(|e| upstream("setting the container policy", e))?;
+        let pin = random_hex(6);
+        let container = self
+            .pi
+            .init_container(&user)
+            .map_err(|e| upstream("container init", e))?;
+        let totp = self
+            .pi
+            .init_totp_token(&user, &pin)
+            .map_err(|e| upstream("token init", e))?;
+        self.pi
+            .add_to_container(&container, &totp.serial)
+            .map_err(|e| upstream("adding the token", e))?;
+        let qr = self
+            .pi
+            .container_qr(&container, &[])
+            .map_err(|e| upstream("the registration QR code", e))?;
+        Ok(json!({
+            "qr": qr,
+            "container": container,
+            "totp_serial": totp.serial,
+            "user": user,
+            "pin": pin,
+        }))
+    }
+
+    /// The relying party's check of `pass` (PIN and code) for `user`.
+    fn check(&self, body: &Value) -> ApiResult {
+        let user = text_field(body, "user")?.ok_or_else(|| bad_request("user is required"))?;
+        let pass = text_field(body, "pass")?.unwrap_or("");
+        let check = self
+            .pi
+            .validate_check(user, pass)
+            .map_err(|e| upstream("/validate/check", e))?;
+        Ok(json!({"accepted": check.accepted()}))
+    }
+
     fn route(&self, method: &Method, path: &str, query: &str, body: &[u8]) -> ApiResult {
         let query: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
@@ -699,11 +772,15 @@ impl Peer {
             (Method::Get, "/status") => self.status(&query),
             (Method::Post, "/finalize") => self.finalize(&json_body()?),
             (Method::Get, "/token") => self.token(&query),
-            (_, "/enroll" | "/trigger" | "/finalize" | "/status" | "/token") => {
-                Err(ApiError(405, format!("{method} {path} is not allowed")))
-            }
+            (Method::Post, "/container") => self.container(&json_body()?),
+            (Method::Post, "/check") => self.check(&json_body()?),
+            (
+                _,
+                "/enroll" | "/trigger" | "/finalize" | "/status" | "/token" | "/container"
+                | "/check",
+            ) => Err(ApiError(405, format!("{method} {path} is not allowed"))),
             _ => Err(not_found(format!(
-                "no {path}: POST /enroll, POST /trigger, GET /status, POST /finalize, GET /token"
+                "no {path}: POST /enroll, POST /trigger, GET /status, POST /finalize, GET /token, POST /container, POST /check"
             ))),
         }
     }

@@ -419,6 +419,59 @@ class AuthCore internal constructor(
     /** Sends FCM's new token (`FirebaseMessagingService.onNewToken`) to every push server. */
     suspend fun updatePushToken(token: String): PushTokenUpdate = pushCall { updatePushToken(token) }
 
+    // --- privacyIDEA smartphone containers, through the same transport -----------------------
+
+    /**
+     * Reads a container QR code (`pia://container/...`) just scanned, for a confirmation screen
+     * ([ContainerScan.preview]: the server, whether a passphrase is needed and its prompt).
+     */
+    suspend fun scanContainer(uri: String): ContainerScan = ContainerScan(io { scanContainer(uri) })
+
+    /**
+     * Registers the [scan]ned container (a new P-384 key, kept in the vault) and syncs it: every
+     * token it holds comes to this phone. [passphrase] when the preview asks for one; the
+     * device's brand and model (`Build.MANUFACTURER`, `Build.MODEL`) are shown to the admin.
+     */
+    suspend fun registerContainer(
+        scan: ContainerScan,
+        passphrase: String? = null,
+        deviceBrand: String? = null,
+        deviceModel: String? = null,
+        pushToken: String? = null,
+    ): ContainerRegistered =
+        pushCall { registerContainer(scan.scan, passphrase, deviceBrand, deviceModel, pushToken) }.toModel()
+
+    /** The containers registered here, with their tokens and the server's policies. */
+    suspend fun containers(): List<Container> = io { containers() }
+
+    /** Syncs one container (pull to refresh, the sync button). */
+    suspend fun syncContainer(serial: String, pushToken: String? = null): ContainerSyncReport =
+        pushCall { syncContainer(serial, pushToken) }.toModel()
+
+    /** Syncs every container, for the app's start; one failing does not stop the others. */
+    suspend fun syncAllContainers(pushToken: String? = null): List<ContainerSyncOutcome> =
+        pushCall { syncAllContainers(pushToken) }.map { it.toModel() }
+
+    /**
+     * The QR code that moves the container to a new phone (draw it, or use [qrCodePng]). Once
+     * the new phone registered, this phone's next sync throws [AuthCoreException.ContainerMoved].
+     */
+    suspend fun containerTransferQr(serial: String): String = pushCall { containerTransferQr(serial) }
+
+    /** Renews every secret of the container on this phone (the old ones stop working). */
+    suspend fun renewContainer(serial: String, passphrase: String? = null, pushToken: String? = null): ContainerSyncReport =
+        pushCall { renewContainer(serial, passphrase, pushToken) }.toModel()
+
+    /**
+     * Ends this phone's registration and forgets the container here; its accounts stay. Tell
+     * the user their codes still work at the server: only a rollover stops a lost phone's.
+     */
+    suspend fun unregisterContainer(serial: String): ContainerUnregistered = pushCall { unregisterContainer(serial) }
+
+    /** Forgets the container here without the server; [deleteAccounts] removes its accounts. */
+    suspend fun forgetContainer(serial: String, deleteAccounts: Boolean = false): Int =
+        write { forgetContainer(serial, deleteAccounts) }
+
     /** Closes the vault; later calls throw [IllegalStateException]. */
     override fun close() = authenticator.close()
 }

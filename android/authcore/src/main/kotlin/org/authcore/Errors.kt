@@ -65,8 +65,11 @@ sealed class AuthCoreException(message: String) : Exception(message) {
      */
     class AnswerRefused(message: String, val nonce: String) : AuthCoreException(message)
 
-    /** The push server refused a request or answered with an error ([httpStatus] when it sent one). */
-    class ServerRefused(message: String, val httpStatus: Int?) : AuthCoreException(message)
+    /**
+     * The push or container server refused a request or answered with an error ([httpStatus]
+     * when it sent one; [serverCode], privacyIDEA's error code, for a container: 3000, 905, 303).
+     */
+    class ServerRefused(message: String, val httpStatus: Int?, val serverCode: Long? = null) : AuthCoreException(message)
 
     /** The push server could not be reached (connection, DNS, TLS, time-out). Try again later. */
     class Network(message: String) : AuthCoreException(message)
@@ -97,6 +100,19 @@ sealed class AuthCoreException(message: String) : Exception(message) {
 
     /** An earlier call failed mid-way inside the library; close and reopen the vault. */
     class Internal(message: String) : AuthCoreException(message)
+
+    /**
+     * Container [serial] was moved to another phone (the server no longer accepts this phone's
+     * key): its tokens here no longer work. Offer [AuthCore.forgetContainer] with
+     * `deleteAccounts = true`.
+     */
+    class ContainerMoved(message: String, val serial: String) : AuthCoreException(message)
+
+    /**
+     * The server says container [serial] is not registered ([serverCode] 3001) or does not
+     * exist (601): offer to forget it here; its accounts can stay.
+     */
+    class ContainerGone(message: String, val serial: String, val serverCode: Long?) : AuthCoreException(message)
 }
 
 /** The layer's exception for a generated one, with the generated one as its cause. */
@@ -113,7 +129,7 @@ internal fun FfiAuthCoreException.toPublic(): AuthCoreException {
         is FfiAuthCoreException.Replayed -> AuthCoreException.Replayed(text, nonce)
         is FfiAuthCoreException.Expired -> AuthCoreException.Expired(text, nonce)
         is FfiAuthCoreException.AnswerRefused -> AuthCoreException.AnswerRefused(text, nonce)
-        is FfiAuthCoreException.ServerRefused -> AuthCoreException.ServerRefused(text, httpStatus?.toInt())
+        is FfiAuthCoreException.ServerRefused -> AuthCoreException.ServerRefused(text, httpStatus?.toInt(), serverCode)
         is FfiAuthCoreException.Network -> AuthCoreException.Network(text)
         is FfiAuthCoreException.PasswordlessLimit ->
             AuthCoreException.PasswordlessLimit(text, platform, limit.toIntSaturated(), holders)
@@ -121,6 +137,8 @@ internal fun FfiAuthCoreException.toPublic(): AuthCoreException {
         is FfiAuthCoreException.NeedsUnlock -> AuthCoreException.NeedsUnlock(text, serial)
         is FfiAuthCoreException.Clock -> AuthCoreException.Clock(text)
         is FfiAuthCoreException.Internal -> AuthCoreException.Internal(text)
+        is FfiAuthCoreException.ContainerMoved -> AuthCoreException.ContainerMoved(text, serial)
+        is FfiAuthCoreException.ContainerGone -> AuthCoreException.ContainerGone(text, serial, serverCode)
     }
     public.initCause(this)
     return public

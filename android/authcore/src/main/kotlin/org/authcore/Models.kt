@@ -331,3 +331,53 @@ internal fun FfiImportReport.toModel() = ImportReport(
     skipped = skipped.map { it.toModel() },
     dropped = dropped.toModel(),
 )
+
+/**
+ * A scanned container QR code waiting for the user's confirmation ([AuthCore.scanContainer]).
+ * Its one-time registration challenge never crosses into Kotlin; pass it to
+ * [AuthCore.registerContainer] once.
+ */
+class ContainerScan internal constructor(internal val scan: FfiContainerScan) : AutoCloseable {
+    /** What the QR code would register: the server, whether a passphrase is needed, expiry. */
+    fun preview(): ContainerPreview = scan.preview()
+
+    override fun close() = scan.close()
+
+    override fun toString(): String = "ContainerScan(${preview()})"
+}
+
+/** What one container sync did. */
+data class ContainerSyncReport(
+    val serial: String,
+    val added: List<Account>,
+    /** Accounts whose token came again with a new secret (after a rollover onto this phone). */
+    val renewed: List<Account>,
+    val takenOver: List<Account>,
+    val unchanged: Int,
+    /** The accounts removed (their names) because the server no longer lists their token. */
+    val removed: List<String>,
+    /** Tokens that could not be taken in; the next sync tries again. */
+    val problems: List<String>,
+    val policies: ContainerPolicies,
+)
+
+/** A registration: the container and its first sync, or why that failed (sync again). */
+data class ContainerRegistered(val container: Container, val sync: ContainerSyncReport?, val syncError: String?)
+
+/** One container's outcome in [AuthCore.syncAllContainers]. */
+data class ContainerSyncOutcome(val serial: String, val report: ContainerSyncReport?, val error: String?)
+
+internal fun FfiContainerSyncReport.toModel() = ContainerSyncReport(
+    serial = serial,
+    added = added.map { it.toModel() },
+    renewed = renewed.map { it.toModel() },
+    takenOver = takenOver.map { it.toModel() },
+    unchanged = unchanged,
+    removed = removed,
+    problems = problems,
+    policies = policies,
+)
+
+internal fun FfiContainerRegistered.toModel() = ContainerRegistered(container, sync?.toModel(), syncError)
+
+internal fun FfiContainerSyncOutcome.toModel() = ContainerSyncOutcome(serial, report?.toModel(), error)

@@ -52,6 +52,24 @@ object PiPeer {
         return Enrolled(reply.getString("uri"), reply.getString("serial"), reply.getString("user"), reply.getString("pin"))
     }
 
+    class ContainerMade(val qr: String, val container: String, val totpSerial: String, val user: String, val pin: String)
+
+    /** A fresh user's smartphone container holding one TOTP token, reached through [front]. */
+    fun container(front: String): ContainerMade {
+        val reply = call("POST", "/container", JSONObject().put("front", front))
+        return ContainerMade(
+            reply.getString("qr"),
+            reply.getString("container"),
+            reply.getString("totp_serial"),
+            reply.getString("user"),
+            reply.getString("pin"),
+        )
+    }
+
+    /** Whether privacyIDEA accepts [pass] (PIN and code) for [user] right now. */
+    fun check(user: String, pass: String): Boolean =
+        call("POST", "/check", JSONObject().put("user", user).put("pass", pass)).getBoolean("accepted")
+
     /** Starts a login of [enrolled]'s user: privacyIDEA makes a push challenge. */
     fun trigger(enrolled: Enrolled): Triggered {
         val reply = call("POST", "/trigger", JSONObject().put("user", enrolled.user).put("pin", enrolled.pin))
