@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SIGKILLs the vault's writers at random points, KILLS times for the add writer and KILLS/2 for
 # each of the others (HOTP advance, vault creation, automatic backups, the facade's imports,
-# renames, moves and passwordless changes, push requests kept and answered), checking after every kill that each acknowledged
+# renames, moves and passwordless changes, push requests kept and answered, container syncs), checking after every kill that each acknowledged
 # change is there, nothing half-written is, the vault opens and the newest complete backup
 # restores (tests/tests/vault_crash.rs). A release build, so more kills land inside writes.
 #

@@ -549,3 +549,74 @@ fn killed_push_writer_keeps_requests_and_answers() {
         answered.len()
     );
 }
+
+/// Container syncs (each adding a token and re-keying the one before) killed at random points:
+/// the container and its key survive, every acknowledged sync's token is linked to an account,
+/// a re-keyed account holds either its old or its new secret whole, and no account of a sync
+/// exists without its link (nothing half-applied).
+#[test]
+fn killed_container_sync_applies_whole_syncs_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
+    let store = FileKeyStore::create(&key).unwrap();
+    drop(Vault::create(&vault, &store, None, 0).unwrap());
+    let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
+    let mut rng = Rng::new();
+    let runs = runs() / 2;
+    let mut synced_total = 0;
+    for run in 0..runs {
+        let delay = Duration::from_millis(5 + rng.below(120));
+        let (mut registered, mut synced) = (false, Vec::new());
+        let run_name = format!("c{run}");
+        for line in run_and_kill(&["container", vault_s, key_s, &run_name], delay) {
+            match line.split_once(' ') {
+                Some(("registered", _)) => registered = true,
+                Some(("synced", label)) => synced.push(label.to_owned()),
+                _ => panic!("unexpected line {line}"),
+            }
+        }
+        let v = Vault::open(&vault, Unlock::KeyStore(&store)).expect("the vault opens");
+        let serial = format!("SMPH-{run_name}");
+        let containers = v.containers().unwrap();
+        let Some(container) = containers.iter().find(|c| c.serial == serial) else {
+            assert!(!registered, "run {run}: registered container {serial} lost");
+            continue;
+        };
+        v.container_keys(&serial).expect("the container key opens");
+        if registered {
+            assert!(container.registered, "run {run}: the registration was lost");
+        }
+        let accounts = v.accounts().unwrap();
+        for label in &synced {
+            assert!(
+                container.tokens.iter().any(|t| &t.token_serial == label),
+                "run {run}: synced token {label} lost"
+            );
+        }
+        let of_run: Vec<_> = accounts
+            .iter()
+            .filter(|a| a.label.starts_with(&format!("{run_name}-")))
+            .collect();
+        assert_eq!(
+            of_run.len(),
+            container.tokens.len(),
+            "run {run}: an account without its container link (half a sync)"
+        );
+        for a in of_run {
+            let otp = a.otp.as_ref().expect("an OTP account");
+            let old = authcore_tests::account_for(&a.label).otp;
+            let new = authcore_tests::account_for(&format!("{}-rekeyed", a.label)).otp;
+            assert!(
+                otp.secret.expose() == old.secret.expose()
+                    || otp.secret.expose() == new.secret.expose(),
+                "run {run}: {} holds neither its old nor its new secret",
+                a.label
+            );
+        }
+        synced_total += synced.len();
+    }
+    assert!(synced_total > runs as usize, "the writer made progress");
+    eprintln!(
+        "{runs} kills of the container sync writer: {synced_total} acknowledged syncs, none lost or half-applied"
+    );
+}

@@ -496,3 +496,22 @@ fn input_quoted_in_an_error_stays_on_one_line() {
         assert!(!message.chars().any(char::is_control), "{message:?}");
     }
 }
+
+#[test]
+fn privacyidea_day_passwords_are_totp_of_a_day() {
+    // privacyIDEA's documented DayPassword URI, as a container delivers it.
+    let a = one(
+        "otpauth://daypassword/DayPassword0000536F?secret=NW6IT27XNRXOAZEP4GILXB3GCKCANVQR&issuer=privacyIDEA&algorithm=SHA256&digits=6&period=86400",
+    );
+    assert_eq!(a.otp.params, OtpParams::totp(Algorithm::Sha256, 6, 86_400));
+    assert_eq!(a.issuer, "privacyIDEA");
+    // Without a period, a day.
+    let b = one("otpauth://daypassword/D1?secret=NW6IT27XNRXOAZEP4GILXB3GCKCANVQR");
+    assert_eq!(b.otp.params.kind, OtpKind::Totp { period: 86_400 });
+    // The same code all day (UTC), another the next.
+    let g = Generator::new(b.otp.params, &b.otp.secret).expect("generator");
+    let day = 20_000 * 86_400;
+    let morning = g.code_at(day + 60).expect("code").as_str().to_owned();
+    assert_eq!(g.code_at(day + 86_399).expect("code").as_str(), morning);
+    assert_ne!(g.code_at(day + 86_400).expect("code").as_str(), morning);
+}

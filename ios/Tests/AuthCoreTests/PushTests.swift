@@ -242,7 +242,7 @@ final class PushTests: XCTestCase {
         let enrolled = try await peer.enroll(front: "trusted")
         let scan = try await client.scanPushEnrollment(uri: enrolled.uri)
         let refused = await thrown { try await client.enrollPush(scan: scan) }
-        guard case let .ServerRefused(message, status)? = refused else { return XCTFail("\(String(describing: refused))") }
+        guard case let .ServerRefused(message, status, _)? = refused else { return XCTFail("\(String(describing: refused))") }
         XCTAssertEqual(status, 503)
         XCTAssertTrue(message.hasPrefix("server error (HTTP 503)"), message)
         XCTAssertEqual(refused?.localizedDescription, message)

@@ -10,7 +10,10 @@
 //! accounts) and prints each edit once it committed: `import RUN-I`, `rename LABEL ISSUER`,
 //! `move LABEL`, `passwordless LABEL`;
 //! `vault_writer push VAULT KEYFILE RUN` keeps push requests `RUN-0`, ... and answers each,
-//! printing `kept NONCE` and `answered NONCE` after each commit.
+//! printing `kept NONCE` and `answered NONCE` after each commit;
+//! `vault_writer container VAULT KEYFILE RUN` registers container `SMPH-RUN` (printing
+//! `registered SMPH-RUN`), then applies syncs that each bring token `RUN-I` and re-key the one
+//! before, printing `synced RUN-I` after each sync's transaction.
 use std::io::Write;
 use std::path::Path;
 
@@ -159,6 +162,44 @@ fn main() {
                 let _ = out.flush();
             }
         }
+        ["container", vault, key, run] => {
+            use authcore::container::{ContainerKey, ContainerPolicies, TokenType};
+            use authcore::vault::SyncChange;
+            let mut v = open(vault, key);
+            let serial = format!("SMPH-{run}");
+            let key = ContainerKey::generate()
+                .and_then(|k| k.to_pkcs8())
+                .unwrap_or_else(|e| fail(&e));
+            v.add_container(&serial, "privacyIDEA", "https://pi.example", true, &key, 0)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            v.container_registered(&serial, &ContainerPolicies::default())
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            let _ = writeln!(out, "registered {serial}");
+            let _ = out.flush();
+            let mut previous: Option<(AccountId, String)> = None;
+            for i in 0.. {
+                let label = format!("{run}-{i}");
+                let mut changes = vec![SyncChange::Add {
+                    new: account_for(&label),
+                    token_serial: label.clone(),
+                    token_type: TokenType::Totp,
+                }];
+                if let Some((id, token)) = previous.take() {
+                    changes.push(SyncChange::Rekey {
+                        id,
+                        otp: account_for(&format!("{token}-rekeyed")).otp,
+                        token_serial: token,
+                        token_type: TokenType::Totp,
+                    });
+                }
+                let added = v
+                    .apply_container_sync(&serial, changes, &ContainerPolicies::default(), i)
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                let _ = writeln!(out, "synced {label}");
+                let _ = out.flush();
+                previous = added.first().map(|a| (a.id.clone(), label));
+            }
+        }
         ["create", dir, run] => {
             for i in 0.. {
                 let dir = Path::new(dir);
@@ -171,7 +212,7 @@ fn main() {
             }
         }
         _ => fail(
-            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN | edits VAULT KEYFILE RUN | push VAULT KEYFILE RUN",
+            "usage: vault_writer add VAULT KEYFILE RUN | hotp VAULT KEYFILE ID | create DIR RUN | backup VAULT KEYFILE RUN | edits VAULT KEYFILE RUN | push VAULT KEYFILE RUN | container VAULT KEYFILE RUN",
         ),
     }
 }
