@@ -29,6 +29,9 @@ use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 struct Lossy {
     inner: ReqwestTransport,
     lose_syncs: AtomicUsize,
+    /// Sends the next N sync requests twice (a replay by someone on the path) and hands the
+    /// phone the second answer.
+    replay_syncs: AtomicUsize,
 }
 
 #[async_trait::async_trait]
@@ -39,6 +42,14 @@ impl HttpTransport for Lossy {
                 .lose_syncs
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok();
+        let replay = request.url.ends_with("/container/synchronize")
+            && self
+                .replay_syncs
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if replay {
+            let _first = self.inner.send(request.clone()).await;
+        }
         let response = self.inner.send(request).await;
         if lose {
             return Err(TransportError::Timeout);
@@ -60,6 +71,7 @@ impl Phone {
         let transport = Arc::new(Lossy {
             inner: ReqwestTransport::new()?,
             lose_syncs: AtomicUsize::new(0),
+            replay_syncs: AtomicUsize::new(0),
         });
         let config = Config {
             clock: Arc::new(SystemClock),
@@ -86,6 +98,40 @@ impl Phone {
             self.auth
                 .register_container(scanned, passphrase, device, None),
         )
+    }
+
+    /// The container's key and server as the vault holds them, for protocol-level calls the
+    /// facade would not make.
+    fn raw_container(
+        &self,
+        serial: &str,
+    ) -> Result<
+        (
+            authcore::container::ContainerServer,
+            authcore::container::ContainerKey,
+        ),
+        Failed,
+    > {
+        let store = FileKeyStore::open(&self._dir.path().join("key"))?;
+        let vault = authcore::vault::Vault::open(
+            &self._dir.path().join("vault.sqlite"),
+            authcore::vault::Unlock::KeyStore(&store),
+        )?;
+        let stored = vault
+            .containers()?
+            .into_iter()
+            .find(|c| c.serial == serial)
+            .ok_or("no such container")?;
+        let (pkcs8, _) = vault.container_keys(serial)?;
+        let key = authcore::container::ContainerKey::from_pkcs8(&pkcs8)?;
+        Ok((
+            authcore::container::ContainerServer {
+                serial: stored.serial,
+                url: stored.url,
+                ssl_verify: stored.ssl_verify,
+            },
+            key,
+        ))
     }
 
     fn sync(&self, serial: &str) -> Result<authcore::authenticator::SyncReport, AuthError> {
@@ -364,6 +410,15 @@ fn policies_forbid_unregister_and_deletion(pi: &PrivacyIdea) -> Outcome {
             .to_string()
             .contains("disable_client_container_unregister")
     );
+    // The server refuses it too (ERR303), when a phone does not check the policy itself.
+    let (server, key) = phone.raw_container(&container)?;
+    let client = authcore::push::PushClient::new(
+        Arc::new(ReqwestTransport::new()?),
+        authcore::push::PushClientConfig::default(),
+    );
+    let e = block_on(client.container_unregister(&server, &key, std::time::SystemTime::now()))
+        .expect_err("the server's policy");
+    assert_eq!(e.facts().server_code, Some(303), "{e}");
     let id = phone.account_of(&totp)?;
     let refused = phone.auth.delete(&id).expect_err("policy");
     assert!(
@@ -463,6 +518,24 @@ fn a_lost_sync_answer_is_repaired(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
+fn a_replayed_sync_is_refused(pi: &PrivacyIdea) -> Outcome {
+    let user = "rupert";
+    let (container, totp, _) = container_with_codes(pi, user)?;
+    let phone = Phone::new()?;
+    phone.register(&pi.container_qr(&container, &[])?, None)?;
+    // The same signed request sent twice: the server took the first, refuses the copy.
+    phone.transport.replay_syncs.store(1, Ordering::SeqCst);
+    let replayed = phone.sync(&container).expect_err("replay");
+    assert!(replayed.to_string().contains("ERR3002"), "{replayed}");
+    // Nothing changed here, and the phone's own next sync goes through.
+    assert_eq!(phone.sync(&container)?.unchanged, 2);
+    assert!(
+        accepted(pi, user, &phone.code(&totp)?)?,
+        "the secret was not touched"
+    );
+    Ok(())
+}
+
 fn twenty_tokens(pi: &PrivacyIdea) -> Outcome {
     let user = "peggy";
     let container = new_container(pi, user)?;
@@ -528,6 +601,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "container::a_lost_sync_answer_is_repaired",
         a_lost_sync_answer_is_repaired,
+    ),
+    (
+        "container::a_replayed_sync_is_refused",
+        a_replayed_sync_is_refused,
     ),
     ("container::twenty_tokens", twenty_tokens),
 ];

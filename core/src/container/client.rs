@@ -378,8 +378,9 @@ impl PushClient {
     }
 }
 
-/// privacyIDEA's envelope: `result.value` on success, else the error by its code.
-pub(crate) fn parse_envelope(
+/// privacyIDEA's envelope: `result.value` on success, else the error by its code (public for
+/// the fuzz target).
+pub fn parse_envelope(
     serial: &str,
     http_status: u16,
     body: &[u8],
