@@ -1,7 +1,7 @@
 //! The vault file, its WAL and its shared-memory file never hold a secret in the clear (OTP
-//! secrets, a push token's software device key): not the raw bytes, not base32, not hex,
+//! secrets, a push token's software device key, a container's P-384 key): not the raw bytes, not base32, not hex,
 //! whether or not the WAL has been checkpointed. The same scan finds what the vault keeps in
-//! the clear by design (names, a push serial), so a scan that could not see would fail. Backup
+//! the clear by design (names, a push serial, a container serial), so a scan that could not see would fail. Backup
 //! files (made by hand and automatically) and their directory hold no OTP secret, password or
 //! backup key either.
 use std::path::Path;
@@ -15,6 +15,8 @@ use authcore::vault::{FileKeyStore, KdfParams, StoredDeviceKey, Unlock, Vault};
 /// Kept in the clear by design (docs/vault.md, "What is in the clear"): the positive controls.
 const CLEAR_ISSUER: &str = "ClearIssuerMarker";
 const CLEAR_SERIAL: &str = "PIPU0CLEARSERIAL";
+/// A container serial, kept in the clear like the push serial.
+const CLEAR_CONTAINER: &str = "SMPH0CLEARSERIAL";
 
 const SECRETS: [&[u8]; 3] = [
     b"12345678901234567890",
@@ -45,10 +47,22 @@ fn files_holding(path: &Path, needle: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn assert_clean(path: &Path, device_key: &[u8]) {
-    // The whole PKCS#8 key, and 32 bytes from its middle (inside the private exponent).
+fn assert_clean(path: &Path, device_key: &[u8], container_key: &[u8]) {
+    // The whole PKCS#8 key, and 32 bytes from its middle (inside the private exponent); the
+    // container's whole PKCS#8 and its 48-byte private scalar (SEC1: version 1, then an octet
+    // string of 48 bytes).
     let middle = device_key.len() / 2;
-    let pieces = [device_key, &device_key[middle..middle + 32]];
+    let scalar_at = container_key
+        .windows(5)
+        .position(|w| w == [0x02, 0x01, 0x01, 0x04, 0x30])
+        .expect("a P-384 SEC1 private key")
+        + 5;
+    let pieces = [
+        device_key,
+        &device_key[middle..middle + 32],
+        container_key,
+        &container_key[scalar_at..scalar_at + 48],
+    ];
     for secret in SECRETS.iter().copied().chain(pieces) {
         for form in forms(secret) {
             let holding = files_holding(path, &form);
@@ -56,7 +70,7 @@ fn assert_clean(path: &Path, device_key: &[u8]) {
         }
     }
     // The same scan sees what is in the clear by design.
-    for clear in [CLEAR_ISSUER, CLEAR_SERIAL] {
+    for clear in [CLEAR_ISSUER, CLEAR_SERIAL, CLEAR_CONTAINER] {
         assert!(
             !files_holding(path, clear.as_bytes()).is_empty(),
             "the scan does not find {clear}, which the vault keeps in the clear"
@@ -121,6 +135,19 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
         0,
     )
     .unwrap();
+    let container_key = authcore::container::ContainerKey::generate()
+        .and_then(|k| k.to_pkcs8())
+        .unwrap();
+    let container_der = container_key.expose().to_vec();
+    v.add_container(
+        CLEAR_CONTAINER,
+        "privacyIDEA",
+        "https://pi.example",
+        true,
+        &container_key,
+        0,
+    )
+    .unwrap();
     // The connection is open: the writes sit in the WAL.
     assert!(
         std::fs::metadata(format!("{}-wal", path.display()))
@@ -128,13 +155,13 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
             .len()
             > 0
     );
-    assert_clean(&path, &device_der);
+    assert_clean(&path, &device_der, &container_der);
     drop(v);
     // Closing checkpoints the WAL into the main file.
-    assert_clean(&path, &device_der);
+    assert_clean(&path, &device_der, &container_der);
     let v = Vault::open(&path, Unlock::Password("pw")).unwrap();
     assert_eq!(v.accounts().unwrap().len(), 4);
-    assert_clean(&path, &device_der);
+    assert_clean(&path, &device_der, &container_der);
 }
 
 /// Every file in `dir` (recursively) in which `needle` occurs.

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod codec;
+mod container_sync;
 mod containers;
 pub mod crypto;
 mod error;
@@ -28,7 +29,8 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 
-pub use self::containers::{ContainerToken, StoredContainer, SyncChange};
+pub use self::container_sync::SyncChange;
+pub use self::containers::{ContainerToken, StoredContainer};
 pub use self::crypto::CryptoError;
 use self::crypto::SealingKey;
 pub use self::error::VaultError;
