@@ -49,6 +49,20 @@ SERVERS = {
         ],
         "run": ["run", "-h", "127.0.0.1", "-p", "PORT", "--no-reload"],
     },
+    "edumfa": {
+        "config_var": "EDUMFA_CONFIGFILE",
+        "cli": ("edumfa.commands.manage.main", "cli"),
+        "prog": "edumfa-manage",
+        # -q: no ASCII-art banner before each command.
+        "global": ["-q"],
+        "setup": [
+            ["create_enckey"],
+            ["create_audit_keys"],
+            ["create_tables"],
+            ["admin", "add", "admin", "-p", "PW"],
+        ],
+        "run": ["runserver", "-h", "127.0.0.1", "-p", "PORT", "--no-reload"],
+    },
 }
 
 

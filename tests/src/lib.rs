@@ -55,6 +55,10 @@ pub mod privacyidea;
 /// The admin's side of privacyIDEA's smartphone containers (container interop tests).
 pub mod pi_container;
 
+/// A real eduMFA 2.9.5 on 127.0.0.1, the privacyIDEA fork with the `edupush` token (interop
+/// tests).
+pub mod edumfa;
+
 /// A phone with one enrolled push token: the core's push client against either server.
 pub mod phone;
 

@@ -1,7 +1,7 @@
 //! One server per test binary: a `harness = false` test's `main` hands its cases to [`run`],
-//! which starts the server the cases take ([`SuiteServer`]) only if a case is selected, runs the
-//! cases with libtest's filtering and report (libtest-mimic), and stops the server after the last
-//! one. The default harness has no "after all tests" hook, hence this.
+//! which starts the server the cases take ([`SuiteServer`]: privacyIDEA or eduMFA) only if a case
+//! is selected, runs the cases with libtest's filtering and report (libtest-mimic), and stops the
+//! server after the last one. The default harness has no "after all tests" hook, hence this.
 
 use std::ops::Deref;
 use std::process::ExitCode;
@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 pub use libtest_mimic::Failed;
 use libtest_mimic::{Arguments, Trial};
 
+use crate::edumfa::{EDUMFA, EduMfa};
 use crate::privacyidea::{PRIVACYIDEA, PrivacyIdea};
 use crate::server::{Product, Result, Server};
 
@@ -28,6 +29,13 @@ impl SuiteServer for PrivacyIdea {
     const PRODUCT: &'static Product = &PRIVACYIDEA;
     fn start() -> Result<Self> {
         PrivacyIdea::start()
+    }
+}
+
+impl SuiteServer for EduMfa {
+    const PRODUCT: &'static Product = &EDUMFA;
+    fn start() -> Result<Self> {
+        EduMfa::start()
     }
 }
 
