@@ -7,6 +7,9 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The interop servers (tests/privacyidea/install.sh, tests/edumfa/install.sh) need only python3 with
+# venv: they install binary wheels from PyPI (eduMFA refuses anything else), so no compiler or
+# -dev packages for them.
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if ((${#need_apt[@]})); then
     export DEBIAN_FRONTEND=noninteractive

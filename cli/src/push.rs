@@ -27,8 +27,9 @@ fn now() -> u64 {
 
 #[derive(Subcommand, Debug)]
 pub enum PushCommand {
-    /// Enroll a push token from its QR code (otpauth://pipush/... or pia://pipush/...): makes
-    /// a device key, registers it with the server, and stores the token.
+    /// Enroll a push token from its QR code (otpauth://pipush/... or pia://pipush/..., eduMFA's
+    /// edumfa-push://edumfa/...): makes a device key, registers it with the server, and stores
+    /// the token.
     Enroll {
         uri: String,
         /// Attach the token to this existing account (its code stays the fallback) instead of

@@ -166,7 +166,7 @@ fn passphrase_from_stdin_and_bad_input(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
-const CASES: &[(&str, Case)] = &[
+const CASES: &[(&str, Case<PrivacyIdea>)] = &[
     (
         "cli::container::transfer_between_two_devices",
         transfer_between_two_devices,

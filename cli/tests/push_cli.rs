@@ -532,7 +532,7 @@ fn tls_is_verified_unless_the_server_says_otherwise(pi: &PrivacyIdea) -> Outcome
     Ok(())
 }
 
-const CASES: &[(&str, Case)] = &[
+const CASES: &[(&str, Case<PrivacyIdea>)] = &[
     (
         "cli::tls_is_verified_unless_the_server_says_otherwise",
         tls_is_verified_unless_the_server_says_otherwise,

@@ -355,6 +355,13 @@ fn enroll_seeds() {
         "empty-label",
         base.replacen("pipush/robin?", "pipush/?", 1),
     );
+    put(
+        &dir,
+        "edumfa-edupush",
+        "edumfa-push://edumfa/EDUP0000A17C?url=https%3A//mfa.fuzz.test/ttype/edupush&ttl=10\
+         &issuer=eduMFA&enrollment_credential=4f1c9e2d7b0a83564f1c9e2d7b0a83564f1c9e2d\
+         &v=1&serial=EDUP0000A17C&sslverify=1",
+    );
     put(&dir, "refused-version", base.replacen("&v=1&", "&v=2&", 1));
     put(
         &dir,

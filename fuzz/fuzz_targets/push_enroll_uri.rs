@@ -1,5 +1,6 @@
 //! `authcore::push::PushEnrollment::parse`: the privacyIDEA PUSH enrollment QR code
-//! (`otpauth://pipush/...` or `pia://pipush/...`), scanned now and checked against its `ttl`.
+//! (`otpauth://pipush/...` or `pia://pipush/...`, or eduMFA's `edumfa-push://edumfa/...`), scanned
+//! now and checked against its `ttl`.
 #![no_main]
 
 use std::time::Duration;

@@ -45,11 +45,27 @@ pub fn account_for(label: &str) -> NewAccount {
     }
 }
 
-/// A real privacyIDEA 3.14 on 127.0.0.1 and its admin/relying-party calls (interop tests).
-pub mod pi_container;
+/// What the privacyIDEA and eduMFA harnesses share: install, configuration, start and stop,
+/// users and realm, the admin and relying-party calls.
+pub mod server;
+
+/// A real privacyIDEA 3.14 on 127.0.0.1 (interop tests).
 pub mod privacyidea;
 
-/// The `main` of an interop test binary: one privacyIDEA shared by its cases.
+/// The admin's side of privacyIDEA's smartphone containers (container interop tests).
+pub mod pi_container;
+
+/// A real eduMFA 2.9.5 on 127.0.0.1, the privacyIDEA fork with the `edupush` token (interop
+/// tests).
+pub mod edumfa;
+
+/// A phone with one enrolled push token: the core's push client against either server.
+pub mod phone;
+
+/// An app (the `Authenticator` facade over its own vault) enrolling from either server.
+pub mod app;
+
+/// The `main` of an interop test binary: one server shared by its cases.
 pub mod suite;
 
 /// An HTTPS front (test CA, rustls) for the plain-http privacyIDEA, for the TLS cases.

@@ -22,7 +22,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use crate::privacyidea::{HarnessError, Result};
+use crate::server::{HarnessError, Result};
 
 /// Largest request or response forwarded (privacyIDEA's push exchanges are a few kB).
 const MAX_MESSAGE: u64 = 1024 * 1024;

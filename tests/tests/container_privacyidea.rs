@@ -568,7 +568,7 @@ fn twenty_tokens(pi: &PrivacyIdea) -> Outcome {
     Ok(())
 }
 
-const CASES: &[(&str, Case)] = &[
+const CASES: &[(&str, Case<PrivacyIdea>)] = &[
     (
         "container::register_sync_and_sign_in",
         register_sync_and_sign_in,

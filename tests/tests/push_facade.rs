@@ -18,100 +18,19 @@ use authcore::authenticator::{
     ErrorKind, PlatformDeviceKeys, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
-use authcore::log::{LogLevel, Logger, NoLogger};
+use authcore::log::{LogLevel, Logger};
 use authcore::policy::Platform;
 use authcore::push::{DeviceKey, SoftwareDeviceKey};
 use authcore::secret::Secret;
 use authcore::vault::FileKeyStore;
 use authcore::vault::{KdfParams, KeyStore, KeyStoreError, Unlock};
 use authcore_http::ReqwestTransport;
+use authcore_tests::app::App;
 use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
 use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
 
 const GATEWAY: &str = "fakefcm";
 const FCM_WAIT: Duration = Duration::from_secs(20);
-
-/// A phone: an app's vault with the core on top.
-struct App {
-    _dir: tempfile::TempDir,
-    auth: Authenticator,
-}
-
-impl App {
-    fn new(bits: usize) -> Result<App, Failed> {
-        Self::on(Platform::Desktop, bits)
-    }
-
-    /// An app on `platform` with software device keys of `bits`, over the reqwest transport.
-    fn on(platform: Platform, bits: usize) -> Result<App, Failed> {
-        let dir = tempfile::tempdir()?;
-        let store = FileKeyStore::create(&dir.path().join("key"))?;
-        let config = Config {
-            clock: Arc::new(SystemClock),
-            platform,
-            device_keys: DeviceKeys::Software { bits },
-            transport: Arc::new(ReqwestTransport::new()?),
-            logger: Arc::new(NoLogger),
-        };
-        let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
-        Ok(App { _dir: dir, auth })
-    }
-
-    /// Scans and enrolls, as an app does after the user confirmed the preview.
-    fn enroll_uri(
-        &self,
-        uri: &str,
-        push_token: Option<&str>,
-        attach_to: Option<&str>,
-    ) -> Result<authcore::authenticator::AccountInfo, AuthError> {
-        let scanned = self.auth.scan_push_enrollment(uri)?;
-        block_on(self.auth.enroll_push(scanned, push_token, attach_to))
-    }
-
-    fn enroll(
-        &self,
-        pi: &PrivacyIdea,
-        user: &str,
-        push_token: Option<&str>,
-    ) -> Result<String, Failed> {
-        let init = pi.init_push_token(user, &format!("{user}-pin"))?;
-        let info = self.enroll_uri(&init.uri, push_token, None)?;
-        assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
-        assert_eq!(info.kind, CredentialKind::Push);
-        Ok(info.id.to_string())
-    }
-
-    /// "Check for notifications", expecting exactly `n` requests and no problem.
-    fn check(&self, n: usize) -> Result<Vec<authcore::authenticator::PushRequestInfo>, Failed> {
-        let outcome = block_on(self.auth.check_pending())?;
-        assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
-        assert_eq!(outcome.requests.len(), n, "{:?}", outcome.requests);
-        // One server: its Date header gives its clock, and it is this machine's.
-        assert_eq!(
-            outcome.server_clocks.len(),
-            1,
-            "{:?}",
-            outcome.server_clocks
-        );
-        let offset = outcome.server_clocks[0].offset_ms;
-        assert!(
-            offset.abs() <= 2000,
-            "same machine, same clock: {offset} ms"
-        );
-        Ok(outcome.requests)
-    }
-
-    fn answer(
-        &self,
-        nonce: &str,
-        decision: Decision,
-    ) -> Result<authcore::authenticator::AnswerOutcome, AuthError> {
-        block_on(
-            self.auth
-                .answer_push(nonce, decision, UserPresence::NotVerified),
-        )
-    }
-}
 
 /// Starts a push login for `user` with the PIN its token was enrolled with.
 fn trigger(pi: &PrivacyIdea, user: &str) -> Result<(String, Option<String>), Failed> {
@@ -667,7 +586,7 @@ fn request_nonce(lines: &[String]) -> Result<String, Failed> {
         .ok_or_else(|| "no notification was logged as kept".into())
 }
 
-const CASES: &[(&str, Case)] = &[
+const CASES: &[(&str, Case<PrivacyIdea>)] = &[
     (
         "facade::enroll_poll_approve_and_sign_in",
         enroll_poll_approve_and_sign_in,

@@ -11,128 +11,22 @@
 //! skipped.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use authcore::otp::OtpKind;
 use authcore::push::{
-    AppForceUnlock, ClockOffset, DeclineReason, DeviceKey, PushAnswer, PushClient,
-    PushClientConfig, PushCredential, PushEnrollment, PushError, PushRequest, SoftwareDeviceKey,
-    UnverifiedChallenge,
+    AppForceUnlock, ClockOffset, DeclineReason, PushAnswer, PushEnrollment, PushError, PushRequest,
+    SoftwareDeviceKey, UnverifiedChallenge,
 };
-use authcore_http::ReqwestTransport;
-use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, TokenInit, push_question};
-use authcore_tests::suite::{self, Case, Failed, Outcome, Suite, block_on};
-use data_encoding::BASE64;
+use authcore_tests::phone::{Phone, new_client};
+use authcore_tests::privacyidea::{PUSH_TITLE, PrivacyIdea, push_question};
+use authcore_tests::suite::{self, Case, Outcome, Suite, block_on};
 use serde_json::Value;
 
 /// The validity the client assumes for a challenge: privacyIDEA's default.
 const VALIDITY: Duration = authcore::push::DEFAULT_CHALLENGE_VALIDITY;
 const FCM_WAIT: Duration = Duration::from_secs(20);
 const GATEWAY: &str = "fakefcm";
-
-/// A push client over the reqwest transport, as the CLI has.
-fn new_client() -> Result<PushClient, PushError> {
-    let transport = ReqwestTransport::new().map_err(|e| PushError::Network {
-        reason: e.to_string(),
-    })?;
-    Ok(PushClient::new(
-        Arc::new(transport),
-        PushClientConfig::default(),
-    ))
-}
-
-/// One phone with one enrolled PUSH token.
-struct Phone {
-    key: SoftwareDeviceKey,
-    credential: PushCredential,
-    client: PushClient,
-    init: TokenInit,
-}
-
-impl Phone {
-    /// Enrolls a PUSH token for `user` (token PIN `pin`) with a fresh `bits`-bit device key:
-    /// step 1 by the admin, then the QR parsed and registered by authcore.
-    fn enroll(
-        pi: &PrivacyIdea,
-        user: &str,
-        pin: &str,
-        bits: usize,
-        fb_token: Option<&str>,
-    ) -> Result<Phone, Failed> {
-        let init = pi.init_push_token(user, pin)?;
-        let now = SystemTime::now();
-        let enrollment = PushEnrollment::parse(&init.uri, now, now)?;
-        assert_eq!(
-            enrollment.serial, init.serial,
-            "the QR names the token's serial"
-        );
-        assert_eq!(
-            enrollment.url,
-            pi.push_url(),
-            "the QR names the registration URL of the policy"
-        );
-        assert!(!enrollment.sslverify, "the policy says push_ssl_verify=0");
-        let key = SoftwareDeviceKey::generate(bits)?;
-        let client = new_client()?;
-        let credential = block_on(client.register(&enrollment, &key, fb_token, SystemTime::now()))?;
-        assert_eq!(credential.serial, init.serial);
-        assert_eq!(credential.fb_token.as_deref(), fb_token);
-        Ok(Phone {
-            key,
-            credential,
-            client,
-            init,
-        })
-    }
-
-    fn serial(&self) -> &str {
-        &self.credential.serial
-    }
-
-    fn poll(&self) -> Result<authcore::push::PollOutcome, PushError> {
-        block_on(
-            self.client
-                .poll(&self.credential, &self.key, SystemTime::now()),
-        )
-    }
-
-    /// Polls and expects exactly one verified request and nothing rejected.
-    fn poll_one(&self) -> Result<PushRequest, Failed> {
-        let outcome = self.poll()?;
-        assert!(
-            outcome.rejected.is_empty(),
-            "no poll entry may fail verification: {:?}",
-            outcome.rejected
-        );
-        assert_eq!(
-            outcome.requests.len(),
-            1,
-            "exactly one open challenge for {}: {:?}",
-            self.serial(),
-            outcome.requests
-        );
-        Ok(outcome
-            .requests
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| unreachable!()))
-    }
-
-    fn answer(
-        &self,
-        request: &PushRequest,
-        answer: &PushAnswer,
-    ) -> Result<authcore::push::AnswerOutcome, PushError> {
-        block_on(self.client.answer(
-            &self.credential,
-            &self.key,
-            request,
-            answer,
-            SystemTime::now(),
-        ))
-    }
-}
 
 fn assert_request_texts(request: &PushRequest, phone: &Phone, user: &str, pi: &PrivacyIdea) {
     assert_eq!(request.serial, phone.serial());
@@ -150,33 +44,7 @@ fn enroll_registers_the_device_key(pi: &PrivacyIdea) -> Outcome {
         phone.credential.poll_only,
         "the base policy enrolls poll-only tokens"
     );
-    let token = pi.token_info(phone.serial())?;
-    assert_eq!(token["rollout_state"], "enrolled", "{token}");
-    assert_eq!(token["tokentype"], "push", "{token}");
-    // The server stored our key: the SPKI we sent, base64 without PEM armour.
-    let spki = phone.key.public_key_spki_der()?;
-    assert_eq!(
-        token["info"]["public_key_smartphone"],
-        BASE64.encode(&spki),
-        "{token}"
-    );
-    assert_eq!(
-        token["info"]["firebase_token"], "no_firebase_token",
-        "{token}"
-    );
-    // The enrollment credential is single-use: a second registration is refused.
-    let now = SystemTime::now();
-    let enrollment = PushEnrollment::parse(&phone.init.uri, now, now)?;
-    match block_on(phone.client.register(&enrollment, &phone.key, None, now)) {
-        Err(PushError::Server { status, .. }) => assert!(status >= 400, "status {status}"),
-        other => panic!("a second registration must fail with a server error: {other:?}"),
-    }
-    // Nothing open yet: a poll succeeds and is empty.
-    let outcome = phone.poll()?;
-    assert!(
-        outcome.requests.is_empty() && outcome.rejected.is_empty(),
-        "{outcome:?}"
-    );
+    phone.assert_registered(pi, "push")?;
     Ok(())
 }
 
@@ -818,38 +686,14 @@ fn non_ascii_texts_are_signed_as_utf8(pi: &PrivacyIdea) -> Outcome {
 
 fn requests_signed_by_another_device_key_are_refused(pi: &PrivacyIdea) -> Outcome {
     let phone = Phone::enroll(pi, "yvonne", "yvonne-pin", 2048, None)?;
-    let intruder = SoftwareDeviceKey::generate(2048)?;
     let (transaction, _) = pi.trigger("yvonne", "yvonne-pin")?;
-    // The server checks our signatures: a poll signed by another key is refused (HTTP 400,
-    // which never says whether the serial exists) ...
-    match block_on(
-        phone
-            .client
-            .poll(&phone.credential, &intruder, SystemTime::now()),
-    ) {
-        Err(PushError::Server { status: 400, .. }) => {}
-        other => panic!("a poll signed by another key must fail with HTTP 400: {other:?}"),
-    }
-    // ... and an answer signed by another key is "value": false, surfaced as Rejected.
-    let request = phone.poll_one()?;
-    let forged = block_on(phone.client.answer(
-        &phone.credential,
-        &intruder,
-        &request,
-        &PushAnswer::Accept,
-        SystemTime::now(),
-    ));
-    assert!(
-        matches!(forged, Err(PushError::Rejected { .. })),
-        "{forged:?}"
-    );
-    assert_eq!(pi.challenge_status(&transaction)?, "pending");
+    let request = phone.assert_other_keys_refused(pi, &transaction)?;
     phone.answer(&request, &PushAnswer::Accept)?;
     assert_eq!(pi.challenge_status(&transaction)?, "accept");
     Ok(())
 }
 
-const CASES: &[(&str, Case)] = &[
+const CASES: &[(&str, Case<PrivacyIdea>)] = &[
     (
         "push::enroll_registers_the_device_key",
         enroll_registers_the_device_key,

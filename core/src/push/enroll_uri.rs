@@ -1,5 +1,8 @@
 //! The PUSH enrollment QR code: `otpauth://pipush/<label>?...` (or `pia://pipush/...` when the
-//! server's `push_use_pia_scheme` policy is set).
+//! server's `push_use_pia_scheme` policy is set), and eduMFA's `edupush` token as
+//! `edumfa-push://edumfa/<label>?...`. The scheme and the type (the URI's host) go together:
+//! `otpauth`/`pia` with `pipush`, `edumfa-push` with `edumfa`; anything else is refused, naming
+//! the `scheme` or the `type`.
 //!
 //! Parameters: `url` (where the phone registers, answers and polls), `ttl` (minutes the QR may
 //! be used, counted from the scan: the server does not check it, the app must), `issuer`,
@@ -7,6 +10,12 @@
 //! `1` exists), `serial`, `sslverify` (`0`/`1`), `poll_only` (`True`/`False`), and optionally
 //! `image`, `pin` and `app_force_unlock`. Servers 3.0 to 3.7 also sent Firebase project fields;
 //! they are ignored, as is any parameter we do not know.
+//!
+//! eduMFA (2.x, a privacyIDEA fork) writes the same parameters but never `poll_only`, so its
+//! tokens read as `poll_only: false` (the app polls on demand either way), and its `url` is the
+//! `/ttype/edupush` endpoint; everything after the scan (registration, polls, answers) is the
+//! same protocol ([`super::client`]), sent to that `url`. Its legacy `push` token writes `otpauth://pipush/` like
+//! privacyIDEA.
 
 use std::time::{Duration, SystemTime};
 
@@ -47,11 +56,13 @@ pub struct PushEnrollment {
     pub label: String,
     pub issuer: String,
     pub serial: String,
-    /// The server's PUSH endpoint (`https://HOST/ttype/push`).
+    /// The server's PUSH endpoint (`https://HOST/ttype/push`; eduMFA's
+    /// `https://HOST/ttype/edupush`).
     pub url: String,
     /// `false` only when the server itself said `sslverify=0`.
     pub sslverify: bool,
-    /// The server has no push channel for this token: the app must poll.
+    /// The server has no push channel for this token: the app must poll. eduMFA never says
+    /// (`false`).
     pub poll_only: bool,
     pub ttl: Duration,
     /// When the QR code was scanned; `ttl` runs from here.
@@ -96,24 +107,37 @@ fn parse_uri(uri: &str, scanned_at: SystemTime) -> Result<PushEnrollment, PushEr
     }
     let parsed = Url::parse(trimmed).map_err(|e| PushError::enroll("uri", e.to_string()))?;
     let scheme = parsed.scheme();
-    if scheme != "otpauth" && scheme != "pia" {
-        return Err(PushError::enroll(
-            "scheme",
-            format!("'{scheme}' is not otpauth:// or pia://"),
-        ));
-    }
+    // The type each scheme carries: privacyIDEA's PUSH token, or eduMFA's edupush token.
+    let expected_type = match scheme {
+        "otpauth" | "pia" => "pipush",
+        "edumfa-push" => "edumfa",
+        _ => {
+            return Err(PushError::enroll(
+                "scheme",
+                format!(
+                    "'{}' is not otpauth://, pia:// or edumfa-push://",
+                    truncate(scheme)
+                ),
+            ));
+        }
+    };
     match parsed.host_str() {
-        Some(host) if host.eq_ignore_ascii_case("pipush") => {}
+        Some(host) if host.eq_ignore_ascii_case(expected_type) => {}
         Some(host) => {
             return Err(PushError::enroll(
                 "type",
                 format!(
-                    "'{}' is not a PUSH token (expected {scheme}://pipush/...)",
+                    "'{}' is not a PUSH token (expected {scheme}://{expected_type}/...)",
                     truncate(host)
                 ),
             ));
         }
-        None => return Err(PushError::enroll("type", "missing (expected pipush)")),
+        None => {
+            return Err(PushError::enroll(
+                "type",
+                format!("missing (expected {expected_type})"),
+            ));
+        }
     }
 
     let params = Params::collect(&parsed)?;

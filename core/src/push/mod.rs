@@ -11,7 +11,9 @@
 //! key's PKCS#8, the requests waiting for the user and the answered nonces).
 //!
 //! Each submodule documents its part of the wire format exactly; the interop tests in
-//! `tests/tests/push_privacyidea.rs` run all of it against a real privacyIDEA 3.14.
+//! `tests/tests/push_privacyidea.rs` run all of it against a real privacyIDEA 3.14, and
+//! `tests/tests/push_edumfa.rs` enrollment, polls, approve and deny against eduMFA 2.9.5, whose
+//! `edupush` token speaks the same protocol under its own QR scheme ([`enroll_uri`]).
 
 pub mod answer;
 pub mod challenge;

@@ -6,6 +6,10 @@ use crate::push::{AppForceUnlock, PushEnrollment, PushError};
 /// The URI privacyIDEA 3.14 produced for a poll-only token on a plain-http test server.
 const REAL: &str = "otpauth://pipush/PIPU0000F13E?url=http%3A//127.0.0.1%3A5001/ttype/push&ttl=10&issuer=privacyIDEA&enrollment_credential=06b7dba7109fb8f4f8190dec38b7a49abae94a63&v=1&serial=PIPU0000F13E&sslverify=0&poll_only=True";
 
+/// The URI eduMFA 2.9.5 produced for an `edupush` token on a plain-http test server (poll-only
+/// by policy, which its QR does not say).
+const EDUMFA: &str = "edumfa-push://edumfa/EDUP00009BF5?url=http%3A//127.0.0.1%3A5977/ttype/edupush&ttl=10&issuer=eduMFA&enrollment_credential=db9a604ff38725c801f5bd193b4b7b61ed18d85e&v=1&serial=EDUP00009BF5&sslverify=0";
+
 const HTTPS: &str = "otpauth://pipush/alice%40example?url=https%3A//pi.example/ttype/push&ttl=2&issuer=ACME%20Corp&enrollment_credential=abc123&v=1&serial=PIPU00000001&sslverify=1&poll_only=False";
 
 fn parse(uri: &str) -> Result<PushEnrollment, PushError> {
@@ -52,6 +56,64 @@ fn parses_pia_scheme_optional_fields_and_ignores_firebase_fields() {
     assert_eq!(e.image.as_deref(), Some("https://pi.example/logo.png"));
     assert!(e.pin);
     assert_eq!(e.app_force_unlock, Some(AppForceUnlock::Biometric));
+}
+
+#[test]
+fn parses_the_uri_edumfa_writes_for_edupush() {
+    let e = parse(EDUMFA).unwrap();
+    assert_eq!(e.label, "EDUP00009BF5");
+    assert_eq!(e.serial, "EDUP00009BF5");
+    assert_eq!(e.issuer, "eduMFA");
+    assert_eq!(e.url, "http://127.0.0.1:5977/ttype/edupush");
+    assert!(!e.sslverify);
+    assert!(!e.poll_only, "eduMFA never says poll_only");
+    assert_eq!(e.ttl, Duration::from_secs(600));
+    assert_eq!(
+        e.enrollment_credential.expose(),
+        b"db9a604ff38725c801f5bd193b4b7b61ed18d85e"
+    );
+    assert_eq!(e.image, None);
+    assert!(!e.pin);
+    // The same checks as for privacyIDEA's QR codes: here, plain http only with sslverify=0.
+    let verified = EDUMFA.replace("sslverify=0", "sslverify=1");
+    assert_eq!(
+        parse(&verified).unwrap_err().to_string(),
+        "url: plain http:// is refused unless the server itself sets sslverify=0"
+    );
+}
+
+#[test]
+fn scheme_and_type_must_belong_together() {
+    let cases = [
+        (
+            EDUMFA.replace("edumfa-push://edumfa/", "edumfa-push://pipush/"),
+            "enrollment QR code: type: 'pipush' is not a PUSH token (expected edumfa-push://edumfa/...)",
+        ),
+        (
+            HTTPS.replace("otpauth://pipush/", "otpauth://edumfa/"),
+            "enrollment QR code: type: 'edumfa' is not a PUSH token (expected otpauth://pipush/...)",
+        ),
+        (
+            HTTPS.replace("otpauth://pipush/", "pia://edupush/"),
+            "enrollment QR code: type: 'edupush' is not a PUSH token (expected pia://pipush/...)",
+        ),
+        (
+            HTTPS.replace("otpauth://", "https://"),
+            "enrollment QR code: scheme: 'https' is not otpauth://, pia:// or edumfa-push://",
+        ),
+        (
+            EDUMFA.replace(
+                "edumfa-push://edumfa/EDUP00009BF5",
+                "edumfa-push:EDUP00009BF5",
+            ),
+            "enrollment QR code: type: missing (expected edumfa)",
+        ),
+    ];
+    for (uri, message) in cases {
+        assert_eq!(parse(&uri).unwrap_err().to_string(), message, "{uri}");
+    }
+    // Case does not matter in the type, as in privacyIDEA's.
+    assert!(parse(&EDUMFA.replace("//edumfa/", "//eduMFA/")).is_ok());
 }
 
 #[test]
