@@ -254,6 +254,100 @@ fn facade_errors() -> Vec<(AuthError, ErrorKind)> {
             Internal,
         ),
     ]
+    .into_iter()
+    .chain(container_errors())
+    .collect()
+}
+
+/// Every container error and its kind, through the facade.
+fn container_errors() -> Vec<(AuthError, ErrorKind)> {
+    use crate::container::ContainerError as C;
+    let with = |kind, e: C| (AuthError::Container(e), kind);
+    vec![
+        with(
+            BadPush,
+            C::Qr {
+                param: s(),
+                reason: s(),
+            },
+        ),
+        with(Expired, C::QrExpired { ttl_minutes: 10 }),
+        with(
+            BadInput,
+            C::InvalidArgument {
+                param: s(),
+                reason: s(),
+            },
+        ),
+        with(NotFound, C::Unknown { serial: s() }),
+        with(BadInput, C::AlreadyHere { serial: s() }),
+        with(
+            BadInput,
+            C::ForbiddenByPolicy {
+                serial: s(),
+                policy: s(),
+            },
+        ),
+        with(
+            ContainerMoved,
+            C::SignatureRejected {
+                serial: s(),
+                server_message: None,
+            },
+        ),
+        with(
+            WrongPassword,
+            C::RegistrationRejected {
+                serial: s(),
+                with_passphrase: true,
+            },
+        ),
+        with(
+            Expired,
+            C::RegistrationRejected {
+                serial: s(),
+                with_passphrase: false,
+            },
+        ),
+        with(ContainerGone, C::NotRegistered { serial: s() }),
+        with(ContainerGone, C::NotOnServer { serial: s() }),
+        with(
+            ServerRefused,
+            C::Refused {
+                serial: s(),
+                server_message: None,
+            },
+        ),
+        with(
+            ServerRefused,
+            C::UnknownScope {
+                serial: s(),
+                server_message: None,
+            },
+        ),
+        with(
+            ServerRefused,
+            C::NotAllowed {
+                serial: s(),
+                server_message: None,
+            },
+        ),
+        with(
+            ServerRefused,
+            C::BadSyncAnswer {
+                serial: s(),
+                reason: s(),
+            },
+        ),
+        with(
+            Network,
+            C::Transport {
+                serial: s(),
+                source: PushError::Network { reason: s() },
+            },
+        ),
+        with(KeyStore, C::Key { reason: s() }),
+    ]
 }
 
 #[test]

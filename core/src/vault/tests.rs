@@ -488,6 +488,7 @@ fn a_version_1_vault_is_migrated_on_open() {
     raw.execute_batch(
         "ALTER TABLE accounts DROP COLUMN passwordless;
          DROP TABLE push_credentials; DROP TABLE push_requests;
+         DROP TABLE containers; DROP TABLE container_tokens;
          PRAGMA user_version = 1;",
     )
     .unwrap();
