@@ -9,6 +9,8 @@
 #
 #   bash scripts/memory-check.sh            # debug build (the one `cargo test` already made)
 #   AUTHCORE_MEMCHECK_PROFILE=release bash scripts/memory-check.sh
+#   AUTHCORE_MEMCHECK_ALLOCATOR=system ...  # without the zeroizing allocator the products
+#                                           # install: shows what dependencies leave (fails)
 #   AUTHCORE_MEMCHECK_KEEP=1 ...            # keep the dumps and the needle file for a look
 #
 # gcore attaches with ptrace: it needs root (CAP_SYS_PTRACE), or kernel.yama.ptrace_scope at 0
@@ -18,6 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_MEMCHECK_PROFILE:-debug}
+allocator=${AUTHCORE_MEMCHECK_ALLOCATOR:-zeroizing}
 started=$SECONDS
 
 if ! command -v gcore >/dev/null 2>&1; then
@@ -47,6 +50,11 @@ case $profile in
     debug) build_flags=() ;;
     release) build_flags=(--release) ;;
     *) echo "memory check: AUTHCORE_MEMCHECK_PROFILE is debug or release, not $profile" >&2; exit 2 ;;
+esac
+case $allocator in
+    zeroizing) ;;
+    system) build_flags+=(--features authcore-tests/system-allocator) ;;
+    *) echo "memory check: AUTHCORE_MEMCHECK_ALLOCATOR is zeroizing or system, not $allocator" >&2; exit 2 ;;
 esac
 cargo build --locked -q "${build_flags[@]}" -p authcore-tests --bin memory_subject --bin memory_scan
 bin=${CARGO_TARGET_DIR:-$root/target}/$profile
@@ -111,6 +119,6 @@ dumped=$SECONDS
 
 status=0
 "$bin/memory_scan" "$work/needles" "$work/open.$subject_pid_was" "$work/closed.$subject_pid_was" || status=$?
-echo "memory check ($profile build): build $((built - started)) s, subject $((opened - built)) s," \
+echo "memory check ($profile build, $allocator allocator): build $((built - started)) s, subject $((opened - built)) s," \
     "dumps $((dumped - opened)) s, scan $((SECONDS - dumped)) s, $((SECONDS - started)) s in all, exit $status"
 exit "$status"

@@ -22,6 +22,11 @@ mod transport;
 
 use std::sync::Arc;
 
+/// Every freed block of the library's Rust code zeroed, so no secret the core or its
+/// dependencies used outlives its use in the app's process (core/src/allocator.rs).
+#[global_allocator]
+static ALLOCATOR: authcore::allocator::Zeroizing = authcore::allocator::ZEROIZING;
+
 use authcore::authenticator::Authenticator as CoreAuthenticator;
 use authcore::vault::Unlock;
 

@@ -17,6 +17,11 @@ mod push;
 mod render;
 
 use std::path::PathBuf;
+
+/// Every freed block zeroed, so no secret the core or its dependencies used outlives its use
+/// (core/src/allocator.rs).
+#[global_allocator]
+static ALLOCATOR: authcore::allocator::Zeroizing = authcore::allocator::ZEROIZING;
 use std::process::ExitCode;
 
 use authcore::authenticator::ErrorKind;

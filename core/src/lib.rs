@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod allocator;
 pub mod authenticator;
 pub mod backup;
 pub mod clock;

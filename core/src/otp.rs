@@ -211,6 +211,23 @@ pub struct TotpCode {
     pub time_step: u64,
 }
 
+/// The HMAC keyed with `key`, in a frame of its own so that [`Generator::new`] can scrub it.
+/// HMAC accepts keys of any length, so keying cannot fail; map it anyway rather than panic.
+#[inline(never)]
+fn keyed_mac(algorithm: Algorithm, key: &[u8]) -> Result<KeyedMac, OtpError> {
+    Ok(match algorithm {
+        Algorithm::Sha1 => KeyedMac::Sha1(
+            <Hmac<Sha1> as KeyInit>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
+        ),
+        Algorithm::Sha256 => KeyedMac::Sha256(
+            <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
+        ),
+        Algorithm::Sha512 => KeyedMac::Sha512(
+            <Hmac<Sha512> as KeyInit>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
+        ),
+    })
+}
+
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 #[derive(Clone)]
@@ -242,22 +259,10 @@ impl Generator {
         if secret.is_empty() {
             return Err(OtpError::EmptySecret);
         }
-        // HMAC accepts keys of any length, so keying cannot fail; map it anyway rather than panic.
-        let key = secret.expose();
-        let mac = match params.algorithm {
-            Algorithm::Sha1 => KeyedMac::Sha1(
-                <Hmac<Sha1> as KeyInit>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
-            ),
-            Algorithm::Sha256 => KeyedMac::Sha256(
-                <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-                    .map_err(|_| OtpError::EmptySecret)?,
-            ),
-            Algorithm::Sha512 => KeyedMac::Sha512(
-                <Hmac<Sha512> as KeyInit>::new_from_slice(key)
-                    .map_err(|_| OtpError::EmptySecret)?,
-            ),
-        };
-        Ok(Generator { params, mac })
+        let mac = keyed_mac(params.algorithm, secret.expose());
+        // HMAC pads the key into a block on the stack, and that block is not cleared.
+        crate::secret::scrub_stack();
+        Ok(Generator { params, mac: mac? })
     }
 
     pub fn params(&self) -> &OtpParams {

@@ -3,7 +3,7 @@
 //! key is Argon2id of the password with the salt and parameters the header stores, so the file
 //! holds no platform key and restores anywhere.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
@@ -89,13 +89,12 @@ impl BackupKey {
         self.params
     }
 
-    fn aead(&self) -> Result<LessSafeKey, BackupError> {
-        let unbound = UnboundKey::new(&AES_256_GCM, self.key.expose()).map_err(|_| {
+    fn aead(&self) -> Result<Box<LessSafeKey>, BackupError> {
+        crate::vault::crypto::aead_key(&AES_256_GCM, self.key.expose()).map_err(|_| {
             BackupError::BadSetting {
                 reason: "the backup key must be 32 bytes".into(),
             }
-        })?;
-        Ok(LessSafeKey::new(unbound))
+        })
     }
 }
 

@@ -226,10 +226,9 @@ fn password_slot(password: &str, master: &[u8]) -> Result<Slot, ExportError> {
 /// AES-256-GCM in place with a random nonce and no associated data; returns the nonce and the
 /// (separate) tag in hex, as Aegis stores them.
 fn seal(key: &[u8], in_out: &mut Zeroizing<Vec<u8>>) -> Result<Sealed, ExportError> {
-    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(
-        UnboundKey::new(&AES_256_GCM, key).map_err(|_| ExportError::Write { what: "AES key" })?,
-    );
+    use ring::aead::{AES_256_GCM, Aad, Nonce};
+    let key = crate::vault::crypto::aead_key(&AES_256_GCM, key)
+        .map_err(|_| ExportError::Write { what: "AES key" })?;
     let nonce = random::<12>()?;
     let tag = key
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::empty(), in_out)

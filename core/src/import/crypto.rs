@@ -194,7 +194,7 @@ pub fn aes_gcm_open(key: &[u8], nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Opti
         32 => &ring::aead::AES_256_GCM,
         _ => return None,
     };
-    let key = ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(algorithm, key).ok()?);
+    let key = crate::vault::crypto::aead_key(algorithm, key).ok()?;
     let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut buffer = Zeroizing::new(sealed.to_vec());
     let plain_len = key

@@ -4,10 +4,10 @@
 //! fresh random nonce, and the associated data names what the value is and whose it is, so a
 //! ciphertext moved to another row, another account or another purpose fails to open.
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, Algorithm, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::secret::Secret;
+use crate::secret::{Secret, scrub_stack};
 
 pub const KEY_LEN: usize = 32;
 const VERSION: u8 = 1;
@@ -27,8 +27,50 @@ pub enum CryptoError {
 }
 
 /// An AES-256-GCM key ready to seal and open. Built from a `Secret`; ring keeps its own expanded
-/// copy, which lives only as long as this value.
-pub struct SealingKey(LessSafeKey);
+/// copy (whose first 32 bytes are the key itself), which lives only as long as this value: it is
+/// built on the heap with the stack it was built on scrubbed ([`aead_key`]), and overwritten
+/// when dropped (ring clears nothing itself).
+pub struct SealingKey(Box<LessSafeKey>);
+
+/// A ring AEAD key on the heap, with the stack its schedule was built on overwritten: ring
+/// expands the key on the stack and moves it (a debug build leaves a dozen copies), and nothing
+/// else would clear those copies. Every AES-GCM key of the core is made here.
+pub(crate) fn aead_key(
+    algorithm: &'static Algorithm,
+    key: &[u8],
+) -> Result<Box<LessSafeKey>, ring::error::Unspecified> {
+    let key = expand(algorithm, key);
+    scrub_stack();
+    key
+}
+
+#[inline(never)]
+fn expand(
+    algorithm: &'static Algorithm,
+    key: &[u8],
+) -> Result<Box<LessSafeKey>, ring::error::Unspecified> {
+    Ok(Box::new(LessSafeKey::new(UnboundKey::new(algorithm, key)?)))
+}
+
+impl Drop for SealingKey {
+    /// Overwrites the schedule in place with the all-zero key's, so the key is gone even where
+    /// the allocator does not zero what is freed (core/src/allocator.rs), then runs the zero key
+    /// through AES-GCM so that the SIMD registers ring's assembly left holding this key's blocks
+    /// hold the zero key's instead.
+    fn drop(&mut self) {
+        if let Ok(zero) = aead_key(&AES_256_GCM, &[0u8; KEY_LEN]) {
+            *self.0 = *zero;
+        }
+        std::hint::black_box(&*self.0);
+        let mut blocks = [0u8; 1024];
+        let _ = self.0.seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([0u8; NONCE_LEN]),
+            Aad::empty(),
+            &mut blocks,
+        );
+        std::hint::black_box(&blocks);
+    }
+}
 
 impl std::fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,9 +83,9 @@ impl SealingKey {
         if key.len() != KEY_LEN {
             return Err(CryptoError::KeyLength);
         }
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, key.expose()).map_err(|_| CryptoError::KeyLength)?;
-        Ok(SealingKey(LessSafeKey::new(unbound)))
+        aead_key(&AES_256_GCM, key.expose())
+            .map(SealingKey)
+            .map_err(|_| CryptoError::KeyLength)
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {

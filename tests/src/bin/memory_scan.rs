@@ -133,11 +133,15 @@ fn read_needles(path: &str) -> Result<Vec<Needle>, String> {
             let pieces = match mode {
                 "whole" => Vec::new(),
                 "window" => {
-                    let mut starts: Vec<usize> = (0..=bytes.len() - PIECE).step_by(STRIDE).collect();
+                    let mut starts: Vec<usize> =
+                        (0..=bytes.len() - PIECE).step_by(STRIDE).collect();
                     if starts.last() != Some(&(bytes.len() - PIECE)) {
                         starts.push(bytes.len() - PIECE);
                     }
-                    starts.iter().map(|&s| bytes[s..s + PIECE].to_vec()).collect()
+                    starts
+                        .iter()
+                        .map(|&s| bytes[s..s + PIECE].to_vec())
+                        .collect()
                 }
                 _ => return Err(bad()),
             };

@@ -15,6 +15,7 @@
 //! Every secret is random per run, so nothing in the binary itself matches, and every copy the
 //! subject keeps is `Zeroizing`: what the scan finds after the close is the core's. The hex in
 //! the needle file is never searched for.
+use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,11 +34,18 @@ use authcore::push::{
 };
 use authcore::secret::Secret;
 use authcore::vault::{FileKeyStore, KdfParams, KeyStore, StoredDeviceKey, Unlock, Vault};
-use data_encoding::{BASE32, BASE64, HEXLOWER};
+use data_encoding::{BASE32, BASE64};
 use ring::rand::{SecureRandom, SystemRandom};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use zeroize::Zeroizing;
+
+/// As the products install it (the FFI library, the CLI): the subject is an app's process.
+/// `--features system-allocator` leaves it out, to see what the core and its dependencies leave
+/// behind on their own (`AUTHCORE_MEMCHECK_ALLOCATOR=system bash scripts/memory-check.sh`).
+#[cfg(not(feature = "system-allocator"))]
+#[global_allocator]
+static ALLOCATOR: authcore::allocator::Zeroizing = authcore::allocator::ZEROIZING;
 
 const SERIAL: &str = "PIPU0MEMCHECK";
 const PUSH_URL: &str = "https://pi.example/ttype/push";
@@ -207,7 +215,13 @@ impl Session {
         drop(preview);
 
         let mut needles = Needles::default();
-        needles.push("vault master key", true, master_key(&vault_path, &store)?.expose());
+        needles.push(
+            "vault master key",
+            true,
+            master_key(&vault_path, &store)?.expose(),
+        );
+        let slot_key = slot_key(&vault_path, &password)?;
+        needles.push("password slot key (Argon2id)", true, slot_key.expose());
         needles.push("vault password", true, password.as_bytes());
         needles.push("import file password", true, export_password.as_bytes());
         for (name, secret) in [
@@ -217,15 +231,23 @@ impl Session {
             ("imported SHA-1 secret", &imported_sha1),
         ] {
             needles.push(name, true, secret.expose());
-            needles.push(&format!("{name}, base32"), true, secret.to_base32().as_bytes());
+            needles.push(
+                &format!("{name}, base32"),
+                true,
+                secret.to_base32().as_bytes(),
+            );
         }
         let pkcs8 = device_key(&vault_path, &store, &push_account)?;
         needles.push("device key, PKCS#8 DER", false, pkcs8.expose());
         for (name, bytes) in rsa_components(pkcs8.expose())? {
+            // p and q also as the little-endian 64-bit limbs that ring and `rsa` compute with
+            // (d is not kept by ring, and dP and dQ not in that form).
             needles.push(&format!("device key {name}, big-endian"), true, bytes);
-            let mut little = Zeroizing::new(bytes.to_vec());
-            little.reverse();
-            needles.push(&format!("device key {name}, limbs"), true, &little);
+            if name == "p" || name == "q" {
+                let mut little = Zeroizing::new(bytes.to_vec());
+                little.reverse();
+                needles.push(&format!("device key {name}, limbs"), true, &little);
+            }
         }
         // CONTAINER KEY (P-384): privacyIDEA container sync is not in the core yet. When it
         // lands, sync the container here and add its private key: the PKCS#8 DER ("whole") and
@@ -240,7 +262,7 @@ impl Session {
                 .iter()
                 .map(|s| s.to_base32())
                 .collect(),
-            _secrets: vec![totp, hotp, imported_sha256, imported_sha1],
+            _secrets: vec![totp, hotp, imported_sha256, imported_sha1, slot_key],
         })
     }
 }
@@ -248,8 +270,9 @@ impl Session {
 /// The master key, unwrapped from the vault's key-store slot with the key file, as the vault
 /// itself does (docs/vault.md), so the core needs no accessor for it.
 fn master_key(vault: &Path, store: &FileKeyStore) -> Result<Secret, String> {
-    let conn = rusqlite::Connection::open_with_flags(vault, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(text)?;
+    let conn =
+        rusqlite::Connection::open_with_flags(vault, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(text)?;
     let wrapped: Vec<u8> = conn
         .query_row(
             "SELECT wrapped_key FROM key_slots WHERE kind = 'keystore' ORDER BY id LIMIT 1",
@@ -258,6 +281,21 @@ fn master_key(vault: &Path, store: &FileKeyStore) -> Result<Secret, String> {
         )
         .map_err(text)?;
     store.unwrap(&wrapped).map_err(text)
+}
+
+/// The key the password derives (Argon2id with the slot's salt), which unwraps the master key.
+fn slot_key(vault: &Path, password: &str) -> Result<Secret, String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(vault, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(text)?;
+    let salt: Vec<u8> = conn
+        .query_row(
+            "SELECT kdf_salt FROM key_slots WHERE kind = 'password'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(text)?;
+    authcore::vault::slots::derive_key(password, &salt, KdfParams::default())
 }
 
 /// The push account's software device key as the vault keeps it.
@@ -273,7 +311,7 @@ fn device_key(
     }
 }
 
-/// The private integers of an RSA PKCS#8 key (`d`, `p`, `q`), big-endian without the sign
+/// The private integers of an RSA PKCS#8 key (`d`, `p`, `q`, `dP`, `dQ`), big-endian without the sign
 /// byte, as slices of `pkcs8` (read by hand, so the subject itself allocates no copy).
 fn rsa_components(pkcs8: &[u8]) -> Result<Vec<(&'static str, &[u8])>, String> {
     let bad = || "the device key is not RSA PKCS#8 DER".to_owned();
@@ -283,7 +321,7 @@ fn rsa_components(pkcs8: &[u8]) -> Result<Vec<(&'static str, &[u8])>, String> {
     let (private, _) = der(rest, 0x04).ok_or_else(bad)?;
     let (mut fields, _) = der(private, 0x30).ok_or_else(bad)?;
     let mut integers = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..8 {
         let (value, rest) = der(fields, 0x02).ok_or_else(bad)?;
         integers.push(value);
         fields = rest;
@@ -292,8 +330,14 @@ fn rsa_components(pkcs8: &[u8]) -> Result<Vec<(&'static str, &[u8])>, String> {
         let value = integers.get(i).ok_or_else(bad)?;
         Ok((v, value.strip_prefix(&[0]).unwrap_or(value)))
     };
-    // version, n, e, d, p, q
-    Ok(vec![unsigned("d", 3)?, unsigned("p", 4)?, unsigned("q", 5)?])
+    // version, n, e, d, p, q, dP, dQ (then qInv)
+    Ok(vec![
+        unsigned("d", 3)?,
+        unsigned("p", 4)?,
+        unsigned("q", 5)?,
+        unsigned("dP", 6)?,
+        unsigned("dQ", 7)?,
+    ])
 }
 
 /// One DER element of `tag` at the start of `input`: its contents and what follows.
@@ -325,8 +369,12 @@ struct Needles(Zeroizing<Vec<(String, bool, Zeroizing<String>)>>);
 
 impl Needles {
     fn push(&mut self, name: &str, window: bool, bytes: &[u8]) {
-        let mut hex = Zeroizing::new(String::with_capacity(HEXLOWER.encode_len(bytes.len())));
-        HEXLOWER.encode_append(bytes, &mut hex);
+        // One byte at a time through `fmt`: a vectorised encoder would leave 16 bytes of the
+        // secret in a SIMD register, where the dump after the close would find them.
+        let mut hex = Zeroizing::new(String::with_capacity(2 * bytes.len()));
+        for b in bytes {
+            let _ = write!(hex, "{b:02x}");
+        }
         self.0.push((name.to_owned(), window, hex));
     }
 
@@ -428,8 +476,10 @@ impl MiniServer {
             let detail = serde_json::json!({
                 "public_key": self.public_pkcs1_b64()?, "rollout_state": "enrolled", "serial": SERIAL,
             });
-            Ok(serde_json::json!({"result": {"status": true, "value": true}, "detail": detail})
-                .to_string())
+            Ok(
+                serde_json::json!({"result": {"status": true, "value": true}, "detail": detail})
+                    .to_string(),
+            )
         } else if has("nonce=") && has("signature=") {
             if let Ok(mut answered) = self.answered.lock() {
                 *answered = true;
