@@ -2,7 +2,7 @@
 # Every test of the project, in the order a failure is cheapest to read: formatting and lints,
 # the privacyIDEA and eduMFA server installs, the Rust unit and integration tests (published
 # vectors, other apps' export files, crash and at-rest checks, interop with a real privacyIDEA and
-# a real eduMFA), a short fuzz pass, then the bindings from Kotlin and Swift.
+# a real eduMFA), the memory check, a short fuzz pass, then the bindings from Kotlin and Swift.
 # It installs what it needs on a fresh Debian machine and fails, never skips, when it cannot.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +37,12 @@ echo "eduMFA venv: $AUTHCORE_EDUMFA_VENV"
 
 step "Rust tests (core, CLI, cross-crate, privacyIDEA and eduMFA interop)"
 cargo test --workspace --locked
+
+# A process that used every kind of secret is dumped while open and after closing: each secret
+# must be in the first dump and in neither form in the second (docs/hardening.md). Debug build,
+# already made by the tests above; installs gdb when missing; about 10 s warm.
+step "memory check (gcore while open and after close)"
+bash scripts/memory-check.sh
 
 # Every fuzz target for a few seconds from its seeds, with its saved crashes run first
 # (AddressSanitizer; installs nightly and cargo-fuzz when missing, about 8 minutes cold). The
