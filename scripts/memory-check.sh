@@ -63,7 +63,7 @@ built=$SECONDS
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/authcore-memcheck.XXXXXX")
 subject_pid=
 cleanup() {
-    exec 3>&- 2>/dev/null || true
+    exec 3>&- || true
     if [[ -n $subject_pid ]] && kill -0 "$subject_pid" 2>/dev/null; then
         kill "$subject_pid" 2>/dev/null || true
         wait "$subject_pid" 2>/dev/null || true
