@@ -5,7 +5,10 @@
 //! creates a password-protected vault and opens it again with the password; adds a TOTP account
 //! from an otpauth URI and a HOTP account as a record; produces codes; enrolls a push token with
 //! a software device key against an in-process stand-in for privacyIDEA, takes a signed
-//! notification and approves it (the device key signs the answer); exports two other accounts
+//! notification and approves it (the device key signs the answer); registers a privacyIDEA
+//! container (the facade makes its P-384 key and signs the registration with it) against the
+//! same stand-in, whose refusal of the sync that follows leaves the registration kept; exports
+//! two other accounts
 //! from a second vault as an encrypted Aegis file and imports that file with its password.
 //! Then it writes `DIR/needles` (mode 0600): one line per secret, `NAME<TAB>MODE<TAB>HEX`, MODE
 //! `window` (search 16-byte pieces too) or `whole`; prints `open` and waits for a line on stdin.
@@ -50,6 +53,7 @@ static ALLOCATOR: authcore::allocator::Zeroizing = authcore::allocator::ZEROIZIN
 const SERIAL: &str = "PIPU0MEMCHECK";
 const PUSH_URL: &str = "https://pi.example/ttype/push";
 const NONCE: &str = "MEMCHECKNONCEAAAAAAAAAAAAAAAAAAA";
+const CONTAINER_SERIAL: &str = "SMPH0MEMCHECK";
 /// Software device keys of 2048 bits: the same code path as privacyIDEA's 4096 (generation by
 /// `rsa`, PKCS#8 sealed in the vault, signatures by ring) at a fraction of the generation time.
 const DEVICE_KEY_BITS: usize = 2048;
@@ -169,6 +173,27 @@ impl Session {
             return Err("the push answer did not reach the server".into());
         }
 
+        // A container: registered (a new P-384 key, sealed; the finalize request signed with it).
+        // The stand-in answers the finalize only, so the sync that follows fails and is reported.
+        let container_uri = concat(&[
+            "pia://container/",
+            CONTAINER_SERIAL,
+            "?issuer=MemCheck&ttl=10&nonce=memchecknonce&time=2026-12-01T00%3A00%3A00%2B00%3A00",
+            "&url=https%3A//pi.example/&serial=",
+            CONTAINER_SERIAL,
+            "&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=True",
+        ]);
+        let registration = auth.scan_container(&container_uri).map_err(text)?;
+        let device = authcore::container::DeviceInfo {
+            brand: None,
+            model: None,
+        };
+        authcore_http::block_on(auth.register_container(registration, None, device, None))
+            .map_err(text)?;
+        if !server.registered_container() {
+            return Err("the container registration did not reach the server".into());
+        }
+
         // Import: a second vault exports two accounts as an encrypted Aegis file, which the
         // first one reads back with the file's password.
         let export_path = dir.join("export.aegis.json");
@@ -249,9 +274,15 @@ impl Session {
                 needles.push(&format!("device key {name}, limbs"), true, &little);
             }
         }
-        // CONTAINER KEY (P-384): privacyIDEA container sync is not in the core yet. When it
-        // lands, sync the container here and add its private key: the PKCS#8 DER ("whole") and
-        // the 48-byte scalar, big-endian and little-endian ("window").
+        // The container's P-384 key: its PKCS#8 and its 48-byte private scalar (p384 computes
+        // with the scalar in Montgomery form, so its plain limbs are never in memory).
+        let container = container_key(&vault_path, &store)?;
+        needles.push("container key, PKCS#8 DER", false, container.expose());
+        needles.push(
+            "container key scalar",
+            true,
+            p384_scalar(container.expose())?,
+        );
         needles.write(&dir.join("needles"))?;
 
         Ok(Session {
@@ -262,7 +293,14 @@ impl Session {
                 .iter()
                 .map(|s| s.to_base32())
                 .collect(),
-            _secrets: vec![totp, hotp, imported_sha256, imported_sha1, slot_key],
+            _secrets: vec![
+                totp,
+                hotp,
+                imported_sha256,
+                imported_sha1,
+                slot_key,
+                container,
+            ],
         })
     }
 }
@@ -309,6 +347,26 @@ fn device_key(
         StoredDeviceKey::Software(pkcs8) => Ok(pkcs8),
         _ => Err("the device key is not a software key".into()),
     }
+}
+
+/// The container's current key as the vault keeps it.
+fn container_key(vault: &Path, store: &FileKeyStore) -> Result<Secret, String> {
+    let vault = Vault::open(vault, Unlock::KeyStore(store)).map_err(text)?;
+    let (current, _next) = vault.container_keys(CONTAINER_SERIAL).map_err(text)?;
+    Ok(current)
+}
+
+/// The 48-byte private scalar of a P-384 PKCS#8 key (SEC1 inside: version 1, then an octet
+/// string of 48 bytes), as a slice of `pkcs8`.
+fn p384_scalar(pkcs8: &[u8]) -> Result<&[u8], String> {
+    let at = pkcs8
+        .windows(5)
+        .position(|w| w == [0x02, 0x01, 0x01, 0x04, 0x30])
+        .ok_or("the container key is not P-384 PKCS#8 DER")?
+        + 5;
+    pkcs8
+        .get(at..at + 48)
+        .ok_or_else(|| "the container key is cut short".to_owned())
 }
 
 /// The private integers of an RSA PKCS#8 key (`d`, `p`, `q`, `dP`, `dQ`), big-endian without the sign
@@ -427,11 +485,13 @@ fn random_text(rng: &SystemRandom, len: usize) -> Result<Zeroizing<String>, Stri
     Ok(out)
 }
 
-/// privacyIDEA's side of enrollment and answers, in process: it registers the device key with
-/// its own server key and accepts the answer.
+/// privacyIDEA's side of enrollment, answers and container registration, in process: it
+/// registers the device key with its own server key, accepts the answer, and accepts the
+/// container's registration (and refuses anything else, such as the container's first sync).
 struct MiniServer {
     key: SoftwareDeviceKey,
     answered: Mutex<bool>,
+    registered_container: Mutex<bool>,
 }
 
 impl MiniServer {
@@ -439,6 +499,7 @@ impl MiniServer {
         Ok(MiniServer {
             key: SoftwareDeviceKey::generate(2048).map_err(text)?,
             answered: Mutex::new(false),
+            registered_container: Mutex::new(false),
         })
     }
 
@@ -469,10 +530,25 @@ impl MiniServer {
         self.answered.lock().map(|a| *a).unwrap_or(false)
     }
 
+    fn registered_container(&self) -> bool {
+        self.registered_container
+            .lock()
+            .map(|a| *a)
+            .unwrap_or(false)
+    }
+
     fn reply(&self, request: &HttpRequest) -> Result<String, String> {
         let form = String::from_utf8_lossy(&request.body);
         let has = |field: &str| form.split('&').any(|kv| kv.starts_with(field));
-        if has("enrollment_credential=") {
+        if request.url.ends_with("/container/register/finalize") {
+            if !(has("signature=") && has("public_client_key=")) {
+                return Err("an unsigned container registration".to_owned());
+            }
+            if let Ok(mut registered) = self.registered_container.lock() {
+                *registered = true;
+            }
+            Ok(r#"{"result": {"status": true, "value": {"policies": {}}}}"#.to_owned())
+        } else if has("enrollment_credential=") {
             let detail = serde_json::json!({
                 "public_key": self.public_pkcs1_b64()?, "rollout_state": "enrolled", "serial": SERIAL,
             });
