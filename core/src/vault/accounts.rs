@@ -35,19 +35,7 @@ impl Vault {
         )?;
         let mut out = Vec::with_capacity(validated.len());
         for (order, n) in (last + 1..).zip(validated) {
-            let account = Account {
-                id: AccountId::random(),
-                issuer: n.issuer,
-                label: n.label,
-                otp: Some(n.otp),
-                push: None,
-                group: n.group,
-                note: n.note,
-                sort_order: order,
-                created_at: now,
-                updated_at: now,
-                extra_params: n.extra_params,
-            };
+            let account = new_row(n, order, now);
             insert_account(&tx, &self.key, &account)?;
             out.push(account);
         }
@@ -234,4 +222,21 @@ pub(super) fn touch(
         params![id.as_str(), now],
     )?;
     Ok(())
+}
+
+/// The row of a validated new OTP account, with a fresh id, at `order`.
+pub(super) fn new_row(n: NewAccount, order: i64, now: i64) -> Account {
+    Account {
+        id: AccountId::random(),
+        issuer: n.issuer,
+        label: n.label,
+        otp: Some(n.otp),
+        push: None,
+        group: n.group,
+        note: n.note,
+        sort_order: order,
+        created_at: now,
+        updated_at: now,
+        extra_params: n.extra_params,
+    }
 }

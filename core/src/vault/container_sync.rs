@@ -4,7 +4,7 @@
 
 use rusqlite::{Transaction, params};
 
-use super::accounts::touch;
+use super::accounts::{new_row, touch};
 use super::codec::{counter_to_sql, insert_account, params_columns, read_account, secret_aad};
 use super::containers::{delete_account, found, link};
 use super::crypto::SealingKey;
@@ -68,21 +68,8 @@ impl Vault {
                     token_serial,
                     token_type,
                 } => {
-                    let n = new.validated()?;
                     order += 1;
-                    let account = Account {
-                        id: AccountId::random(),
-                        issuer: n.issuer,
-                        label: n.label,
-                        otp: Some(n.otp),
-                        push: None,
-                        group: n.group,
-                        note: n.note,
-                        sort_order: order,
-                        created_at: now,
-                        updated_at: now,
-                        extra_params: n.extra_params,
-                    };
+                    let account = new_row(new.validated()?, order, now);
                     insert_account(&tx, &self.key, &account)?;
                     link(&tx, &account.id, serial, &token_serial, token_type)?;
                     added.push(account);

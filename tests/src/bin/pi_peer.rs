@@ -220,6 +220,17 @@ fn text_field<'a>(body: &'a Value, field: &str) -> Result<Option<&'a str>, ApiEr
     }
 }
 
+/// The request's `front`: required, one of trusted, untrusted, plain.
+fn front_field(body: &Value) -> Result<Front, ApiError> {
+    let name = text_field(body, "front")?
+        .ok_or_else(|| bad_request("front is required: trusted, untrusted or plain"))?;
+    Front::parse(name).ok_or_else(|| {
+        bad_request(format!(
+            "front {name:?}: expected trusted, untrusted or plain"
+        ))
+    })
+}
+
 fn bool_field(body: &Value, field: &str) -> Result<bool, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(false),
@@ -366,13 +377,7 @@ impl Peer {
     }
 
     fn enroll(&self, body: &Value) -> ApiResult {
-        let front_name = text_field(body, "front")?
-            .ok_or_else(|| bad_request("front is required: trusted, untrusted or plain"))?;
-        let front = Front::parse(front_name).ok_or_else(|| {
-            bad_request(format!(
-                "front {front_name:?}: expected trusted, untrusted or plain"
-            ))
-        })?;
+        let front = front_field(body)?;
         let number_matching = bool_field(body, "number_matching")?;
         let poll_only = bool_field(body, "poll_only")?;
         let user = self.ensure_user(text_field(body, "user")?)?;
@@ -684,13 +689,7 @@ impl Peer {
     /// A smartphone container for a fresh user (or `user`), holding one TOTP token, reached
     /// through `front`; returns its registration QR code, the token and its PIN.
     fn container(&self, body: &Value) -> ApiResult {
-        let front_name = text_field(body, "front")?
-            .ok_or_else(|| bad_request("front is required: trusted, untrusted or plain"))?;
-        let front = Front::parse(front_name).ok_or_else(|| {
-            bad_request(format!(
-                "front {front_name:?}: expected trusted, untrusted or plain"
-            ))
-        })?;
+        let front = front_field(body)?;
         let user = self.ensure_user(text_field(body, "user")?)?;
         let base = match front {
             Front::Trusted => self.trusted.url(""),

@@ -102,10 +102,7 @@ impl Authenticator {
         let now = self.local_now();
         registration.check_not_expired(now)?;
         let serial = registration.serial.clone();
-        let key = ContainerKey::generate().map_err(|reason| ContainerError::Key { reason })?;
-        let pkcs8 = key
-            .to_pkcs8()
-            .map_err(|reason| ContainerError::Key { reason })?;
+        let (key, pkcs8) = new_key()?;
         let client = {
             let mut state = self.state()?;
             if state.vault.containers()?.iter().any(|c| c.serial == serial) {
@@ -205,10 +202,7 @@ impl Authenticator {
             )
             .into());
         }
-        let key = ContainerKey::generate().map_err(|reason| ContainerError::Key { reason })?;
-        let pkcs8 = key
-            .to_pkcs8()
-            .map_err(|reason| ContainerError::Key { reason })?;
+        let (key, pkcs8) = new_key()?;
         let client = {
             let mut state = self.state()?;
             state.vault.set_container_next_key(serial, &pkcs8)?;
@@ -318,6 +312,15 @@ impl Authenticator {
             .set_container_error(serial, text.as_deref())?;
         Ok(())
     }
+}
+
+/// A new P-384 key and its PKCS#8, for the vault to seal.
+fn new_key() -> Result<(ContainerKey, crate::secret::Secret)> {
+    let key = ContainerKey::generate().map_err(|reason| ContainerError::Key { reason })?;
+    let pkcs8 = key
+        .to_pkcs8()
+        .map_err(|reason| ContainerError::Key { reason })?;
+    Ok((key, pkcs8))
 }
 
 fn stored_container(vault: &crate::vault::Vault, serial: &str) -> Result<StoredContainer> {
