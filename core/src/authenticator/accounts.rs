@@ -147,9 +147,8 @@ impl Authenticator {
         if let Some(serial) = state.vault.container_of(&info.id)?
             && state
                 .vault
-                .containers()?
-                .iter()
-                .any(|c| c.serial == serial && c.policies.disable_token_deletion)
+                .container(&serial)?
+                .is_some_and(|c| c.policies.disable_token_deletion)
         {
             return Err(crate::container::ContainerError::ForbiddenByPolicy {
                 serial,

@@ -104,12 +104,22 @@ impl Vault {
 
     /// Every container, with the accounts holding its tokens.
     pub fn containers(&self) -> Result<Vec<StoredContainer>, VaultError> {
+        self.read_containers(None)
+    }
+
+    /// The container `serial`, if it is registered here.
+    pub fn container(&self, serial: &str) -> Result<Option<StoredContainer>, VaultError> {
+        Ok(self.read_containers(Some(serial))?.pop())
+    }
+
+    /// Every container, or only `serial`.
+    fn read_containers(&self, serial: Option<&str>) -> Result<Vec<StoredContainer>, VaultError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT serial, issuer, url, ssl_verify, state, policies, synced_once, rekey_pending,
                     next_key IS NOT NULL, registered_at, last_sync_at, last_error
-             FROM containers ORDER BY registered_at, serial",
+             FROM containers WHERE ?1 IS NULL OR serial = ?1 ORDER BY registered_at, serial",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([serial], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

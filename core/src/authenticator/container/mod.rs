@@ -105,7 +105,7 @@ impl Authenticator {
         let (key, pkcs8) = new_key()?;
         let client = {
             let mut state = self.state()?;
-            if state.vault.containers()?.iter().any(|c| c.serial == serial) {
+            if state.vault.container(&serial)?.is_some() {
                 return Err(ContainerError::AlreadyHere { serial }.into());
             }
             state.vault.add_container(
@@ -324,15 +324,11 @@ fn new_key() -> Result<(ContainerKey, crate::secret::Secret)> {
 }
 
 fn stored_container(vault: &crate::vault::Vault, serial: &str) -> Result<StoredContainer> {
-    vault
-        .containers()?
-        .into_iter()
-        .find(|c| c.serial == serial)
-        .ok_or_else(|| {
-            AuthError::Container(ContainerError::Unknown {
-                serial: serial.to_owned(),
-            })
+    vault.container(serial)?.ok_or_else(|| {
+        AuthError::Container(ContainerError::Unknown {
+            serial: serial.to_owned(),
         })
+    })
 }
 
 fn container_info(state: &crate::authenticator::state::State, c: StoredContainer) -> ContainerInfo {

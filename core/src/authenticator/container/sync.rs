@@ -365,7 +365,7 @@ fn listing(
             });
             continue;
         }
-        let Some(token_type) = super::otp_token_type(a) else {
+        let Some(token_type) = otp_token_type(a) else {
             continue;
         };
         let serial = a
@@ -409,6 +409,5 @@ fn listing(
             .tokens
             .push(ClientToken::ByCodes { token_type, codes });
     }
-    let _ = otp_token_type;
     Ok(listing)
 }
