@@ -11,6 +11,16 @@ cd "$root"
 export AUTHCORE_CACHE=${AUTHCORE_CACHE:-$HOME/.cache/authcore}
 export AUTHCORE_FIXTURES=${AUTHCORE_FIXTURES:-$root/../shared/fixtures}
 
+# A one-off run gains nothing from incremental caches, which add gigabytes to the target
+# directory (disk, not time, is what a fresh CI machine runs short of).
+if [[ -n ${CI:-} ]]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
+
+# Disk use at the end of the run, so a creeping target directory shows before it fills a disk.
+report_disk() { printf '\ndisk: target %s, free %s\n' \
+    "$(du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | cut -f1)" \
+    "$(df -h --output=avail "$root" | tail -n 1 | tr -d ' ')"; }
+trap report_disk EXIT
+
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
