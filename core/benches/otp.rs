@@ -36,6 +36,14 @@ fn two_compressions(state: &mut [u32; 5], counter: u64) -> [u32; 5] {
     outer
 }
 
+/// The 6-digit decimal code of a 31-bit truncated HMAC value, for the peers that only give the MAC.
+fn six_digits(digest: &[u8]) -> u32 {
+    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+    let mut window = [0u8; 4];
+    window.copy_from_slice(&digest[offset..offset + 4]);
+    (u32::from_be_bytes(window) & 0x7fff_ffff) % 1_000_000
+}
+
 fn one_code(c: &mut Criterion) {
     let key = Secret::random(20).expect("system randomness");
     let generator = Generator::new(OtpParams::totp(Algorithm::Sha1, 6, 30), &key).expect("valid");
@@ -59,6 +67,19 @@ fn one_code(c: &mut Criterion) {
     group.bench_function("totp_rs_generate", |b| {
         b.iter(|| reference.generate(black_box(T)))
     });
+    // ring keys its HMAC once too (`hmac::Key` holds both pad states) and signs per code.
+    let ring_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key.expose());
+    group.bench_function("ring_hmac_sha1", |b| {
+        b.iter(|| {
+            let counter = (black_box(T) / 30).to_be_bytes();
+            six_digits(ring::hmac::sign(&ring_key, &counter).as_ref())
+        })
+    });
+    // totp-lite re-keys the HMAC on every call and returns an owned String.
+    let lite_key = key.expose().to_vec();
+    group.bench_function("totp_lite", |b| {
+        b.iter(|| totp_lite::totp_custom::<totp_lite::Sha1>(30, 6, &lite_key, black_box(T)))
+    });
     group.finish();
 }
 
@@ -72,6 +93,17 @@ fn thousand_accounts(c: &mut Criterion) {
             generators
                 .iter()
                 .map(|g| g.code_at(black_box(T)))
+                .filter(Result::is_ok)
+                .count()
+        })
+    });
+    // What the facade's code list computes per account (current and next code, countdown): the
+    // generator's own share of `Authenticator::codes` (benches/vault.rs).
+    c.bench_function("codes_with_next_1000_accounts", |b| {
+        b.iter(|| {
+            generators
+                .iter()
+                .map(|g| g.totp(black_box(T)))
                 .filter(Result::is_ok)
                 .count()
         })
