@@ -33,6 +33,11 @@ impl App {
 
     /// An app on `platform` with software device keys of `bits`, over the reqwest transport.
     pub fn on(platform: Platform, bits: usize) -> Result<App, Failed> {
+        Self::with_spare_keys(platform, bits, 0)
+    }
+
+    /// The same keeping `spare` device keys ready in the background, as a phone app does.
+    pub fn with_spare_keys(platform: Platform, bits: usize, spare: usize) -> Result<App, Failed> {
         let dir = tempfile::tempdir()?;
         let store = FileKeyStore::create(&dir.path().join("key"))?;
         let config = Config {
@@ -41,6 +46,7 @@ impl App {
             device_keys: DeviceKeys::Software { bits },
             transport: Arc::new(ReqwestTransport::new()?),
             logger: Arc::new(NoLogger),
+            spare_device_keys: spare,
         };
         let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
         Ok(App { _dir: dir, auth })

@@ -451,6 +451,7 @@ fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
             device_keys: DeviceKeys::Platform(device.clone()),
             transport: Arc::new(ReqwestTransport::new()?),
             logger: log.clone(),
+            spare_device_keys: 0,
         })
     };
     let password = "correct horse battery staple";

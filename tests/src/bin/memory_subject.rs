@@ -113,6 +113,7 @@ impl Session {
             },
             transport: server.clone(),
             logger: Arc::new(NoLogger),
+            spare_device_keys: 0,
         };
         let created = Authenticator::create(
             &vault_path,

@@ -151,3 +151,61 @@ fn unusable_server_keys_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_key_made_by_the_stoppable_search_is_a_valid_key_of_its_size() {
+    for bits in [2048, 3072] {
+        let key = SoftwareDeviceKey::generate_unless(bits, &|| false)
+            .unwrap()
+            .expect("not stopped");
+        assert_eq!(key.bits(), bits);
+        let public =
+            rsa::RsaPublicKey::from_public_key_der(&key.public_key_spki_der().unwrap()).unwrap();
+        assert_eq!(
+            rsa::traits::PublicKeyParts::e(&public),
+            &rsa::BigUint::from(65_537u32)
+        );
+        let signature = key.sign_pkcs1_sha256(b"nonce|serial").unwrap();
+        assert!(server_signature_valid(
+            &pkcs1_of(&key),
+            b"nonce|serial",
+            &signature
+        ));
+    }
+    let two: Vec<_> = (0..2)
+        .map(|_| {
+            SoftwareDeviceKey::generate_unless(2048, &|| false)
+                .unwrap()
+                .unwrap()
+                .public_key_spki_der()
+                .unwrap()
+        })
+        .collect();
+    assert_ne!(two[0], two[1], "every key is new");
+}
+
+#[test]
+fn the_stoppable_search_stops_within_milliseconds() {
+    assert!(
+        SoftwareDeviceKey::generate_unless(4096, &|| true)
+            .unwrap()
+            .is_none()
+    );
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    let started = std::time::Instant::now();
+    let stop = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 20;
+    assert!(
+        SoftwareDeviceKey::generate_unless(4096, &stop)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "20 candidates took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        SoftwareDeviceKey::generate_unless(1024, &|| false),
+        Err(PushError::DeviceKey { .. })
+    ));
+}
