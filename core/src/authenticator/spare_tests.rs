@@ -194,8 +194,13 @@ fn prepare_makes_spares_in_the_foreground_up_to_the_count() {
     assert_eq!(run(auth.prepare_device_keys(2)).unwrap(), 2);
     assert_eq!(run(auth.prepare_device_keys(1)).unwrap(), 2, "none removed");
     assert_eq!(
-        run(auth.prepare_device_keys(100)).unwrap(),
-        super::MAX_SPARE_DEVICE_KEYS
+        run(auth.prepare_device_keys(0)).unwrap(),
+        2,
+        "0 only counts"
+    );
+    assert_eq!(
+        run(auth.prepare_device_keys(9)).unwrap_err().to_string(),
+        "count: 9 is more than 8"
     );
 }
 

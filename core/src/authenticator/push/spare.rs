@@ -378,14 +378,19 @@ impl Authenticator {
     }
 
     /// Makes spare device keys now, off the caller's thread, until `count` are ready (at most
-    /// [`MAX_SPARE_DEVICE_KEYS`]); returns how many are. For a caller that does not stay open
-    /// long enough for the background worker (the CLI: `authcore push prepare`). A platform key
-    /// store that does not make keys ahead gets none.
+    /// [`MAX_SPARE_DEVICE_KEYS`]); returns how many are (0: only counts them). For a caller
+    /// that does not stay open long enough for the background worker (the CLI: `authcore push
+    /// prepare`). A platform key store that does not make keys ahead gets none.
     pub async fn prepare_device_keys(&self, count: usize) -> Result<usize> {
+        if count > MAX_SPARE_DEVICE_KEYS {
+            return Err(push_error(PushError::InvalidArgument {
+                param: "count".into(),
+                reason: format!("{count} is more than {MAX_SPARE_DEVICE_KEYS}"),
+            }));
+        }
         let Some(kind) = spare_kind(&self.push.device_keys) else {
             return Ok(0);
         };
-        let count = count.min(MAX_SPARE_DEVICE_KEYS);
         loop {
             let ready = self.state()?.vault.spare_device_keys(kind)?;
             if ready >= count {
