@@ -185,7 +185,7 @@ fn random_prime(bits: usize, stop: &dyn Fn() -> bool) -> Option<rsa::BigUint> {
         // The first odd number from here that no small prime divides.
         let Some(delta) = (0..1u64 << 20)
             .step_by(2)
-            .find(|d| SMALL_PRIMES.iter().all(|p| (rem + d) % p != 0))
+            .find(|d| SMALL_PRIMES.iter().all(|p| !(rem + d).is_multiple_of(*p)))
         else {
             continue;
         };
