@@ -67,9 +67,10 @@ impl SoftwareDeviceKey {
     }
 
     /// Like [`SoftwareDeviceKey::generate`], but gives up as soon as `stop()` says so
-    /// (`Ok(None)`): it is asked before each prime candidate, so within a few milliseconds
-    /// rather than after the second or so a 4096-bit key takes. This is how spare keys are made
-    /// in the background (a closing vault does not wait for one). The search is the `rsa`
+    /// (`Ok(None)`): it is asked before each prime candidate, so within one candidate's
+    /// primality test (tens of milliseconds) rather than after the seconds a 4096-bit key
+    /// takes. This is how spare keys are made in the background (a closing vault does not wait
+    /// for one). The search is the `rsa`
     /// crate's own: two primes of half the size with their top two bits set, found by
     /// sieving small primes off a random odd start and 20 Miller-Rabin rounds plus a Lucas test
     /// (`num_bigint_dig::prime::probably_prime`, what `rsa` calls), public exponent 65537,

@@ -11,7 +11,7 @@
 //! and wakes the worker to make the next; with none ready it makes its key inline, as before.
 //!
 //! Closing never waits for a key being made: the search stops at its next prime candidate
-//! (milliseconds; a platform's `generate` call in progress is left to finish on the worker's
+//! (one primality test: tens of milliseconds, on its own thread; a platform's `generate` call in progress is left to finish on the worker's
 //! thread and its key then deleted), and what closing does wait for is a vault access of the
 //! worker in progress (counting the spares, or sealing and storing one: milliseconds). After
 //! close returns the worker never touches the vault.
