@@ -5,8 +5,7 @@
 //! - `keep_and_mark_answered`: the vault keeps the request (one durable transaction) and
 //!   records the answer (another);
 //! - `push_enroll/device_keygen_4096`: what enrollment spent before its single HTTP request
-//!   when no spare key is ready (`rsa`'s own generator; `device_keygen_4096_stoppable` is the
-//!   prime search the background worker runs, which can be stopped between candidates);
+//!   when no spare key is ready (`rsa`'s own generator, what the background worker runs too);
 //! - `push_enroll/with_ready_key`: an enrollment's client work with a spare key ready, through
 //!   `Authenticator` from the scan to the token stored: take the spare out of the vault
 //!   (a durable transaction), unseal and load it, build and sign nothing (registration is not
@@ -139,18 +138,11 @@ fn push(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("push_enroll");
     group.sample_size(10);
+    // One key per sample: a second or more each, so not criterion's growing sample sizes.
+    group.sampling_mode(criterion::SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(20));
     group.bench_function("device_keygen_4096", |b| {
         b.iter(|| black_box(SoftwareDeviceKey::generate(4096).expect("keygen")))
-    });
-    group.bench_function("device_keygen_4096_stoppable", |b| {
-        b.iter(|| {
-            black_box(
-                SoftwareDeviceKey::generate_unless(4096, &|| false)
-                    .expect("keygen")
-                    .expect("not stopped"),
-            )
-        })
     });
     group.finish();
 

@@ -66,49 +66,6 @@ impl SoftwareDeviceKey {
         Self::from_pkcs8(Secret::from_slice(document.as_bytes()))
     }
 
-    /// Like [`SoftwareDeviceKey::generate`], but gives up as soon as `stop()` says so
-    /// (`Ok(None)`): it is asked before each prime candidate, so within one candidate's
-    /// primality test (tens of milliseconds) rather than after the seconds a 4096-bit key
-    /// takes. This is how spare keys are made in the background (a closing vault does not wait
-    /// for one). The search is the `rsa`
-    /// crate's own: two primes of half the size with their top two bits set, found by
-    /// sieving small primes off a random odd start and 20 Miller-Rabin rounds plus a Lucas test
-    /// (`num_bigint_dig::prime::probably_prime`, what `rsa` calls), public exponent 65537,
-    /// a modulus of exactly `bits`, the private exponent from Euler's totient.
-    pub fn generate_unless(
-        bits: usize,
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Option<Self>, PushError> {
-        if !Self::SUPPORTED_BITS.contains(&bits) {
-            return Err(PushError::device_key(format!(
-                "{bits} bits is not supported (use 2048, 3072 or 4096)"
-            )));
-        }
-        let exponent = rsa::BigUint::from(65_537u32);
-        let private = loop {
-            let Some(p) = random_prime(bits / 2, stop) else {
-                return Ok(None);
-            };
-            let Some(q) = random_prime(bits - bits / 2, stop) else {
-                return Ok(None);
-            };
-            if p == q || (&p * &q).bits() != bits {
-                continue;
-            }
-            // Fails only when 65537 divides p-1 or q-1: draw again, as `rsa` does.
-            if let Ok(key) = rsa::RsaPrivateKey::from_primes(vec![p, q], exponent.clone()) {
-                break key;
-            }
-        };
-        private
-            .validate()
-            .map_err(|e| PushError::device_key(format!("the new RSA key is invalid: {e}")))?;
-        let document = private
-            .to_pkcs8_der()
-            .map_err(|e| PushError::device_key(format!("encoding the new key failed: {e}")))?;
-        Self::from_pkcs8(Secret::from_slice(document.as_bytes())).map(Some)
-    }
-
     /// Reloads a key from its PKCS#8 DER (as kept sealed in the vault).
     pub fn from_pkcs8(pkcs8: Secret) -> Result<Self, PushError> {
         let key_pair = RsaKeyPair::from_pkcs8(pkcs8.expose()).map_err(|e| {
@@ -146,54 +103,6 @@ impl DeviceKey for SoftwareDeviceKey {
             .sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut signature)
             .map_err(|_| PushError::device_key("signing failed"))?;
         Ok(signature)
-    }
-}
-
-/// The odd primes below 54 (2 is excluded by making every candidate odd); their product fits a
-/// u64, so a candidate is sieved with one remainder.
-const SMALL_PRIMES: [u64; 15] = [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
-const SMALL_PRIMES_PRODUCT: u64 = 16_294_579_238_595_022_365;
-
-/// A random prime of exactly `bits` (a multiple of 8) with its top two bits set, or `None` once
-/// `stop()` says so: `num_bigint_dig`'s `gen_prime` (which `rsa` uses) with a stop between
-/// candidates.
-fn random_prime(bits: usize, stop: &dyn Fn() -> bool) -> Option<rsa::BigUint> {
-    use rsa::rand_core::RngCore;
-    let mut bytes = zeroize::Zeroizing::new(vec![0u8; bits.div_ceil(8)]);
-    let top = bits - (bytes.len() - 1) * 8;
-    loop {
-        if stop() {
-            return None;
-        }
-        rsa::rand_core::OsRng.fill_bytes(&mut bytes);
-        // At most `bits` long, with its two most significant bits set (two such primes make a
-        // modulus that is never a bit short), and odd.
-        bytes[0] &= ((1u16 << top) - 1) as u8;
-        if top >= 2 {
-            bytes[0] |= 3u8 << (top - 2);
-        } else {
-            bytes[0] |= 1;
-            if let Some(second) = bytes.get_mut(1) {
-                *second |= 0x80;
-            }
-        }
-        if let Some(last) = bytes.last_mut() {
-            *last |= 1;
-        }
-        let rem = bytes.iter().fold(0u128, |r, b| {
-            (r * 256 + u128::from(*b)) % u128::from(SMALL_PRIMES_PRODUCT)
-        }) as u64;
-        // The first odd number from here that no small prime divides.
-        let Some(delta) = (0..1u64 << 20)
-            .step_by(2)
-            .find(|d| SMALL_PRIMES.iter().all(|p| !(rem + d).is_multiple_of(*p)))
-        else {
-            continue;
-        };
-        let candidate = rsa::BigUint::from_bytes_be(&bytes) + rsa::BigUint::from(delta);
-        if candidate.bits() == bits && num_bigint_dig::prime::probably_prime(&candidate, 20) {
-            return Some(candidate);
-        }
     }
 }
 

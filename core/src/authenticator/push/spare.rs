@@ -10,11 +10,13 @@
 //! committed transaction before the key is used, so no key serves two tokens, whatever crashes)
 //! and wakes the worker to make the next; with none ready it makes its key inline, as before.
 //!
-//! Closing never waits for a key being made: the search stops at its next prime candidate
-//! (one primality test: tens of milliseconds, on its own thread; a platform's `generate` call in progress is left to finish on the worker's
-//! thread and its key then deleted), and what closing does wait for is a vault access of the
-//! worker in progress (counting the spares, or sealing and storing one: milliseconds). After
-//! close returns the worker never touches the vault.
+//! Closing never waits for a key being made: the worker's thread is left to finish the search
+//! it is in (up to a couple of seconds of one core for RSA-4096; `rsa`'s generator cannot be
+//! interrupted, and a hand-made stoppable prime search is not worth owning), then drops that key
+//! unused and ends; a platform's `generate` call in progress likewise finishes and its key is
+//! deleted. What closing waits for is a vault access of the worker in progress (counting the
+//! spares, or sealing and storing one: milliseconds). After close returns the worker never
+//! touches the vault.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -59,12 +61,18 @@ fn make(
     stop: &dyn Fn() -> bool,
 ) -> std::result::Result<Option<Made>, PushError> {
     match keys {
-        DeviceKeys::Software { bits } => Ok(SoftwareDeviceKey::generate_unless(*bits, stop)?.map(
-            |key| Made::Software {
+        // `rsa`'s own generator, which cannot be interrupted: a stop during the search is seen
+        // when it returns, and the key is then dropped (zeroized) unused.
+        DeviceKeys::Software { bits } => {
+            if stop() {
+                return Ok(None);
+            }
+            let key = SoftwareDeviceKey::generate(*bits)?;
+            Ok((!stop()).then(|| Made::Software {
                 bits: *bits,
                 pkcs8: key.pkcs8().clone(),
-            },
-        )),
+            }))
+        }
         DeviceKeys::Platform(store) => {
             let alias = AccountId::random();
             let spki = store.generate(alias.as_str())?;
