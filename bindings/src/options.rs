@@ -62,6 +62,10 @@ impl TryFrom<OpenOptions> for Config {
                 Some(sink) => Arc::new(ForeignLogger(sink)),
                 None => Arc::new(authcore::log::NoLogger),
             },
+            // An app stays open: one software key is made ahead after open, so an enrollment
+            // does not wait for it (platform stores through this FFI make keys at enrollment:
+            // `DeviceKeyStore` has no way to say it makes them ahead yet).
+            spare_device_keys: authcore::authenticator::DEFAULT_SPARE_DEVICE_KEYS,
         })
     }
 }

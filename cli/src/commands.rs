@@ -254,7 +254,9 @@ fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<()
 
 /// What the vault is opened with: the desktop's set-up, with the platform and key size a push
 /// command names (fixed for the one call the CLI makes), and the reqwest transport only for
-/// commands that talk to a server.
+/// commands that talk to a server. No spare device keys are made in the background (a key
+/// started at open would be abandoned when the command ends): `push enroll` takes one made
+/// ahead by `push prepare`, or makes its own.
 fn config_for(command: &Command) -> Result<Config, CliError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let online = |clock| -> Result<Config, CliError> {
@@ -275,7 +277,8 @@ fn config_for(command: &Command) -> Result<Config, CliError> {
     };
     let mut config = online(clock)?;
     match command {
-        crate::push::PushCommand::Enroll { key_bits, .. } => {
+        crate::push::PushCommand::Enroll { key_bits, .. }
+        | crate::push::PushCommand::Prepare { key_bits, .. } => {
             config.device_keys = DeviceKeys::Software { bits: *key_bits };
         }
         crate::push::PushCommand::Approve { platform, .. } => {

@@ -28,8 +28,8 @@ fn now() -> u64 {
 #[derive(Subcommand, Debug)]
 pub enum PushCommand {
     /// Enroll a push token from its QR code (otpauth://pipush/... or pia://pipush/..., eduMFA's
-    /// edumfa-push://edumfa/...): makes a device key, registers it with the server, and stores
-    /// the token.
+    /// edumfa-push://edumfa/...): takes a device key made ahead by `push prepare` (or makes
+    /// one), registers it with the server, and stores the token.
     Enroll {
         uri: String,
         /// Attach the token to this existing account (its code stays the fallback) instead of
@@ -81,6 +81,16 @@ pub enum PushCommand {
     },
     /// Tell every push account's server the device's new push token.
     Token { token: String },
+    /// Make device keys ahead (sealed in the vault), so that a later `push enroll` does not
+    /// wait a second or more for its RSA key.
+    Prepare {
+        /// How many keys to have ready (at most 8).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        count: usize,
+        /// Size of the keys (what `push enroll --key-bits` will ask for).
+        #[arg(long, default_value_t = 4096, value_name = "BITS")]
+        key_bits: usize,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -120,6 +130,11 @@ pub fn run(
                     info.id
                 );
             }
+        }
+        PushCommand::Prepare { count, key_bits } => {
+            // The key size went into the authenticator's configuration at open.
+            let ready = block_on(auth.prepare_device_keys(count))?;
+            println!("{ready} spare {key_bits}-bit device key(s) ready");
         }
         PushCommand::Pending { no_poll, json } => {
             let requests = if no_poll {

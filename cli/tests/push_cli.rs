@@ -532,7 +532,47 @@ fn tls_is_verified_unless_the_server_says_otherwise(pi: &PrivacyIdea) -> Outcome
     Ok(())
 }
 
+/// `push prepare` makes a device key ahead (sealed in the vault); a command that does not
+/// enroll neither makes nor uses one; `push enroll` takes it, and the token works.
+fn prepare_then_enroll_takes_the_ready_key(pi: &PrivacyIdea) -> Outcome {
+    let home = tempfile::tempdir()?;
+    let ready = |count: &str| {
+        ok(
+            home.path(),
+            &["push", "prepare", "--count", count, "--key-bits", "2048"],
+        )
+    };
+    assert_eq!(ready("1")?.trim(), "1 spare 2048-bit device key(s) ready");
+    ok(home.path(), &["list"])?;
+    assert_eq!(ready("0")?.trim(), "1 spare 2048-bit device key(s) ready");
+    assert_eq!(
+        ok(home.path(), &["push", "prepare", "--count", "0"])?.trim(),
+        "0 spare 4096-bit device key(s) ready",
+        "spares are kept per size"
+    );
+    let account = enroll(home.path(), pi, "olivia", &[])?;
+    assert_eq!(ready("0")?.trim(), "0 spare 2048-bit device key(s) ready");
+    let (transaction, _) = trigger(pi, "olivia")?;
+    let request = pending(home.path(), 1)?.remove(0);
+    assert_eq!(request["account_id"], account["id"]);
+    let nonce = text(&request["nonce"]);
+    ok(home.path(), &["push", "approve", &nonce])?;
+    assert_eq!(pi.challenge_status(&transaction)?, "accept");
+    let many = fails(
+        home.path(),
+        &["push", "prepare", "--count", "9", "--key-bits", "2048"],
+        "",
+        2,
+    )?;
+    assert!(many.contains("more than 8"), "{many}");
+    Ok(())
+}
+
 const CASES: &[(&str, Case<PrivacyIdea>)] = &[
+    (
+        "cli::prepare_then_enroll_takes_the_ready_key",
+        prepare_then_enroll_takes_the_ready_key,
+    ),
     (
         "cli::tls_is_verified_unless_the_server_says_otherwise",
         tls_is_verified_unless_the_server_says_otherwise,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use authcore::account::CredentialKind;
 use authcore::authenticator::{
     AccountInfo, AnswerOutcome, AuthError, Authenticator, Config, Decision, DeviceKeys,
-    PushRequestInfo, UserPresence,
+    HttpTransport, PushRequestInfo, UserPresence,
 };
 use authcore::clock::SystemClock;
 use authcore::log::NoLogger;
@@ -33,14 +33,30 @@ impl App {
 
     /// An app on `platform` with software device keys of `bits`, over the reqwest transport.
     pub fn on(platform: Platform, bits: usize) -> Result<App, Failed> {
+        Self::with_spare_keys(platform, bits, 0)
+    }
+
+    /// The same keeping `spare` device keys ready in the background, as a phone app does.
+    pub fn with_spare_keys(platform: Platform, bits: usize, spare: usize) -> Result<App, Failed> {
+        Self::with_transport(platform, bits, spare, Arc::new(ReqwestTransport::new()?))
+    }
+
+    /// The same over `transport`.
+    pub fn with_transport(
+        platform: Platform,
+        bits: usize,
+        spare: usize,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<App, Failed> {
         let dir = tempfile::tempdir()?;
         let store = FileKeyStore::create(&dir.path().join("key"))?;
         let config = Config {
             clock: Arc::new(SystemClock),
             platform,
             device_keys: DeviceKeys::Software { bits },
-            transport: Arc::new(ReqwestTransport::new()?),
+            transport,
             logger: Arc::new(NoLogger),
+            spare_device_keys: spare,
         };
         let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
         Ok(App { _dir: dir, auth })

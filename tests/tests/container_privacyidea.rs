@@ -79,6 +79,7 @@ impl Phone {
             device_keys: DeviceKeys::Software { bits: 2048 },
             transport: transport.clone(),
             logger: Arc::new(NoLogger),
+            spare_device_keys: 0,
         };
         let auth = Authenticator::create(&dir.path().join("vault.sqlite"), &store, None, config)?;
         Ok(Phone {

@@ -262,3 +262,68 @@ fn backups_hold_no_secret_in_the_clear() {
         assert!(files_in_holding(&home, &form).is_empty());
     }
 }
+
+/// Spare push device keys (made ahead of enrollments, sealed in `spare_device_keys`) are not in
+/// the files in the clear: while the vault is open (the WAL), after close (checkpointed), and
+/// after they were taken (their rows deleted; `secure_delete` overwrites them).
+#[test]
+fn spare_device_keys_are_not_in_the_clear() {
+    use authcore::authenticator::{Authenticator, Config, DeviceKeys};
+    use authcore::clock::FixedClock;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let path = home.join("vault.sqlite");
+    let store = FileKeyStore::create(&home.join("key")).unwrap();
+    let mut config = Config::offline(Arc::new(FixedClock::new(1_764_600_000)));
+    config.device_keys = DeviceKeys::Software { bits: 2048 };
+    let auth = Authenticator::create(&path, &store, None, config).unwrap();
+    auth.add_uri(&format!(
+        "otpauth://totp/{CLEAR_ISSUER}:me?secret=JBSWY3DPEHPK3PXP&issuer={CLEAR_ISSUER}"
+    ))
+    .unwrap();
+    assert_eq!(
+        authcore_tests::suite::block_on(auth.prepare_device_keys(2)).unwrap(),
+        2
+    );
+    let snapshot = |name: &str| {
+        let to = dir.path().join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let from = format!("{}{suffix}", path.display());
+            if std::path::Path::new(&from).exists() {
+                std::fs::copy(&from, to.join(format!("vault.sqlite{suffix}"))).unwrap();
+            }
+        }
+        to
+    };
+    let open = snapshot("open");
+    drop(auth);
+    let closed = snapshot("closed");
+    let mut v = Vault::open(&path, Unlock::KeyStore(&store)).unwrap();
+    let keys: Vec<Secret> =
+        std::iter::from_fn(|| v.take_spare_software_key(2048).unwrap()).collect();
+    assert_eq!(keys.len(), 2, "both spares were in the vault");
+    for place in [&open, &closed, &home] {
+        for key in &keys {
+            let key = key.expose();
+            let middle = key.len() / 2;
+            for piece in [key, &key[middle..middle + 32]] {
+                for form in forms(piece) {
+                    let holding = files_in_holding(place, &form);
+                    assert!(
+                        holding.is_empty(),
+                        "{holding:?} hold a spare key in the clear"
+                    );
+                }
+            }
+        }
+        assert!(
+            !files_in_holding(place, CLEAR_ISSUER.as_bytes()).is_empty(),
+            "the scan does not see {}",
+            place.display()
+        );
+    }
+}

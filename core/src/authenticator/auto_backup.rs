@@ -143,6 +143,8 @@ impl AutoBackup {
 
 impl Drop for Authenticator {
     fn drop(&mut self) {
+        // First, so no key search runs while the pending backup is written.
+        self.spare_keys.stop();
         self.auto_backup.stop();
     }
 }

@@ -1,12 +1,13 @@
 //! What is fixed when a vault is opened (`Config`: clock, platform, device keys, transport,
-//! logger),
+//! logger, spare device keys),
 //! and opening or creating one.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::{
-    AuthError, Authenticator, HttpTransport, PlatformDeviceKeys, PushError, Result, State,
+    AuthError, Authenticator, HttpTransport, PlatformDeviceKeys, PushError, Result, SpareKeys,
+    State,
 };
 use crate::clock::Clock;
 use crate::log::{Log, LogLevel, Logger, NoLogger};
@@ -53,10 +54,19 @@ pub struct Config {
     pub transport: Arc<dyn HttpTransport>,
     /// Receives the core's diagnostics (never a secret: see [`crate::log`]).
     pub logger: Arc<dyn Logger>,
+    /// How many push device keys a background thread keeps ready in the vault, so that
+    /// enrolling does not wait for an RSA key (software keys of `device_keys`' size, sealed;
+    /// platform keys when the store makes keys ahead). 0 turns the thread off; keys already
+    /// ready are still used. At most [`super::MAX_SPARE_DEVICE_KEYS`]; apps use
+    /// [`super::DEFAULT_SPARE_DEVICE_KEYS`].
+    pub spare_device_keys: usize,
 }
 
 impl Config {
-    /// The desktop's set-up: the desktop rule, software device keys, the given transport.
+    /// The desktop's set-up: the desktop rule, software device keys, the given transport, no
+    /// spare device keys made in the background (the CLI opens the vault for one command, so a
+    /// key started at open would be abandoned at close; a desktop app that stays open sets
+    /// [`Config::with_spare_device_keys`]).
     pub fn desktop(clock: Arc<dyn Clock>, transport: Arc<dyn HttpTransport>) -> Self {
         Config {
             clock,
@@ -64,7 +74,14 @@ impl Config {
             device_keys: DeviceKeys::software(),
             transport,
             logger: Arc::new(NoLogger),
+            spare_device_keys: 0,
         }
+    }
+
+    /// The same keeping `count` spare device keys ready.
+    pub fn with_spare_device_keys(mut self, count: usize) -> Self {
+        self.spare_device_keys = count;
+        self
     }
 
     /// The same with `logger` receiving the diagnostics.
@@ -84,6 +101,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("platform", &self.platform)
             .field("device_keys", &self.device_keys)
+            .field("spare_device_keys", &self.spare_device_keys)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +122,16 @@ impl Config {
             return Err(AuthError::Push(PushError::InvalidArgument {
                 param: "software_key_bits".into(),
                 reason: format!("{bits} is not supported (use 2048, 3072 or 4096)"),
+            }));
+        }
+        if self.spare_device_keys > super::MAX_SPARE_DEVICE_KEYS {
+            return Err(AuthError::Push(PushError::InvalidArgument {
+                param: "spare_device_keys".into(),
+                reason: format!(
+                    "{} is more than {}",
+                    self.spare_device_keys,
+                    super::MAX_SPARE_DEVICE_KEYS
+                ),
             }));
         }
         Ok(())
@@ -153,8 +181,18 @@ impl Authenticator {
         log.write(LogLevel::Info, "vault", || {
             format!("vault opened: {} account(s)", state.accounts.len())
         });
+        let state = Arc::new(Mutex::new(state));
+        // Started now, on a thread of its own: opening does not wait for it.
+        let spare_keys = SpareKeys::start(
+            &state,
+            &config.device_keys,
+            config.spare_device_keys,
+            config.clock.clone(),
+            log.clone(),
+        );
         let auth = Authenticator {
-            state: Arc::new(Mutex::new(state)),
+            state,
+            spare_keys,
             auto_backup: Default::default(),
             backup_writing: Default::default(),
             log,

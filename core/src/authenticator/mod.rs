@@ -27,6 +27,8 @@ mod push;
 #[cfg(test)]
 mod push_tests;
 mod records;
+#[cfg(test)]
+mod spare_tests;
 mod state;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -46,9 +48,10 @@ pub use self::import::{
     ImportAction, ImportFailure, ImportMode, ImportOutcome, ImportPreview, ImportPreviewEntry,
     SkippedEntry,
 };
+use self::push::SpareKeys;
 pub use self::push::{
-    CLOCK_WARN_SECONDS, CheckOutcome, Decision, PlatformDeviceKeys, PushRequestInfo, ServerClock,
-    UserPresence,
+    CLOCK_WARN_SECONDS, CheckOutcome, DEFAULT_SPARE_DEVICE_KEYS, Decision, MAX_SPARE_DEVICE_KEYS,
+    PlatformDeviceKeys, PushRequestInfo, ServerClock, UserPresence,
 };
 pub use self::records::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode};
 use self::state::State;
@@ -70,6 +73,8 @@ pub struct Authenticator {
     log: crate::log::Log,
     clock: Arc<dyn Clock>,
     push: PushRuntime,
+    /// The worker keeping spare device keys ready (push/spare.rs).
+    spare_keys: SpareKeys,
 }
 
 impl std::fmt::Debug for Authenticator {

@@ -60,6 +60,7 @@ fn fixture_on(platform: Platform) -> Fixture {
         device_keys: DeviceKeys::software(),
         transport: ScriptedTransport::new(Vec::new()),
         logger: Arc::new(crate::log::NoLogger),
+        spare_device_keys: 0,
     };
     let auth = Authenticator::open(&path, Unlock::KeyStore(&store), config).unwrap();
     auth.add_uri("otpauth://totp/Example:bob?secret=JBSWY3DPEHPK3PXP&issuer=Example")

@@ -7,7 +7,8 @@
 //!
 //! This file holds the handle; `error` its errors, `lifecycle` creating and opening the file,
 //! `unlock` the key slots, `codec` the account rows, `accounts`, `settings`, `passwordless`, `push`
-//! (tokens), `push_requests` and `containers` what is stored.
+//! (tokens), `push_requests`, `containers` and `spare_keys` (device keys made ahead) what is
+//! stored.
 
 mod accounts;
 mod codec;
@@ -23,6 +24,7 @@ mod push_requests;
 mod schema;
 mod settings;
 pub mod slots;
+mod spare_keys;
 mod unlock;
 
 use std::path::PathBuf;
@@ -38,6 +40,7 @@ pub use self::push::StoredDeviceKey;
 pub use self::push_requests::PushInserted;
 pub use self::settings::Setting;
 pub use self::slots::{FileKeyStore, KdfParams, KeyStore, KeyStoreError};
+pub use self::spare_keys::SpareKind;
 use crate::secret::Secret;
 
 /// How to unlock an existing vault.

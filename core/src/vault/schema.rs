@@ -136,6 +136,21 @@ pub const MIGRATIONS: &[&str] = &[
         token_type       TEXT NOT NULL CHECK (token_type IN ('totp', 'hotp', 'daypassword', 'push')),
         UNIQUE (container_serial, token_serial)
     ) STRICT;",
+    // 5: push device keys made ahead of an enrollment (spares), so enrolling does not wait
+    // seconds for an RSA key. A software spare's PKCS#8 is sealed like every secret (bound to
+    // the row's id and its size); a platform spare is only named here (its alias, which the
+    // account enrolled with it takes as its id, and its public key).
+    "CREATE TABLE spare_device_keys (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('software', 'platform')),
+        bits       INTEGER,
+        device_key BLOB,
+        public_key BLOB,
+        created_at INTEGER NOT NULL,
+        CHECK ((kind = 'software') = (device_key IS NOT NULL)),
+        CHECK ((kind = 'software') = (bits IS NOT NULL)),
+        CHECK ((kind = 'platform') = (public_key IS NOT NULL))
+    ) STRICT;",
 ];
 
 /// The columns each format added, by the version that added them; every later format keeps
@@ -177,6 +192,11 @@ const COLUMNS: &[(u32, &str, &str)] = &[
         4,
         "container_tokens",
         "account_id, container_serial, token_serial, token_type",
+    ),
+    (
+        5,
+        "spare_device_keys",
+        "id, kind, bits, device_key, public_key, created_at",
     ),
 ];
 

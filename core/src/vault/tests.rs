@@ -489,6 +489,7 @@ fn a_version_1_vault_is_migrated_on_open() {
         "ALTER TABLE accounts DROP COLUMN passwordless;
          DROP TABLE push_credentials; DROP TABLE push_requests;
          DROP TABLE containers; DROP TABLE container_tokens;
+         DROP TABLE spare_device_keys;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -646,5 +647,127 @@ mod push_storage {
         let much_later = later + std::time::Duration::from_secs(3600);
         v.pending_push_requests(much_later).unwrap();
         assert_eq!(v.push_request("NONCE1").unwrap(), None);
+    }
+}
+
+mod spare_device_keys {
+    use super::*;
+    use crate::push::tests::support::{device_key, stranger_key};
+
+    const SOFT: SpareKind = SpareKind::Software { bits: 2048 };
+
+    #[test]
+    fn a_version_4_vault_is_migrated_to_5_on_open() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let kept = v.add(totp("Kept"), NOW).unwrap();
+        drop(v);
+        let raw = Connection::open(&f.path).unwrap();
+        raw.execute_batch("DROP TABLE spare_device_keys; PRAGMA user_version = 4;")
+            .unwrap();
+        drop(raw);
+        let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+        assert_eq!(v.accounts().unwrap(), vec![kept]);
+        assert_eq!(v.spare_device_keys(SOFT).unwrap(), 0);
+        assert!(
+            v.add_spare_software_key(2048, device_key().pkcs8(), 1, NOW)
+                .unwrap()
+        );
+        drop(v);
+        let raw = Connection::open(&f.path).unwrap();
+        assert_eq!(schema::version(&raw).unwrap(), 5);
+    }
+
+    #[test]
+    fn a_software_spare_is_sealed_kept_up_to_the_pool_size_and_taken_once() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let first = device_key().pkcs8().clone();
+        let second = stranger_key().pkcs8().clone();
+        assert!(v.add_spare_software_key(2048, &first, 2, NOW).unwrap());
+        assert!(v.add_spare_software_key(2048, &second, 2, NOW + 1).unwrap());
+        assert!(
+            !v.add_spare_software_key(2048, &second, 2, NOW + 2).unwrap(),
+            "the pool is full"
+        );
+        assert_eq!(v.spare_device_keys(SOFT).unwrap(), 2);
+        assert_eq!(
+            v.spare_device_keys(SpareKind::Software { bits: 4096 })
+                .unwrap(),
+            0,
+            "spares are kept per size"
+        );
+        assert_eq!(v.take_spare_software_key(4096).unwrap(), None);
+        drop(v);
+        // Not in the file in the clear.
+        let bytes = std::fs::read(&f.path).unwrap();
+        for key in [&first, &second] {
+            let key = key.expose();
+            assert!(!bytes.windows(32).any(|w| key.windows(32).any(|k| k == w)));
+        }
+        // Taken oldest first, each once, also across handles.
+        let mut v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+        let mut other = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+        assert_eq!(v.take_spare_software_key(2048).unwrap(), Some(first));
+        assert_eq!(other.take_spare_software_key(2048).unwrap(), Some(second));
+        assert_eq!(v.take_spare_software_key(2048).unwrap(), None);
+        assert_eq!(other.spare_device_keys(SOFT).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_spare_moved_on_disk_does_not_open_and_is_passed_over() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        v.add_spare_software_key(2048, device_key().pkcs8(), 2, NOW)
+            .unwrap();
+        v.add_spare_software_key(2048, stranger_key().pkcs8(), 2, NOW + 1)
+            .unwrap();
+        // The first row's sealed key claims another size: its AD no longer matches.
+        v.conn
+            .execute(
+                "UPDATE spare_device_keys SET bits = 3072 WHERE created_at = ?1",
+                [NOW],
+            )
+            .unwrap();
+        v.conn
+            .execute(
+                "UPDATE spare_device_keys SET created_at = ?1 WHERE bits = 3072",
+                [NOW - 10],
+            )
+            .unwrap();
+        assert_eq!(v.take_spare_software_key(3072).unwrap(), None);
+        assert_eq!(
+            v.spare_device_keys(SpareKind::Software { bits: 3072 })
+                .unwrap(),
+            0,
+            "the damaged spare is gone"
+        );
+        assert_eq!(
+            v.take_spare_software_key(2048).unwrap(),
+            Some(stranger_key().pkcs8().clone())
+        );
+    }
+
+    #[test]
+    fn a_platform_spare_names_its_alias_and_is_taken_once() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let alias = AccountId::random();
+        assert!(v.add_spare_platform_key(&alias, b"spki", 1, NOW).unwrap());
+        assert!(
+            !v.add_spare_platform_key(&AccountId::random(), b"spki", 1, NOW)
+                .unwrap()
+        );
+        assert_eq!(v.spare_device_keys(SpareKind::Platform).unwrap(), 1);
+        assert_eq!(v.spare_device_keys(SOFT).unwrap(), 0);
+        assert_eq!(
+            v.take_spare_platform_key().unwrap(),
+            Some((alias, b"spki".to_vec()))
+        );
+        assert_eq!(v.take_spare_platform_key().unwrap(), None);
+        // An alias some account has meanwhile is not handed out.
+        let taken = v.add(totp("Has the id"), NOW).unwrap().id;
+        v.add_spare_platform_key(&taken, b"spki", 1, NOW).unwrap();
+        assert_eq!(v.take_spare_platform_key().unwrap(), None);
     }
 }

@@ -4,7 +4,8 @@
 //! `memory_subject DIR` (DIR: a private directory the script made) does, through the facade:
 //! creates a password-protected vault and opens it again with the password; adds a TOTP account
 //! from an otpauth URI and a HOTP account as a record; produces codes; enrolls a push token with
-//! a software device key against an in-process stand-in for privacyIDEA, takes a signed
+//! a software device key (the spare the background worker made after open) against an
+//! in-process stand-in for privacyIDEA, takes a signed
 //! notification and approves it (the device key signs the answer); registers a privacyIDEA
 //! container (the facade makes its P-384 key and signs the registration with it) against the
 //! same stand-in, whose refusal of the sync that follows leaves the registration kept; exports
@@ -113,6 +114,7 @@ impl Session {
             },
             transport: server.clone(),
             logger: Arc::new(NoLogger),
+            spare_device_keys: 1,
         };
         let created = Authenticator::create(
             &vault_path,
@@ -157,6 +159,16 @@ impl Session {
             SERIAL,
             "&sslverify=1",
         ]);
+        // The device key is the spare the background worker made after open (sealed in the
+        // vault until this enrollment took it); the worker then makes the next, which close
+        // stops.
+        let started = std::time::Instant::now();
+        while auth.spare_device_keys_ready().map_err(text)? == 0 {
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                return Err("no spare device key after two minutes".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         let scan = auth.scan_push_enrollment(&enroll).map_err(text)?;
         let push_account = authcore_http::block_on(auth.enroll_push(scan, None, None))
             .map_err(text)?
@@ -203,7 +215,10 @@ impl Session {
                 &dir.join("source.sqlite"),
                 &source_store,
                 None,
-                config.clone(),
+                Config {
+                    spare_device_keys: 0,
+                    ..config.clone()
+                },
             )
             .map_err(text)?;
             for (label, secret, algorithm) in [

@@ -19,8 +19,8 @@ impl Authenticator {
         PushEnrollment::parse(uri, now, now).map_err(push_error)
     }
 
-    /// Enrolls a scanned push token: creates the device key, registers it with the server, and
-    /// stores the token. With `attach_to`, the token joins that existing account (whose code
+    /// Enrolls a scanned push token: takes a spare device key (or, with none ready, creates
+    /// one), registers it with the server, and stores the token. With `attach_to`, the token joins that existing account (whose code
     /// then is the fallback); otherwise a new account is made. `push_token` is the platform's
     /// FCM/APNs token, if any.
     ///
@@ -60,9 +60,8 @@ impl Authenticator {
                 }
             }
         };
-        let id = attach_id.clone().unwrap_or_else(AccountId::random);
+        let (id, key, stored) = self.enrollment_key(attach_id.as_ref()).await?;
         let alias = id.to_string();
-        let (key, stored) = self.new_device_key(&alias).await?;
         let forget_key = || {
             if let DeviceKeys::Platform(keys) = &self.push.device_keys {
                 let _ = keys.delete(&alias);

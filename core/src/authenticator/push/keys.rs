@@ -21,6 +21,18 @@ pub trait PlatformDeviceKeys: Send + Sync {
     fn sign(&self, alias: &str, message: &[u8]) -> std::result::Result<Vec<u8>, PushError>;
     /// Forgets the key of `alias` (the account was deleted). Missing keys are not an error.
     fn delete(&self, alias: &str) -> std::result::Result<(), PushError>;
+    /// Whether the core may have this store make keys ahead of an enrollment: when `true`, a
+    /// background thread calls [`generate`](Self::generate) after the vault is opened (and
+    /// after each enrollment that took a key) under an alias the core picks, a fresh account
+    /// id, which the next new push account then takes as its id, so the user does not wait for
+    /// the key after the scan. `generate` is then called from a thread of the core's, outside
+    /// any user interaction, and a key so made lives in the store until an enrollment uses it
+    /// (a crash between making it and recording it leaves it there unused, under an alias no
+    /// account has). The default is `false`: keys are made at enrollment, under the account's
+    /// id, as for a store that shows UI or binds keys to a user's authentication.
+    fn prepare_ahead(&self) -> bool {
+        false
+    }
 }
 
 pub(in crate::authenticator) struct PlatformKey {

@@ -7,17 +7,21 @@
 //! an `await`: a call reads what it needs, releases the lock, talks to the
 //! server, and takes the lock again to store the outcome.
 //!
-//! `keys` holds the device keys, `enroll` enrollment and push-token updates, `inbox` taking
+//! `keys` holds the device keys, `spare` the device keys made ahead of enrollments, `enroll`
+//! enrollment and push-token updates, `inbox` taking
 //! requests in, `answer` answering them; this file what they share.
 
 mod answer;
 mod enroll;
 mod inbox;
 mod keys;
+mod spare;
 
 pub use self::answer::{Decision, UserPresence};
 pub use self::inbox::{CheckOutcome, PushRequestInfo};
 pub use self::keys::PlatformDeviceKeys;
+pub(in crate::authenticator) use self::spare::SpareKeys;
+pub use self::spare::{DEFAULT_SPARE_DEVICE_KEYS, MAX_SPARE_DEVICE_KEYS};
 
 use std::collections::HashMap;
 use std::sync::Arc;
