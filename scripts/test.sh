@@ -2,8 +2,8 @@
 # Every test of the project, in the order a failure is cheapest to read: formatting and lints,
 # the dependency policy (cargo deny), the privacyIDEA and eduMFA server installs, the Rust unit
 # and integration tests (published vectors, other apps' export files, crash and at-rest checks,
-# interop with a real privacyIDEA and a real eduMFA), the memory check, a short fuzz pass, then
-# the bindings from Kotlin and Swift.
+# interop with a real privacyIDEA and a real eduMFA), the memory check, a short fuzz pass, the
+# bindings from Kotlin and Swift, then the bench's quick mode.
 # It installs what it needs on a fresh Debian machine and fails, never skips, when it cannot.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,5 +81,10 @@ bash scripts/test-swift.sh
 
 step "Kotlin tests on the JVM (JUnit 5, Surefire)"
 bash scripts/test-kotlin.sh
+
+# The bench's every step once, briefly (debug build): so scripts/bench.sh cannot rot. Its numbers
+# mean nothing and nothing here fails on speed; the real table is `bash scripts/bench.sh`.
+step "bench, quick mode (scripts/bench.sh --quick)"
+bash scripts/bench.sh --quick
 
 printf '\nall test stages passed\n'
