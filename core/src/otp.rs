@@ -255,7 +255,8 @@ fn mac_counter<D: EagerHash>(keyed: &HmacCore<D>, msg: &[u8; 8]) -> u32 {
 }
 
 /// Makes codes for one credential. Cheap to keep per account; the keyed HMAC state it holds is
-/// derived from the secret, so it is zeroized on drop (hmac's `zeroize` feature) and never printed.
+/// derived from the secret, so it is zeroized on drop (the `zeroize` feature of sha1 and sha2,
+/// whose cores clear their state) and never printed.
 #[derive(Clone)]
 pub struct Generator {
     params: OtpParams,
