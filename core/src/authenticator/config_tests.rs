@@ -14,10 +14,10 @@ use crate::push::tests::support::{
 use crate::push::{DeviceKey, HttpRequest, HttpResponse, HttpTransport, PushError, TransportError};
 use crate::vault::FileKeyStore;
 
-const NOW: i64 = 1_700_000_000;
+pub(super) const NOW: i64 = 1_700_000_000;
 const SERIAL: &str = "PIPU0000CONF";
 
-fn enrollment_uri(ttl_minutes: u32) -> String {
+pub(super) fn enrollment_uri(ttl_minutes: u32) -> String {
     format!(
         "otpauth://pipush/{SERIAL}?url=https%3A//pi.example/ttype/push&ttl={ttl_minutes}&issuer=privacyIDEA\
          &enrollment_credential=0123456789abcdef&v=1&serial={SERIAL}&sslverify=1&poll_only=True"
@@ -25,7 +25,7 @@ fn enrollment_uri(ttl_minutes: u32) -> String {
 }
 
 /// privacyIDEA's answer to a registration, with `server_key()` as its key.
-fn registered() -> HttpResponse {
+pub(super) fn registered() -> HttpResponse {
     let key = data_encoding::BASE64.encode(&pkcs1_of(server_key()));
     json_response(
         &format!(
@@ -35,13 +35,13 @@ fn registered() -> HttpResponse {
     )
 }
 
-struct Vault {
+pub(super) struct Vault {
     dir: tempfile::TempDir,
-    clock: Arc<FixedClock>,
+    pub(super) clock: Arc<FixedClock>,
 }
 
 impl Vault {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         FileKeyStore::create(&dir.path().join("key")).unwrap();
         Vault {
@@ -50,7 +50,11 @@ impl Vault {
         }
     }
 
-    fn open(&self, device_keys: DeviceKeys, transport: Arc<dyn HttpTransport>) -> Authenticator {
+    pub(super) fn open(
+        &self,
+        device_keys: DeviceKeys,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Authenticator {
         let store = FileKeyStore::open(&self.dir.path().join("key")).unwrap();
         let config = Config {
             clock: self.clock.clone(),
@@ -63,7 +67,7 @@ impl Vault {
             .unwrap()
     }
 
-    fn open_offline(&self) -> Authenticator {
+    pub(super) fn open_offline(&self) -> Authenticator {
         self.open(
             DeviceKeys::Software { bits: 2048 },
             ScriptedTransport::new(Vec::new()),
@@ -107,7 +111,7 @@ impl HttpTransport for HookedTransport {
     }
 }
 
-fn run<F: std::future::Future>(future: F) -> F::Output {
+pub(super) fn run<F: std::future::Future>(future: F) -> F::Output {
     futures_executor::block_on(future)
 }
 
