@@ -9,7 +9,8 @@
 //! countdowns are two buffers because they move at different rates: the countdowns every
 //! second, the codes once a period, so a layer compares `codes` with the last one it decoded
 //! (one `memcmp`) and, when equal, keeps every code string and reads only `valid_for`
-//! (`CodeList.kt`, `CodeList.swift`).
+//! (`CodeList.kt`, `CodeList.swift`). Those layers call `code_ticks_on` only when a row's step
+//! rolled over: in between they ask `list_version()` and count down themselves.
 //!
 //! `CodeTicks.valid_for`: per row, in `code_list`'s order, 4 bytes little-endian, the whole
 //! seconds the code stays valid (1..=period).
