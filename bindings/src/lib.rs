@@ -9,6 +9,7 @@
 //! polled by Kotlin's and Swift's own executors (no Rust runtime).
 
 mod backup;
+mod code_list;
 mod container;
 mod convert;
 mod errors;
@@ -34,6 +35,7 @@ pub use backup::{
     AccountName, BackupDifference, BackupReenroll, BackupStatus, ReenrollItem, RestoreReport,
     VerifyReport,
 };
+pub use code_list::{CodeListRow, CodeListRows, CodeTicks};
 pub use container::{
     Container, ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerScan,
     ContainerSyncOutcome, ContainerSyncReport, ContainerToken, ContainerUnregistered,

@@ -74,6 +74,70 @@ fn big_vaults(c: &mut Criterion) {
     }
 }
 
+/// The per-second refresh of a 100-account code list: the core's share of what the Kotlin and
+/// Swift `CodeList`s call each second (same accounts as their benchmarks), and of `codes()`.
+/// The clock moves one second per refresh, as on screen. Each second the layers ask for
+/// `list_version()` and count down themselves; when a row's step moved (here one second in 30,
+/// every account being 30 s) they fetch `code_ticks_on()`, which then makes every code anew:
+/// `core`. `core_rollover` is such a second alone, `core_ticks` the ticks every second (what
+/// the FFI's `code_ticks()` wraps), `codes_core` the facade's `codes()`.
+fn refresh_100(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = FileKeyStore::create(&dir.path().join("key")).expect("key file");
+    let clock = Arc::new(FixedClock::new(T as i64));
+    let auth = Authenticator::open_or_create(
+        &dir.path().join("vault.sqlite"),
+        &store,
+        Config::offline(clock.clone()),
+    )
+    .expect("open");
+    let lines: Vec<String> = (0..100u8)
+        .map(|i| {
+            let (a, b) = ((b'A' + i % 26) as char, (b'A' + i / 26) as char);
+            format!("otpauth://totp/Bench:u{i}?secret=JBSWY3DPEHPK3P{a}{b}&issuer=B{i}")
+        })
+        .collect();
+    auth.add_uri_lines(&lines.join("\n")).expect("add");
+    let mut now = T as i64;
+    let mut group = c.benchmark_group("refresh_100");
+    group.bench_function("core", |b| {
+        b.iter(|| {
+            now += 1;
+            black_box(auth.list_version().expect("version"));
+            if now % 30 == 0 {
+                let mut ticks = Vec::new();
+                black_box(auth.code_ticks_on(now, &mut ticks).expect("ticks"));
+                black_box(ticks);
+            }
+        })
+    });
+    group.bench_function("core_rollover", |b| {
+        b.iter(|| {
+            now += 30;
+            let mut ticks = Vec::new();
+            black_box(auth.code_ticks_on(now, &mut ticks).expect("ticks"));
+            black_box(ticks)
+        })
+    });
+    group.bench_function("core_ticks", |b| {
+        b.iter(|| {
+            now += 1;
+            clock.set(now);
+            let mut ticks = Vec::new();
+            black_box(auth.code_ticks(None, &mut ticks).expect("ticks"));
+            black_box(ticks)
+        })
+    });
+    group.bench_function("codes_core", |b| {
+        b.iter(|| {
+            now += 1;
+            clock.set(now);
+            black_box(auth.codes(None, None).expect("codes"))
+        })
+    });
+    group.finish();
+}
+
 fn password_unlock(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("vault.sqlite");
@@ -99,5 +163,5 @@ fn password_unlock(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, big_vaults, password_unlock);
+criterion_group!(benches, big_vaults, refresh_100, password_unlock);
 criterion_main!(benches);

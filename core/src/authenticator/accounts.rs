@@ -65,7 +65,7 @@ impl Authenticator {
         }
         let stored = state.vault.add_many(fresh, now)?;
         state.reload()?;
-        self.changed(&state);
+        self.changed(&mut state);
         let mut stored = stored.into_iter();
         Ok(results
             .into_iter()
@@ -135,7 +135,7 @@ impl Authenticator {
             .vault
             .move_to(&id, position, self.clock.now_unix_seconds())?;
         state.reload()?;
-        self.changed(&state);
+        self.changed(&mut state);
         let index = state.resolve(id.as_str())?;
         Ok(state.info(&state.accounts[index].account))
     }
@@ -160,7 +160,7 @@ impl Authenticator {
         state.accounts.remove(index);
         state.passwordless.retain(|id| *id != info.id);
         state.push_keys.remove(&info.id);
-        self.changed(&state);
+        self.changed(&mut state);
         if info.push_serial.is_some()
             && let DeviceKeys::Platform(keys) = &self.push.device_keys
         {
@@ -182,7 +182,7 @@ impl Authenticator {
         let updated = apply(&mut state.vault, &id, self.clock.now_unix_seconds())?;
         let info = state.info(&updated);
         state.accounts[index].account = updated;
-        self.changed(&state);
+        self.changed(&mut state);
         Ok(info)
     }
 }

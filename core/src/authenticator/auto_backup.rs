@@ -286,9 +286,10 @@ impl Authenticator {
         }
     }
 
-    /// Tells the automatic backups that the accounts changed (called with the state locked,
-    /// after each change).
-    pub(in crate::authenticator) fn changed(&self, state: &State) {
+    /// Tells the automatic backups and the code list's version that the accounts changed
+    /// (called with the state locked, after each change).
+    pub(in crate::authenticator) fn changed(&self, state: &mut State) {
+        state.touch();
         if state.auto_backup_on {
             self.auto_backup.changed(&self.shared());
         }

@@ -24,6 +24,7 @@ impl Authenticator {
             .vault
             .set_setting(Setting::ClockOffset, &offset.to_string())?;
         state.offset = offset;
+        state.touch();
         Ok(())
     }
 
@@ -33,16 +34,11 @@ impl Authenticator {
         let state = self.state()?;
         let device_now = self.clock.now_unix_seconds();
         let mut out = Vec::with_capacity(state.accounts.len());
-        for l in &state.accounts {
+        for t in state.timed() {
+            let (l, generator, period) = (t.loaded, t.generator, t.period);
             if query.is_some_and(|q| !l.account.matches(q)) {
                 continue;
             }
-            let (Some(otp), Some(generator)) = (&l.account.otp, &l.generator) else {
-                continue;
-            };
-            let Some(period) = otp.params.kind.period() else {
-                continue;
-            };
             let clock_offset = match at {
                 Some(_) => CodeClock::User(0),
                 None => state.code_offset(l),
@@ -53,7 +49,7 @@ impl Authenticator {
                 id: l.account.id.clone(),
                 issuer: l.account.issuer.clone(),
                 label: l.account.label.clone(),
-                kind: otp.params.kind.into(),
+                kind: generator.params().kind.into(),
                 code: code.code.to_string(),
                 valid_for: code.valid_for,
                 next_code: code.next_code.to_string(),
@@ -83,7 +79,7 @@ impl Authenticator {
         let (counter, updated) = state.vault.advance_hotp(&id, now)?;
         let code = generator.code_for_counter(counter);
         state.accounts[index].account = updated;
-        self.changed(&state);
+        self.changed(&mut state);
         Ok(HotpCode {
             id,
             code: code.to_string(),

@@ -50,7 +50,11 @@ impl Vault {
         }
     }
 
-    fn open(&self, device_keys: DeviceKeys, transport: Arc<dyn HttpTransport>) -> Authenticator {
+    pub(super) fn open(
+        &self,
+        device_keys: DeviceKeys,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Authenticator {
         self.open_with(device_keys, transport, 0)
     }
 
@@ -74,7 +78,7 @@ impl Vault {
             .unwrap()
     }
 
-    fn open_offline(&self) -> Authenticator {
+    pub(super) fn open_offline(&self) -> Authenticator {
         self.open(
             DeviceKeys::Software { bits: 2048 },
             ScriptedTransport::new(Vec::new()),

@@ -5,7 +5,8 @@
 //! HMAC. Everything it returns is free of secrets except the explicit `export_*` calls.
 //!
 //! This file holds the handle; `config` what is fixed at open, `state` the cache of the vault,
-//! `records` what calls return, `error` their errors, `accounts`, `codes`, `passwordless`,
+//! `records` what calls return, `error` their errors, `accounts`, `codes`, `code_list` (the
+//! list split into stable rows and per-second ticks), `passwordless`,
 //! `export` (and the password slot), `backup` and `auto_backup`, and `push` the calls.
 
 mod accounts;
@@ -13,6 +14,9 @@ mod auto_backup;
 mod backup;
 #[cfg(test)]
 mod backup_tests;
+mod code_list;
+#[cfg(test)]
+mod code_list_tests;
 mod codes;
 mod config;
 #[cfg(test)]
@@ -37,6 +41,7 @@ use self::auto_backup::AutoBackup;
 
 pub use self::auto_backup::{AUTO_BACKUP_DELAY, AUTO_BACKUP_MAX_DELAY, BackupStatus, DEFAULT_KEEP};
 pub use self::backup::{Difference, ReenrollItem, RestoreReport, VerifyReport};
+pub use self::code_list::{CodeList, CodeListRow, CodeTick};
 use self::config::PushRuntime;
 pub use self::config::{Config, DeviceKeys};
 pub use self::container::{

@@ -1,13 +1,14 @@
 //! The facade's cache of the vault: every account with its keyed generator, the passwordless
 //! holders, the clock offsets and loaded device keys, reloaded when another connection commits.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{AccountInfo, AuthError, CodeClock, Result};
 use crate::account::{Account, AccountId};
 use crate::clock::{self};
-use crate::otp::Generator;
+use crate::otp::{Code, Generator};
 use crate::policy::PolicySet;
 use crate::vault::{Setting, Vault};
 
@@ -18,6 +19,10 @@ pub(in crate::authenticator) struct Loaded {
     /// The origin of the push server of an account with both a code and a push token: that
     /// server checks the code too, so its clock offset corrects the code.
     pub(in crate::authenticator) code_server: Option<String>,
+    /// The last time step whose current and next code `code_ticks` made, kept so the per-second
+    /// refresh makes codes only when a step rolls over. A pure function of the generator (which
+    /// a `Loaded` keeps for its life) and the step, so it never goes stale.
+    pub(in crate::authenticator) step_codes: Cell<Option<(u64, Code, Code)>>,
 }
 
 pub(in crate::authenticator) struct State {
@@ -37,6 +42,10 @@ pub(in crate::authenticator) struct State {
     pub(in crate::authenticator) data_version: i64,
     /// Automatic backups are on (`backup.auto` is set).
     pub(in crate::authenticator) auto_backup_on: bool,
+    /// Bumped by everything that may change what the code list shows (`touch`): its rows, their
+    /// order, names and clock corrections. `code_list` and `code_ticks` report it, so a shell
+    /// fetches the list's names again only when it moved.
+    pub(in crate::authenticator) list_version: u64,
 }
 
 impl State {
@@ -50,6 +59,7 @@ impl State {
             push_keys: HashMap::new(),
             data_version: 0,
             auto_backup_on: false,
+            list_version: 0,
         };
         state.reload_all()?;
         Ok(state)
@@ -89,11 +99,21 @@ impl State {
                 account,
                 generator,
                 code_server,
+                step_codes: Cell::new(None),
             });
         }
         self.accounts = loaded;
         self.passwordless = self.vault.passwordless_ids()?;
+        self.touch();
         Ok(())
+    }
+
+    /// Records that what the code list shows may have changed. Every reload calls it (changes
+    /// made here, another connection's commit), as do `Authenticator::changed` (the edits that
+    /// patch the cache in place), both clock offsets' setters and anything else that changes
+    /// an account or a correction.
+    pub(in crate::authenticator) fn touch(&mut self) {
+        self.list_version = self.list_version.wrapping_add(1);
     }
 
     /// The correction for `l`'s codes: its push server's offset where that server checks them,

@@ -272,5 +272,8 @@ final class AuthCoreTests: XCTestCase {
         for _ in 0..<rounds { XCTAssertEqual(try auth.codes(query: nil).count, 100) }
         let micros = Double(DispatchTime.now().uptimeNanoseconds - start) / 1000 / Double(rounds)
         print(String(format: "FFI cost (Swift): codes() for 100 accounts = %.1f µs per call", micros))
+        // Timed as `CodeListTests`' per-second refresh is, to compare with it.
+        let median = try benchMicros([{ _ = try auth.codes(query: nil) }])[0]
+        print(String(format: "bench-row: swift_codes_100 %.1f", median))
     }
 }

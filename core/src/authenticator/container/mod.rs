@@ -275,7 +275,7 @@ impl Authenticator {
         let n = state.vault.remove_container(serial, delete_accounts)?;
         if delete_accounts {
             state.reload()?;
-            self.changed(&state);
+            self.changed(&mut state);
         }
         Ok(n)
     }

@@ -268,7 +268,7 @@ impl Authenticator {
                 self.clock.now_unix_seconds(),
             )?;
             state.reload()?;
-            self.changed(&state);
+            self.changed(&mut state);
             let info = |id: &AccountId| {
                 state
                     .accounts

@@ -141,7 +141,7 @@ impl Authenticator {
         };
         state.push_keys.insert(account.id.clone(), key.clone());
         state.reload()?;
-        self.changed(&state);
+        self.changed(&mut state);
         Ok(state.info(&account))
     }
 

@@ -152,6 +152,8 @@ impl Authenticator {
         })?;
         state.vault.set_setting(Setting::PushServerOffsets, &json)?;
         state.server_offsets = all;
+        // Codes of accounts whose server checks them follow its clock.
+        state.touch();
         Ok(())
     }
 }

@@ -32,8 +32,8 @@ class AuthCore internal constructor(
     internal val authenticator: Authenticator,
     /** The platform given at open: its passwordless rule is the default of the passwordless calls. */
     val platform: Platform,
-    private val timeSource: TimeSource,
-    private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
+    internal val timeSource: TimeSource,
+    internal val dispatcher: CoroutineDispatcher = Dispatchers.IO,
 ) : AutoCloseable {
     companion object {
         /**
@@ -110,7 +110,7 @@ class AuthCore internal constructor(
      * clock offset, push calls that learn a server's clock), so the flow looks again at once
      * instead of at the clock's next second.
      */
-    private val changes = MutableStateFlow(0L)
+    internal val changes = MutableStateFlow(0L)
 
     private suspend fun <T> io(block: Authenticator.() -> T): T =
         withContext(dispatcher) { ffiCall { authenticator.block() } }
@@ -217,6 +217,14 @@ class AuthCore internal constructor(
             }
         }.flowOn(dispatcher)
     }
+
+    /**
+     * The code list of a screen that refreshes every second ([CodeList]: [CodeList.follow] keeps
+     * its [CodeList.rows] current). About eight times cheaper a second than [codesFlow]'s
+     * [codes] (docs/benchmarks.md): the names cross the FFI only when the list changed, the
+     * codes only at a rollover, and each second only the list's version.
+     */
+    fun codeList(): CodeList = CodeList(this)
 
     // --- the clock ------------------------------------------------------------------------------
 

@@ -1,0 +1,206 @@
+package org.authcore
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.Locale
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotSame
+import org.junit.jupiter.api.Assertions.assertSame
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/**
+ * [CodeList]: its rows are what [AuthCore.codes] returns at every second, it fetches the names
+ * again when the core's list version moves (here or through another connection), makes new
+ * rows only for what moved, and follows the time source; plus the per-second refresh's FFI
+ * cost (a benchmark: printed, never asserted).
+ */
+class CodeListTest {
+    private val dir: Path = Files.createTempDirectory("authcore-kotlin-codelist")
+    private val vault = dir.resolve("vault.sqlite").toString()
+    /** One store for every handle a test opens: each [SoftwareKeyStore] has its own key. */
+    private val store = SoftwareKeyStore()
+
+    @AfterEach
+    fun cleanUp() {
+        dir.toFile().deleteRecursively()
+    }
+
+    private val uris = listOf(
+        "otpauth://totp/RFC:sha1?secret=$SHA1_SEED&digits=8",
+        "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQ&issuer=Bank&counter=41",
+        "otpauth://totp/Cloud:carol?secret=$SHA512_SEED&issuer=Cloud&algorithm=SHA512&period=60",
+        "otpauth://steam/Steam:dave?secret=MFRGGZDFMZTWQ2LK&issuer=Steam",
+    )
+
+    private fun open(time: FixedTime): AuthCore =
+        AuthCore(Authenticator.openOrCreate(vault, store, testOptions(time)), Platform.DESKTOP, time, Dispatchers.IO)
+
+    /** A row as [AuthCore.codes] shows it. */
+    private fun AccountCode.row() = CodeRow(id, issuer, label, otpType, period, code.length, code, nextCode, validFor, clockOffset, clockFromServer)
+
+    @Test
+    fun `rows are the codes at every second, across rollovers and a clock offset`(): Unit = runBlocking {
+        val time = FixedTime(1111111100)
+        open(time).use { core ->
+            core.addUriLines(uris.joinToString("\n"))
+            val list = core.codeList()
+            for (offset in listOf(0L, 17L)) {
+                core.setClockOffset(offset)
+                for (second in 0 until 130) {
+                    time.now = 1111111100L + second
+                    list.refresh()
+                    assertEquals(core.codes().map { it.row() }, list.rows.value, "+$second s, offset $offset")
+                }
+            }
+            // HOTP has no countdown: three rows. RFC 6238 at 59 s, so the comparison cannot pass on two equal mistakes.
+            assertEquals(listOf("RFC", "Cloud", "Steam"), list.rows.value.map { it.issuer })
+            core.setClockOffset(0)
+            time.now = 59
+            list.refresh()
+            assertEquals(listOf("94287082", "1"), list.rows.value[0].let { listOf(it.code, it.validFor.toString()) })
+        }
+    }
+
+    @Test
+    fun `a change fetches the names again, and only what moved is new`(): Unit = runBlocking {
+        val time = FixedTime(1111111100)
+        open(time).use { core ->
+            core.addUriLines(uris.joinToString("\n"))
+            val list = core.codeList()
+            assertTrue(list.refresh())
+            val first = list.rows.value
+            assertFalse(list.refresh(), "the same second: nothing moved")
+            assertSame(first, list.rows.value)
+
+            time.now += 1 // a countdown second: every row moves, its code strings stay
+            assertTrue(list.refresh())
+            val second = list.rows.value
+            assertNotSame(first[0], second[0])
+            assertSame(first[0].code, second[0].code, "the code did not change: no new string")
+            assertEquals(first[0].validFor - 1, second[0].validFor)
+
+            val rfc = first[0].id
+            core.rename(rfc, issuer = "Renamed")
+            assertTrue(list.refresh())
+            assertEquals(listOf("Renamed", "Cloud", "Steam"), list.rows.value.map { it.issuer })
+            core.move(rfc, 3) // of all four accounts: the HOTP one counts
+            list.refresh()
+            assertEquals(listOf("Cloud", "Steam", "Renamed"), list.rows.value.map { it.issuer })
+            core.delete(rfc)
+            list.refresh()
+            assertEquals(listOf("Cloud", "Steam"), list.rows.value.map { it.issuer })
+
+            // Another connection (a second process, the CLI) adds one: seen at the next refresh.
+            Authenticator.openOrCreate(vault, store, testOptions(time)).use { other ->
+                other.addUri("otpauth://totp/Other:eve?secret=JBSWY3DPEHPK3PXP&issuer=Other")
+            }
+            assertTrue(list.refresh())
+            assertEquals(listOf("Cloud", "Steam", "Other"), list.rows.value.map { it.issuer })
+            assertEquals(core.codes().map { it.row() }, list.rows.value)
+        }
+    }
+
+    @Test
+    fun `a malformed tick buffer is an internal error, never a wrong row`() {
+        val row = FfiCodeListRow("a", "I", "L", OtpType.TOTP, 30u, 6u, 0, false)
+        val seven = byteArrayOf(7, 0, 0, 0)
+        val codes = byteArrayOf(6) + "123456".toByteArray() + byteArrayOf(6) + "654321".toByteArray()
+        val rows = CodeList.decode(seven, codes, listOf(row), emptyList())
+        assertEquals(listOf(listOf("123456", "654321", "7")), rows.map { listOf(it.code, it.nextCode, it.validFor.toString()) })
+        assertSame(rows, CodeList.decode(seven, codes, listOf(row), rows), "nothing moved")
+        assertSame(rows, CodeList.decode(seven, null, listOf(row), rows), "nothing moved")
+        val six = CodeList.decode(byteArrayOf(6, 0, 0, 0), null, listOf(row), rows).single()
+        assertEquals(6, six.validFor)
+        assertSame(rows[0].code, six.code)
+        val bad = listOf(
+            Triple(seven, codes.copyOf(codes.size - 1), emptyList()),
+            Triple(seven, codes + byteArrayOf(0), emptyList()),
+            Triple(byteArrayOf(7, 0, 0), codes, emptyList()),
+            Triple(seven, byteArrayOf(200.toByte(), '1'.code.toByte()), emptyList()),
+            Triple(seven + seven, codes, emptyList()),
+            Triple(seven, null, emptyList<CodeRow>()),
+        )
+        for ((validFor, c, previous) in bad) {
+            assertThrows<AuthCoreException.Internal> { CodeList.decode(validFor, c, listOf(row), previous) }
+        }
+    }
+
+    @Test
+    fun `follow refreshes on the time source's second and at once after a change`(): Unit = runBlocking {
+        val time = FixedTime(1111111108)
+        open(time).use { core ->
+            core.addUri(uris[0])
+            val list = core.codeList()
+            val follower = launch(Dispatchers.IO) { list.follow(pollMillis = 5) }
+            suspend fun rowsWhere(what: String, p: (List<CodeRow>) -> Boolean) =
+                withTimeout(5_000) { list.rows.first(p) }.also { assertTrue(p(it), what) }
+
+            rowsWhere("first refresh") { it.singleOrNull()?.validFor == 2 }
+            time.now = 1111111110 // the rollover
+            val rolled = rowsWhere("rolled over") { it.singleOrNull()?.validFor == 30 }
+            assertEquals("14050471", rolled.single().code)
+            // The time source stands still: only the change itself can make this refresh.
+            core.addUri("otpauth://totp/Other:bob?secret=JBSWY3DPEHPK3PXP&issuer=Other")
+            rowsWhere("added") { rows -> rows.map { it.issuer } == listOf("RFC", "Other") }
+            follower.cancel()
+        }
+    }
+
+    @Test
+    fun `FFI cost of the per-second refresh of 100 accounts`(): Unit = runBlocking {
+        val time = FixedTime(1_700_000_000)
+        open(time).use { core ->
+            core.addUriLines((0 until 100).joinToString("\n") { "otpauth://totp/Bench:u$it?secret=JBSWY3DPEHPK3P${'A' + it % 26}${'A' + it / 26}&issuer=B$it" })
+            val list = core.codeList()
+            val auth = core.authenticator
+            val rows = auth.codeList().rows
+            val ticks = auth.codeTicks()
+            val decoded = CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList())
+            // Each refresh is the next second, so one in 30 makes every code anew (a rollover).
+            val timings = benchMicros(
+                { time.now += 1; list.refresh() },
+                { time.now += 1; auth.codeTicks() },
+                { time.now += 1; auth.codeTicksOn(time.now) },
+                { time.now += 1; auth.listVersion() },
+                { CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList()) },
+                { CodeList.decode(ticks.validFor, null, rows, decoded) },
+            )
+            assertEquals(100, list.rows.value.size)
+            println(String.format(Locale.ROOT, "bench-row: kotlin_refresh_100 %.1f", timings[0]))
+            val names = listOf(
+                "codeTicks() alone", "codeTicksOn() (no time-source callback)",
+                "listVersion()", "decode alone, every row new", "decode alone, same codes, same countdowns",
+            )
+            for ((name, micros) in names.zip(timings.drop(1))) {
+                println(String.format(Locale.ROOT, "FFI cost (Kotlin/JVM): %s = %.1f µs", name, micros))
+            }
+        }
+    }
+}
+
+/**
+ * Microseconds per call of each body: warmed up (the JIT), then the median of 21 rounds of
+ * batches of 300 calls, the bodies taking turns within each round, so another process taking
+ * the CPU for a moment weighs on all of them alike and on the median little.
+ */
+fun benchMicros(vararg bodies: () -> Unit): List<Double> {
+    for (body in bodies) repeat(3000) { body() }
+    val batches = bodies.map { ArrayList<Double>() }
+    repeat(21) {
+        for ((i, body) in bodies.withIndex()) {
+            val start = System.nanoTime()
+            repeat(300) { body() }
+            batches[i].add((System.nanoTime() - start) / 1000.0 / 300)
+        }
+    }
+    return batches.map { it.sorted()[it.size / 2] }
+}
