@@ -115,8 +115,11 @@ AUTHCORE_PROFILE=$lib_profile AUTHCORE_KOTLIN_TEST_FILTER='CodeListTest#FFI*,Aut
     bash scripts/test-kotlin.sh >"$out/kotlin.log" 2>&1 || {
     tail -n 40 "$out/kotlin.log" >&2; echo "bench: the Kotlin benchmark failed ($out/kotlin.log)" >&2; exit 1; }
 ffi_rows <"$out/kotlin.log" >>"$rows"
-stage "Swift refresh ($lib_profile library)"
-AUTHCORE_PROFILE=$lib_profile AUTHCORE_SWIFT_TEST_FILTER='testFfiCost' \
+# Full runs build the Swift side as apps ship it too (-c release); quick runs keep its debug build.
+swift_config=release
+[[ $mode == quick ]] && swift_config=debug
+stage "Swift refresh ($lib_profile library, Swift $swift_config)"
+AUTHCORE_PROFILE=$lib_profile AUTHCORE_SWIFT_CONFIGURATION=$swift_config AUTHCORE_SWIFT_TEST_FILTER='testFfiCost' \
     bash scripts/test-swift.sh >"$out/swift.log" 2>&1 || {
     tail -n 40 "$out/swift.log" >&2; echo "bench: the Swift benchmark failed ($out/swift.log)" >&2; exit 1; }
 ffi_rows <"$out/swift.log" >>"$rows"

@@ -20,10 +20,18 @@
 # AUTHCORE_FIXTURES. A missing corpus fails here, before anything is built.
 #
 # AUTHCORE_SWIFT_TEST_FILTER: passed to `swift test --filter` (e.g. PushTests).
+# AUTHCORE_SWIFT_CONFIGURATION: debug (the default) or release, the Swift side's build
+# configuration (release is what apps ship; scripts/bench.sh measures with it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 profile=${AUTHCORE_PROFILE:-debug}
+case ${AUTHCORE_SWIFT_CONFIGURATION:-debug} in
+    debug) swift_config= ;;
+    # @testable import needs -enable-testing, which release builds leave out by default.
+    release) swift_config="-c release -Xswiftc -enable-testing" ;;
+    *) echo "test-swift: AUTHCORE_SWIFT_CONFIGURATION must be debug or release (was '$AUTHCORE_SWIFT_CONFIGURATION')" >&2; exit 2 ;;
+esac
 started=$(date +%s)
 stage() { echo "test-swift: $* (+$(($(date +%s) - started)) s)"; }
 
@@ -200,7 +208,8 @@ if [ -z "$chroot_dir" ]; then
     stage "peer CA trusted"
     cd ios
     export AUTHCORE_FIXTURES="$fixtures"
-    run_tests swift test --disable-swift-testing ${AUTHCORE_SWIFT_TEST_FILTER:+--filter "$AUTHCORE_SWIFT_TEST_FILTER"} \
+    # shellcheck disable=SC2086 # swift_config is a list of words
+    run_tests swift test --disable-swift-testing $swift_config ${AUTHCORE_SWIFT_TEST_FILTER:+--filter "$AUTHCORE_SWIFT_TEST_FILTER"} \
         -Xlinker -L"$lib_dir" -Xlinker -rpath -Xlinker "$lib_dir"
     stage "swift test passed"
     exit 0
@@ -236,5 +245,5 @@ chroot_lib=$(to_chroot "$lib_dir")
 chroot_peer=$(to_chroot "$AUTHCORE_PI_PEER")
 filter=${AUTHCORE_SWIFT_TEST_FILTER:+--filter $AUTHCORE_SWIFT_TEST_FILTER}
 run_tests chroot "$chroot_dir" env HOME=/root AUTHCORE_PI_PEER="$chroot_peer" AUTHCORE_FIXTURES=/fixtures bash -c \
-    "cd /repo/ios && swift test --disable-swift-testing $filter -Xlinker -L$chroot_lib -Xlinker -rpath -Xlinker $chroot_lib"
+    "cd /repo/ios && swift test --disable-swift-testing $swift_config $filter -Xlinker -L$chroot_lib -Xlinker -rpath -Xlinker $chroot_lib"
 stage "swift test passed"

@@ -2,10 +2,16 @@
 //! requests keyed by nonce, so a request that arrives both by notification and by poll is kept
 //! once, and one that was answered is refused when it comes again. Times are Unix milliseconds.
 //! Rows are dropped an hour after they stopped being answerable.
+//!
+//! These two writes commit with `synchronous=NORMAL` (see [`Vault::relaxed`]): they sit between
+//! a tap and the sign-in, and what a power cut may take from them is harmless. A lost request
+//! comes back with the next poll; a lost answered mark lets a request the server already
+//! consumed show again after the power cut, and the server refuses a second answer. A killed
+//! process loses neither (the commit is in the WAL), and every other write stays `FULL`.
 
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::push::{from_millis, millis};
 use super::{Vault, VaultError};
@@ -61,46 +67,7 @@ impl Vault {
         request: &PushRequest,
         now: SystemTime,
     ) -> Result<PushInserted, VaultError> {
-        let tx = self.conn.transaction()?;
-        prune(&tx, now)?;
-        let known: Option<(Option<i64>, i64)> = tx
-            .query_row(
-                "SELECT answered_at_ms, expires_at_ms FROM push_requests WHERE nonce = ?1",
-                [&request.nonce],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let inserted = match known {
-            Some((Some(_), _)) => PushInserted::Answered,
-            Some((None, expires)) if expires <= millis(now) => PushInserted::Expired,
-            Some((None, _)) => PushInserted::Duplicate,
-            None if request.is_expired(now) => PushInserted::Expired,
-            None => {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO push_requests({REQUEST_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)"
-                    ),
-                    params![
-                        request.nonce,
-                        request.serial,
-                        request.title,
-                        request.question,
-                        request.url,
-                        i64::from(request.sslverify),
-                        request.require_presence.as_ref().map(|o| o.join(",")),
-                        i64::from(
-                            request.capabilities.verified && request.capabilities.decline_reason
-                        ),
-                        millis(request.received_at),
-                        millis(request.expires_at),
-                    ],
-                )?;
-                PushInserted::New
-            }
-        };
-        tx.commit()?;
-        Ok(inserted)
+        self.relaxed(|conn| store(conn, request, now))
     }
 
     /// The requests still answerable at `now`, oldest first.
@@ -138,14 +105,73 @@ impl Vault {
 
     /// Records that `nonce` was answered (whatever the answer), so it is never offered again.
     pub fn mark_push_answered(&mut self, nonce: &str, now: SystemTime) -> Result<(), VaultError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE push_requests SET answered_at_ms = ?2 WHERE nonce = ?1",
-            params![nonce, millis(now)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.relaxed(|conn| {
+            conn.execute(
+                "UPDATE push_requests SET answered_at_ms = ?2 WHERE nonce = ?1",
+                params![nonce, millis(now)],
+            )?;
+            Ok(())
+        })
     }
+
+    /// Runs `write` with `synchronous=NORMAL`, then sets `FULL` again: its commit reaches the
+    /// WAL (a killed process keeps it) but waits for the next `FULL` commit or checkpoint to be
+    /// synced to the disk. Only for rows whose loss in a power cut is harmless.
+    pub(super) fn relaxed<T>(
+        &mut self,
+        write: impl FnOnce(&mut Connection) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out = write(&mut self.conn);
+        // Back to FULL whatever happened: a failure to do so is the error that matters.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        out
+    }
+}
+
+fn store(
+    conn: &mut Connection,
+    request: &PushRequest,
+    now: SystemTime,
+) -> Result<PushInserted, VaultError> {
+    let tx = conn.transaction()?;
+    prune(&tx, now)?;
+    let known: Option<(Option<i64>, i64)> = tx
+        .query_row(
+            "SELECT answered_at_ms, expires_at_ms FROM push_requests WHERE nonce = ?1",
+            [&request.nonce],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let inserted = match known {
+        Some((Some(_), _)) => PushInserted::Answered,
+        Some((None, expires)) if expires <= millis(now) => PushInserted::Expired,
+        Some((None, _)) => PushInserted::Duplicate,
+        None if request.is_expired(now) => PushInserted::Expired,
+        None => {
+            tx.execute(
+                &format!(
+                    "INSERT INTO push_requests({REQUEST_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)"
+                ),
+                params![
+                    request.nonce,
+                    request.serial,
+                    request.title,
+                    request.question,
+                    request.url,
+                    i64::from(request.sslverify),
+                    request.require_presence.as_ref().map(|o| o.join(",")),
+                    i64::from(request.capabilities.verified && request.capabilities.decline_reason),
+                    millis(request.received_at),
+                    millis(request.expires_at),
+                ],
+            )?;
+            PushInserted::New
+        }
+    };
+    tx.commit()?;
+    Ok(inserted)
 }
 
 fn prune(tx: &Transaction<'_>, now: SystemTime) -> Result<(), VaultError> {

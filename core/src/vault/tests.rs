@@ -648,6 +648,40 @@ mod push_storage {
         v.pending_push_requests(much_later).unwrap();
         assert_eq!(v.push_request("NONCE1").unwrap(), None);
     }
+
+    #[test]
+    fn request_bookkeeping_commits_relaxed_and_leaves_every_other_write_full() {
+        let f = fixture();
+        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let sync = |v: &Vault| -> i64 {
+            v.conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        const FULL: i64 = 2;
+        assert_eq!(sync(&v), FULL);
+        let start = t(1_700_000_000);
+        v.store_push_request(&request("NONCE1", start), start)
+            .unwrap();
+        assert_eq!(sync(&v), FULL);
+        v.mark_push_answered("NONCE1", start).unwrap();
+        assert_eq!(sync(&v), FULL);
+        // A failed write sets FULL again too, and its error comes through.
+        assert!(matches!(
+            v.relaxed(|_| Err::<(), _>(VaultError::Random)),
+            Err(VaultError::Random)
+        ));
+        assert_eq!(sync(&v), FULL);
+        // What was kept relaxed is read back by a second connection (it is in the WAL).
+        drop(v);
+        let v = Vault::open(&f.path, Unlock::KeyStore(&f.store)).unwrap();
+        assert_eq!(
+            v.push_request("NONCE1")
+                .unwrap()
+                .map(|(_, answered)| answered),
+            Some(true)
+        );
+    }
 }
 
 mod spare_device_keys {
