@@ -59,13 +59,19 @@ pub struct OtpCredential {
 
 impl OtpCredential {
     pub fn new(params: OtpParams, secret: Secret) -> Result<Self, AccountError> {
-        // Building a generator validates both halves exactly as code generation will.
-        Generator::new(params, &secret)?;
+        // The checks building a generator makes, so code generation cannot refuse it later.
+        Generator::check(&params, &secret)?;
         Ok(OtpCredential { params, secret })
     }
 
     pub fn generator(&self) -> Result<Generator, OtpError> {
         Generator::new(self.params, &self.secret)
+    }
+
+    /// [`OtpCredential::generator`] for a caller that scrubs the stack itself after keying many
+    /// (see [`Generator::new_unscrubbed`]).
+    pub(crate) fn generator_unscrubbed(&self) -> Result<Generator, OtpError> {
+        Generator::new_unscrubbed(self.params, &self.secret)
     }
 }
 

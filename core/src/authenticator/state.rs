@@ -88,9 +88,26 @@ impl State {
 
     pub(in crate::authenticator) fn reload(&mut self) -> Result<()> {
         let accounts = self.vault.accounts()?;
+        let loaded = Self::key_all(accounts);
+        // Every keying left its padded key at the same place below this frame: one scrub,
+        // whether or not one of them failed.
+        crate::secret::scrub_stack();
+        self.accounts = loaded?;
+        self.passwordless = self.vault.passwordless_ids()?;
+        self.touch();
+        Ok(())
+    }
+
+    /// Every account with its generator, keyed without a scrub each (the caller scrubs once).
+    #[inline(never)]
+    fn key_all(accounts: Vec<Account>) -> Result<Vec<Loaded>> {
         let mut loaded = Vec::with_capacity(accounts.len());
         for account in accounts {
-            let generator = account.otp.as_ref().map(|o| o.generator()).transpose()?;
+            let generator = account
+                .otp
+                .as_ref()
+                .map(|o| o.generator_unscrubbed())
+                .transpose()?;
             let code_server = match (&account.otp, &account.push) {
                 (Some(_), Some(push)) => Some(crate::push::server_origin(&push.url)),
                 _ => None,
@@ -102,10 +119,7 @@ impl State {
                 step_codes: Cell::new(None),
             });
         }
-        self.accounts = loaded;
-        self.passwordless = self.vault.passwordless_ids()?;
-        self.touch();
-        Ok(())
+        Ok(loaded)
     }
 
     /// Records that what the code list shows may have changed. Every reload calls it (changes
