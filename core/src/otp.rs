@@ -1,20 +1,14 @@
 //! `otp`: one-time codes from (parameters, secret, time or counter): TOTP (RFC 6238), HOTP
 //! (RFC 4226) and Steam Guard. Pure: time and counters are arguments, nothing is read or stored.
 //!
-//! A [`Generator`] keys its HMAC once (the inner and outer pad states, hmac's block-level
-//! `HmacCore`) and copies only those two hash states per code: a code costs the two compressions
-//! a one-block message needs, a 64-byte block buffer and the copy, with no allocation. Going
-//! through `Hmac`'s buffered wrapper instead cost about 1.5x the two compressions (the wrapper's
-//! buffer is cloned, updated and zeroized around every code; docs/benchmarks.md).
+//! A [`Generator`] keys its HMAC once (the hash states after the inner and outer pad blocks) and
+//! copies only those two states per code: a code costs the two compressions a one-block message
+//! needs, two blocks filled in place, and no allocation (`otp_mac.rs`).
 
 use std::fmt;
 
-use hmac::block_api::HmacCore;
-use hmac::digest::block_api::{Buffer, EagerHash, FixedOutputCore, UpdateCore};
-use hmac::digest::{KeyInit, Output};
 use serde::Serialize;
-use sha1::Sha1;
-use sha2::{Sha256, Sha512};
+use strength_reduce::StrengthReducedU64;
 
 use crate::secret::Secret;
 
@@ -216,51 +210,34 @@ pub struct TotpCode {
     pub time_step: u64,
 }
 
-/// The HMAC keyed with `key`, in a frame of its own so that [`Generator::new`] can scrub it.
-/// HMAC accepts keys of any length, so keying cannot fail; map it anyway rather than panic.
+/// The HMAC keyed with `key`, in a frame of its own so that [`Generator::new`] can scrub the
+/// padded key it leaves on the stack.
 #[inline(never)]
-fn keyed_mac(algorithm: Algorithm, key: &[u8]) -> Result<KeyedMac, OtpError> {
-    Ok(match algorithm {
-        Algorithm::Sha1 => KeyedMac::Sha1(
-            HmacCore::<Sha1>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
-        ),
-        Algorithm::Sha256 => KeyedMac::Sha256(
-            HmacCore::<Sha256>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
-        ),
-        Algorithm::Sha512 => KeyedMac::Sha512(
-            HmacCore::<Sha512>::new_from_slice(key).map_err(|_| OtpError::EmptySecret)?,
-        ),
-    })
+fn keyed_mac(algorithm: Algorithm, key: &[u8]) -> KeyedMac {
+    match algorithm {
+        Algorithm::Sha1 => KeyedMac::Sha1(Pads::new(key)),
+        Algorithm::Sha256 => KeyedMac::Sha256(Pads::new(key)),
+        Algorithm::Sha512 => KeyedMac::Sha512(Pads::new(key)),
+    }
 }
 
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
 
 #[derive(Clone)]
 enum KeyedMac {
-    Sha1(HmacCore<Sha1>),
-    Sha256(HmacCore<Sha256>),
-    Sha512(HmacCore<Sha512>),
-}
-
-/// HMAC of the 8-byte counter under the keyed state: a copy of the inner and outer hash states,
-/// the counter through a block buffer, and the crate's own padding and finalization.
-#[inline(always)]
-fn mac_counter<D: EagerHash>(keyed: &HmacCore<D>, msg: &[u8; 8]) -> u32 {
-    let mut core = keyed.clone();
-    let mut buffer = Buffer::<HmacCore<D>>::default();
-    buffer.digest_blocks(msg, |blocks| core.update_blocks(blocks));
-    let mut digest = Output::<HmacCore<D>>::default();
-    core.finalize_fixed_core(&mut buffer, &mut digest);
-    truncate(&digest)
+    Sha1(Pads<Sha1Fn>),
+    Sha256(Pads<Sha256Fn>),
+    Sha512(Pads<Sha512Fn>),
 }
 
 /// Makes codes for one credential. Cheap to keep per account; the keyed HMAC state it holds is
-/// derived from the secret, so it is zeroized on drop (the `zeroize` feature of sha1 and sha2,
-/// whose cores clear their state) and never printed.
+/// derived from the secret, so it is zeroized on drop and never printed.
 #[derive(Clone)]
 pub struct Generator {
     params: OtpParams,
     mac: KeyedMac,
+    /// The period as a divisor (TOTP and Steam), `None` for HOTP.
+    period: Option<StrengthReducedU64>,
 }
 
 impl fmt::Debug for Generator {
@@ -296,8 +273,18 @@ impl Generator {
     /// accounts spent a third of their start-up overwriting 32 KiB twenty thousand times.
     pub(crate) fn new_unscrubbed(params: OtpParams, secret: &Secret) -> Result<Self, OtpError> {
         Self::check(&params, secret)?;
-        let mac = keyed_mac(params.algorithm, secret.expose())?;
-        Ok(Generator { params, mac })
+        let mac = keyed_mac(params.algorithm, secret.expose());
+        // Validated: a period is at least 1.
+        let period = params
+            .kind
+            .period()
+            .filter(|p| *p > 0)
+            .map(|p| StrengthReducedU64::new(p.into()));
+        Ok(Generator {
+            params,
+            mac,
+            period,
+        })
     }
 
     pub fn params(&self) -> &OtpParams {
@@ -306,11 +293,10 @@ impl Generator {
 
     /// The 31-bit dynamically truncated value of HMAC(secret, counter) (RFC 4226 §5.3).
     fn truncated(&self, counter: u64) -> u32 {
-        let msg = counter.to_be_bytes();
         match &self.mac {
-            KeyedMac::Sha1(m) => mac_counter(m, &msg),
-            KeyedMac::Sha256(m) => mac_counter(m, &msg),
-            KeyedMac::Sha512(m) => mac_counter(m, &msg),
+            KeyedMac::Sha1(m) => m.truncated(counter),
+            KeyedMac::Sha256(m) => m.truncated(counter),
+            KeyedMac::Sha512(m) => m.truncated(counter),
         }
     }
 
@@ -325,8 +311,8 @@ impl Generator {
 
     /// The time step that `unix_time` falls in, for TOTP and Steam.
     pub fn time_step(&self, unix_time: u64) -> Result<u64, OtpError> {
-        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        Ok(unix_time / u64::from(period))
+        let period = self.period.ok_or(OtpError::NotTimeBased)?;
+        Ok(unix_time / period)
     }
 
     /// Only the current code at `unix_time`: half the work of [`Generator::totp`], for lists that
@@ -338,10 +324,10 @@ impl Generator {
     /// The current and next code at `unix_time` (seconds since the epoch, already corrected for
     /// clock offset), and how long the current one stays valid.
     pub fn totp(&self, unix_time: u64) -> Result<TotpCode, OtpError> {
-        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        let period = u64::from(period);
-        let step = unix_time / period;
-        let valid_for = (period - unix_time % period) as u32;
+        let period = self.period.ok_or(OtpError::NotTimeBased)?;
+        let (step, elapsed) = StrengthReducedU64::div_rem(unix_time, period);
+        // Below the period, a u32.
+        let valid_for = (period.get() - elapsed) as u32;
         Ok(TotpCode {
             code: self.code_for_counter(step),
             valid_for,
@@ -364,12 +350,34 @@ fn truncate(digest: &[u8]) -> u32 {
 }
 
 fn decimal_code(value: u32, digits: u8) -> Code {
+    // One function per length, so each divides by constants (multiplications): one division
+    // by `10^len` chosen at run time (which a `match` of constants is compiled into) was a
+    // tenth of a code's time.
+    match digits {
+        ..=6 => decimal::<6>(value, digits),
+        7 => decimal::<7>(value, digits),
+        8 => decimal::<8>(value, digits),
+        9 => decimal::<9>(value, digits),
+        10.. => decimal::<10>(value, digits),
+    }
+}
+
+/// The last `LEN` decimal digits of `value`, or of its last `digits` when fewer (never made:
+/// parameters below 6 digits are refused, but a code must not panic on them).
+#[inline(always)]
+fn decimal<const LEN: usize>(value: u32, digits: u8) -> Code {
     let mut chars = [b'0'; MAX_DIGITS as usize];
-    let len = digits.min(MAX_DIGITS);
-    let mut rest = u64::from(value) % 10u64.pow(u32::from(len));
-    for slot in chars[..usize::from(len)].iter_mut().rev() {
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    // 10^LEN plus the last LEN digits has LEN + 1 digits, the first a 1: the rest are the code,
+    // zero-padded.
+    let power = const { 10u64.pow(LEN as u32) };
+    let mut buffer = itoa::Buffer::new();
+    let text = buffer.format(u64::from(value) % power + power).as_bytes();
+    if let Some(code) = text.get(1..=LEN) {
+        chars[..LEN].copy_from_slice(code);
+    }
+    let len = digits.min(LEN as u8);
+    if usize::from(len) < LEN {
+        chars.copy_within(LEN - usize::from(len)..LEN, 0);
     }
     Code { chars, len }
 }
@@ -386,6 +394,10 @@ fn steam_code(value: u32) -> Code {
         len: STEAM_DIGITS,
     }
 }
+
+#[path = "otp_mac.rs"]
+mod mac;
+use mac::{Pads, Sha1Fn, Sha256Fn, Sha512Fn};
 
 #[cfg(test)]
 #[path = "otp_tests.rs"]

@@ -50,9 +50,9 @@ impl Authenticator {
                 issuer: l.account.issuer.clone(),
                 label: l.account.label.clone(),
                 kind: generator.params().kind.into(),
-                code: code.code.to_string(),
+                code: code.code.as_str().to_owned(),
                 valid_for: code.valid_for,
-                next_code: code.next_code.to_string(),
+                next_code: code.next_code.as_str().to_owned(),
                 period,
                 clock_offset,
             });

@@ -1,0 +1,230 @@
+//! HMAC (RFC 2104) of one 8-byte counter, keyed once per credential, over the hash crates' own
+//! compression functions (sha1's `compress`, sha2's `compress256` and `compress512`, which use
+//! the CPU's SHA instructions where it has them). No hash is written here: only the two
+//! one-block messages an HOTP value needs are laid out.
+//!
+//! Why not `hmac::HmacCore`: copying its two hash cores per code, running the counter through a
+//! block buffer (zeroized on drop) and the generic finalization cost 1.46x the two compressions
+//! (docs/benchmarks.md). Here a counter and an inner digest each fit one block whose padding
+//! is known in advance, so a code is two blocks filled in place and two compressions started
+//! from copies of the keyed states (20 to 64 bytes each). The RFC vectors, the comparison with
+//! the `hmac` crate in otp_tests.rs and the differential test against totp-rs
+//! (tests/otp_differential.rs) guard it.
+
+use sha1::Digest;
+use zeroize::Zeroize;
+
+/// What HMAC needs of a Merkle-Damgard hash: its initial state, its compression of one block,
+/// its digest of a state, and the hash of a key longer than a block.
+pub(super) trait BlockHash {
+    type State: Copy + Zeroize;
+    type Block: AsRef<[u8]> + AsMut<[u8]> + Zeroize;
+    /// The initial hash value (FIPS 180-4, 5.3).
+    const IV: Self::State;
+    const DIGEST_LEN: usize;
+    fn zero_block() -> Self::Block;
+    fn compress(state: &mut Self::State, block: &Self::Block);
+    /// The state as the big-endian digest, into the first `DIGEST_LEN` bytes of `out`.
+    fn write_digest(state: &Self::State, out: &mut [u8]);
+    /// The whole hash of `key`, into the first `DIGEST_LEN` bytes of `out`.
+    fn hash_key(key: &[u8], out: &mut [u8]);
+    /// RFC 4226's dynamic truncation of the digest `state` holds.
+    #[inline(always)]
+    fn truncate(state: &Self::State) -> u32 {
+        let mut digest = [0u8; 64];
+        Self::write_digest(state, &mut digest);
+        super::truncate(&digest[..Self::DIGEST_LEN])
+    }
+}
+
+/// RFC 4226's dynamic truncation read from 32-bit big-endian state words, without writing the
+/// digest out: its last byte is the low byte of the last word, and the window it points at
+/// (offset 0..=15) spans at most two words.
+#[inline(always)]
+fn truncate_words(words: &[u32]) -> u32 {
+    let offset = (words[words.len() - 1] & 0x0f) as usize;
+    let (word, shift) = (offset / 4, (offset % 4) * 8);
+    let high = words[word] << shift;
+    // Widened so that a window starting on a word boundary shifts the next word out whole.
+    let low = (u64::from(words[word + 1]) >> (32 - shift)) as u32;
+    (high | low) & 0x7fff_ffff
+}
+
+pub(super) struct Sha1Fn;
+pub(super) struct Sha256Fn;
+pub(super) struct Sha512Fn;
+
+impl BlockHash for Sha1Fn {
+    type State = [u32; 5];
+    type Block = [u8; 64];
+    const IV: [u32; 5] = [
+        0x6745_2301,
+        0xefcd_ab89,
+        0x98ba_dcfe,
+        0x1032_5476,
+        0xc3d2_e1f0,
+    ];
+    const DIGEST_LEN: usize = 20;
+    fn zero_block() -> [u8; 64] {
+        [0; 64]
+    }
+    #[inline(always)]
+    fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
+        sha1::block_api::compress(state, std::slice::from_ref(block));
+    }
+    #[inline(always)]
+    fn write_digest(state: &[u32; 5], out: &mut [u8]) {
+        for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+    fn hash_key(key: &[u8], out: &mut [u8]) {
+        out[..Self::DIGEST_LEN].copy_from_slice(&sha1::Sha1::digest(key));
+    }
+    #[inline(always)]
+    fn truncate(state: &[u32; 5]) -> u32 {
+        truncate_words(state)
+    }
+}
+
+impl BlockHash for Sha256Fn {
+    type State = [u32; 8];
+    type Block = [u8; 64];
+    const IV: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+    const DIGEST_LEN: usize = 32;
+    fn zero_block() -> [u8; 64] {
+        [0; 64]
+    }
+    #[inline(always)]
+    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
+        sha2::block_api::compress256(state, std::slice::from_ref(block));
+    }
+    #[inline(always)]
+    fn write_digest(state: &[u32; 8], out: &mut [u8]) {
+        for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+    fn hash_key(key: &[u8], out: &mut [u8]) {
+        out[..Self::DIGEST_LEN].copy_from_slice(&sha2::Sha256::digest(key));
+    }
+    #[inline(always)]
+    fn truncate(state: &[u32; 8]) -> u32 {
+        truncate_words(state)
+    }
+}
+
+impl BlockHash for Sha512Fn {
+    type State = [u64; 8];
+    type Block = [u8; 128];
+    const IV: [u64; 8] = [
+        0x6a09_e667_f3bc_c908,
+        0xbb67_ae85_84ca_a73b,
+        0x3c6e_f372_fe94_f82b,
+        0xa54f_f53a_5f1d_36f1,
+        0x510e_527f_ade6_82d1,
+        0x9b05_688c_2b3e_6c1f,
+        0x1f83_d9ab_fb41_bd6b,
+        0x5be0_cd19_137e_2179,
+    ];
+    const DIGEST_LEN: usize = 64;
+    fn zero_block() -> [u8; 128] {
+        [0; 128]
+    }
+    #[inline(always)]
+    fn compress(state: &mut [u64; 8], block: &[u8; 128]) {
+        sha2::block_api::compress512(state, std::slice::from_ref(block));
+    }
+    #[inline(always)]
+    fn write_digest(state: &[u64; 8], out: &mut [u8]) {
+        for (bytes, word) in out.chunks_exact_mut(8).zip(state) {
+            bytes.copy_from_slice(&word.to_be_bytes());
+        }
+    }
+    fn hash_key(key: &[u8], out: &mut [u8]) {
+        out[..Self::DIGEST_LEN].copy_from_slice(&sha2::Sha512::digest(key));
+    }
+}
+
+/// The hash states after the key's inner and outer pad blocks: everything of the key a code
+/// needs. Derived from the secret, so cleared on drop and never printed.
+pub(super) struct Pads<H: BlockHash> {
+    inner: H::State,
+    outer: H::State,
+}
+
+impl<H: BlockHash> Clone for Pads<H> {
+    fn clone(&self) -> Self {
+        Pads {
+            inner: self.inner,
+            outer: self.outer,
+        }
+    }
+}
+
+impl<H: BlockHash> Drop for Pads<H> {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+/// Appends SHA's padding to a message of `len` bytes that ends inside the first block after a
+/// keyed pad block: the 0x80 byte, zeros, and the bit length of pad block plus message in the
+/// last 8 bytes (SHA-512's 16-byte length field has zeros in its upper half at these sizes).
+#[inline(always)]
+fn pad(block: &mut [u8], len: usize) {
+    let n = block.len();
+    block[len] = 0x80;
+    block[n - 8..].copy_from_slice(&(((n + len) * 8) as u64).to_be_bytes());
+}
+
+impl<H: BlockHash> Pads<H> {
+    /// Keys the MAC (RFC 2104, 2): the key, hashed first when longer than a block, zero-padded
+    /// to a block and XORed with 0x36 and 0x5c, each compressed once from the initial state.
+    pub(super) fn new(key: &[u8]) -> Self {
+        let mut block = H::zero_block();
+        let padded = block.as_mut();
+        if key.len() > padded.len() {
+            H::hash_key(key, padded);
+        } else {
+            padded[..key.len()].copy_from_slice(key);
+        }
+        padded.iter_mut().for_each(|b| *b ^= 0x36);
+        let mut inner = H::IV;
+        H::compress(&mut inner, &block);
+        block.as_mut().iter_mut().for_each(|b| *b ^= 0x36 ^ 0x5c);
+        let mut outer = H::IV;
+        H::compress(&mut outer, &block);
+        block.zeroize();
+        Pads { inner, outer }
+    }
+
+    /// The 31-bit dynamically truncated HMAC of the big-endian counter (RFC 4226, 5.3).
+    #[inline(always)]
+    pub(super) fn truncated(&self, counter: u64) -> u32 {
+        let mut block = H::zero_block();
+        let message = block.as_mut();
+        message[..8].copy_from_slice(&counter.to_be_bytes());
+        pad(message, 8);
+        let mut inner = self.inner;
+        H::compress(&mut inner, &block);
+
+        let mut block = H::zero_block();
+        let message = block.as_mut();
+        H::write_digest(&inner, message);
+        pad(message, H::DIGEST_LEN);
+        let mut outer = self.outer;
+        H::compress(&mut outer, &block);
+        H::truncate(&outer)
+    }
+}
