@@ -15,6 +15,7 @@ mod convert;
 mod errors;
 mod export;
 mod import;
+mod list_watch;
 mod logging;
 mod options;
 mod platform;
@@ -49,6 +50,7 @@ pub use export::{LeftOutAccount, MigrationExport, qr_code_png};
 pub use import::{
     DroppedCounts, ImportAction, ImportEntry, ImportPreview, ImportReport, SkippedEntry,
 };
+pub use list_watch::{ListObserver, ListWatch};
 pub use logging::{LogLevel, LogSink};
 pub use options::{DeviceKeys, OpenOptions};
 pub use platform::{TimeSource, VaultKeyStore, system_time_source};

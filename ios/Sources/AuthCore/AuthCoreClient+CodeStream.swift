@@ -19,30 +19,51 @@ extension AuthCoreClient {
         -> AsyncThrowingStream<[AccountCode], Error>
     {
         let authenticator = self.authenticator
+        return pollingStream(pollNanoseconds: pollNanoseconds) { _ in
+            try authenticator.codes(query: query)
+        }
+    }
+
+    /// The polling loop of `codeStream` and `CodeList.updates()`: every `pollNanoseconds`, one
+    /// hop to the client's queue that reads the time source (an FFI call for the system clock)
+    /// and, only when its second or the client's change count moved since the last hop, runs
+    /// `tick` there. What `tick` returns is yielded unless it is nil or equals the element yielded
+    /// before. `tick`'s argument is true until something was yielded. `version` (a watch's
+    /// last word, read each poll) moving counts as a change too. The stream ends when the
+    /// iterating task is cancelled, and with `tick`'s error when it throws; `onEnd` runs when
+    /// it ends.
+    func pollingStream<Element: Equatable>(
+        pollNanoseconds: UInt64,
+        version: @escaping @Sendable () -> UInt64? = { nil },
+        onEnd: @escaping @Sendable () -> Void = {},
+        tick: @escaping @Sendable (_ nothingYielded: Bool) throws -> Element?
+    ) -> AsyncThrowingStream<Element, Error> {
         let timeSource = self.timeSource
         let changes = self.changes
         let queue = self.queue
         return AsyncThrowingStream { continuation in
             let task = Task {
-                var last: [AccountCode]?
+                var last: Element?
                 var seenSecond: Int64?
                 var seenChange: UInt64?
+                var seenVersion: UInt64?
                 do {
                     while !Task.isCancelled {
                         let change = changes.current
-                        let (priorSecond, priorChange) = (seenSecond, seenChange)
-                        // One hop to the queue: the clock read (an FFI call for the system clock)
-                        // and, only if something moved, the codes.
-                        let (second, codes) = try await Self.onQueue(queue) { () throws -> (Int64, [AccountCode]?) in
+                        let told = version()
+                        let (priorSecond, priorChange, priorTold) = (seenSecond, seenChange, seenVersion)
+                        let nothingYielded = last == nil
+                        let (second, value) = try await Self.onQueue(queue) { () throws -> (Int64, Element?) in
                             let second = timeSource.nowUnixSeconds()
-                            if second == priorSecond && change == priorChange { return (second, nil) }
-                            return (second, try authenticator.codes(query: query))
+                            if second == priorSecond && change == priorChange && told == priorTold { return (second, nil) }
+                            return (second, try tick(nothingYielded))
                         }
                         seenSecond = second
                         seenChange = change
-                        if let codes, codes != last {
-                            continuation.yield(codes)
-                            last = codes
+                        seenVersion = told
+                        if let value, value != last {
+                            continuation.yield(value)
+                            last = value
                         }
                         try await Task.sleep(nanoseconds: pollNanoseconds)
                     }
@@ -53,7 +74,10 @@ extension AuthCoreClient {
                     continuation.finish(throwing: error)
                 }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.onTermination = { _ in
+                task.cancel()
+                onEnd()
+            }
         }
     }
 }

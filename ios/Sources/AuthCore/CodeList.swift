@@ -45,6 +45,11 @@ public final class CodeList: @unchecked Sendable {
     /// codes were fetched (until it moves they are current), its correction, its period and
     /// the countdown `current` shows.
     private var clock = Countdown()
+    /// The version the open watches were last told (nil: no watch open, or not told yet), how
+    /// many are open, and the client's change count when `version` was last read from the core.
+    private var watched: UInt64?
+    private var watches = 0
+    private var changesAtRead: UInt64?
 
     init(client: AuthCoreClient) {
         self.client = client
@@ -72,8 +77,17 @@ public final class CodeList: @unchecked Sendable {
     func refreshHere() throws -> Bool {
         let authenticator = client.authenticator
         let now = client.timeSource.nowUnixSeconds()
+        let change = client.changes.current
         lock.lock(); defer { lock.unlock() }
-        let listVersion = try authenticator.listVersion()
+        // A watch tells of every move, another process's too (versions only grow); of a change
+        // through the client it may not have told yet, so after one the version is read.
+        let listVersion: UInt64
+        if let told = watched, let held = version, change == changesAtRead {
+            listVersion = max(told, held)
+        } else {
+            listVersion = try authenticator.listVersion()
+            changesAtRead = change
+        }
         if listVersion == version, current.count == stable.count, clock.count == stable.count {
             switch clock.countDown(now, &current) {
             case .moved: return true
@@ -113,43 +127,59 @@ public final class CodeList: @unchecked Sendable {
         return false
     }
 
+    /// Has the core watch the list's version (every `intervalMilliseconds`, on a thread of its
+    /// own) until the returned watch is cancelled or released, so that a refresh in a second in
+    /// which nothing changed makes no FFI call; `updates()` opens one itself.
+    public func watch(intervalMilliseconds: UInt32 = 1000) throws -> CodeListWatch {
+        let observer = WatchObserver(list: self)
+        lock.lock()
+        watches += 1
+        lock.unlock()
+        do {
+            let handle = try client.authenticator.watchList(observer: observer, intervalMs: intervalMilliseconds)
+            return CodeListWatch(handle: handle, observer: observer)
+        } catch {
+            observer.close()
+            throw error
+        }
+    }
+
+    /// What a watch's observer was told, unless it was closed (under `lock`, as `close` is).
+    fileprivate func told(_ version: UInt64, open: () -> Bool) {
+        lock.lock(); defer { lock.unlock() }
+        guard open() else { return }
+        if watched.map({ version > $0 }) ?? true { watched = version }
+    }
+
+    /// A watch closed: with none left open, refreshes ask for the version again.
+    fileprivate func closed(_ body: () -> Bool) {
+        lock.lock(); defer { lock.unlock() }
+        if body() {
+            watches -= 1
+            if watches == 0 { watched = nil }
+        }
+    }
+
     /// The rows, yielded at once and then each time they changed: the stream refreshes on the
     /// client's queue whenever the time source's second moves (read every `pollNanoseconds`)
     /// or a change went through the client. Cancelling the task ends it.
-    public func updates(pollNanoseconds: UInt64 = 100_000_000) -> AsyncThrowingStream<[CodeRow], Error> {
-        let client = self.client
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                var seenSecond: Int64?
-                var seenChange: UInt64?
-                var first = true
-                do {
-                    while !Task.isCancelled {
-                        let change = client.changes.current
-                        let (priorSecond, priorChange, wantFirst) = (seenSecond, seenChange, first)
-                        let (second, latest) = try await AuthCoreClient.onQueue(client.queue) { [self] () throws -> (Int64, [CodeRow]?) in
-                            let second = client.timeSource.nowUnixSeconds()
-                            if second == priorSecond && change == priorChange { return (second, nil) }
-                            let moved = try refreshHere()
-                            return (second, moved || wantFirst ? self.rows : nil)
-                        }
-                        seenSecond = second
-                        seenChange = change
-                        if let latest {
-                            continuation.yield(latest)
-                            first = false
-                        }
-                        try await Task.sleep(nanoseconds: pollNanoseconds)
-                    }
-                    continuation.finish()
-                } catch is CancellationError {
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+    ///
+    /// While it runs, a watch (`watch()`, every `watchMilliseconds`) tells the list of another
+    /// process's changes, which show at the next poll even when the second did not move.
+    public func updates(pollNanoseconds: UInt64 = 100_000_000, watchMilliseconds: UInt32 = 1000)
+        -> AsyncThrowingStream<[CodeRow], Error>
+    {
+        let watching = WatchSlot()
+        return client.pollingStream(pollNanoseconds: pollNanoseconds, version: { [self] in currentWatched() }, onEnd: { watching.cancel() }) { [self] nothingYielded in
+            if nothingYielded, watching.isEmpty { watching.set(try watch(intervalMilliseconds: watchMilliseconds)) }
+            let moved = try refreshHere()
+            return moved || nothingYielded ? self.rows : nil
         }
+    }
+
+    private func currentWatched() -> UInt64? {
+        lock.lock(); defer { lock.unlock() }
+        return watched
     }
 
     /// The rows the buffers describe (layout: bindings/src/code_list.rs), reusing each row of
@@ -301,3 +331,72 @@ extension CodeListRow: @unchecked Sendable {}
 extension CodeListRows: @unchecked Sendable {}
 extension CodeTicks: @unchecked Sendable {}
 #endif
+
+/// An open watch on a code list's version (`CodeList.watch()`): cancel it when the list leaves
+/// the screen; releasing it cancels it too.
+public final class CodeListWatch: @unchecked Sendable {
+    private let handle: ListWatch
+    private let observer: WatchObserver
+
+    fileprivate init(handle: ListWatch, observer: WatchObserver) {
+        self.handle = handle
+        self.observer = observer
+    }
+
+    /// Ends the watch; more calls do nothing.
+    public func cancel() {
+        observer.close()
+        handle.cancel()
+    }
+
+    deinit { cancel() }
+}
+
+/// The observer the core's watch thread calls; it holds the list weakly.
+private final class WatchObserver: ListObserver, @unchecked Sendable {
+    private weak var list: CodeList?
+    private var open = true  // guarded by the list's lock
+
+    init(list: CodeList) { self.list = list }
+
+    func listChanged(version: UInt64) {
+        list?.told(version) { open }
+    }
+
+    func close() {
+        list?.closed {
+            let was = open
+            open = false
+            return was
+        }
+    }
+}
+
+/// The watch a stream of `updates()` opened, cancelled when the stream ends.
+private final class WatchSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var watch: CodeListWatch?
+    private var ended = false
+
+    var isEmpty: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return watch == nil
+    }
+
+    func set(_ watch: CodeListWatch) {
+        lock.lock()
+        let late = ended
+        if !late { self.watch = watch }
+        lock.unlock()
+        if late { watch.cancel() }
+    }
+
+    func cancel() {
+        lock.lock()
+        let watch = self.watch
+        self.watch = nil
+        ended = true
+        lock.unlock()
+        watch?.cancel()
+    }
+}

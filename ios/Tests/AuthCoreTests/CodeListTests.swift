@@ -161,6 +161,42 @@ final class CodeListTests: XCTestCase {
         XCTAssertEqual(collected.count, before + 1)
     }
 
+    func testUpdatesSeeAnotherConnectionsChangeThroughTheWatchTheClockStandingStill() async throws {
+        let time = FixedTime(1111111108)
+        let client = try await open(time)
+        _ = try await client.add(uri: uris[0])
+        let list = client.codeList()
+        let collected = CollectedRows()
+        let stream = list.updates(pollNanoseconds: 5_000_000, watchMilliseconds: 10)
+        let collector = Task { for try await rows in stream { collected.append(rows) } }
+        func waitFor(_ what: String, _ p: @escaping ([CodeRow]) -> Bool) async throws {
+            for _ in 0..<500 where !(collected.last.map(p) ?? false) { try await Task.sleep(nanoseconds: 10_000_000) }
+            XCTAssertTrue(collected.last.map(p) ?? false, what)
+        }
+        try await waitFor("first rows") { $0.count == 1 }
+        // Not through the client, and the time source stands still: only the watch can tell.
+        try addThroughAnotherConnection(time)
+        try await waitFor("seen through the watch") { $0.map(\.issuer) == ["RFC", "Other"] }
+        collector.cancel()
+        _ = await collector.result
+        // A watch of one's own, for refreshes on one's own timer; a bad interval is named.
+        let watch = try list.watch(intervalMilliseconds: 10)
+        let other = try Authenticator.openOrCreate(path: vault, keyStore: keychain, options: testOptions(time))
+        _ = try other.addUri(uri: "otpauth://totp/Third:f?secret=JBSWY3DPEHPK3PXP&issuer=Third")
+        var seen = false
+        for _ in 0..<500 where !seen {
+            try await list.refresh()
+            seen = list.rows.map(\.issuer) == ["RFC", "Other", "Third"]
+            if !seen { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        XCTAssertTrue(seen, "seen through the watch at a refresh")
+        watch.cancel()
+        watch.cancel()
+        XCTAssertThrowsError(try list.watch(intervalMilliseconds: 0)) { error in
+            XCTAssertEqual(error as? AuthCoreError, .InvalidInput(text: "interval_ms: 0 is not between 1 and 60000"))
+        }
+    }
+
     func testFfiCostOfThePerSecondRefreshOf100Accounts() async throws {
         let time = FixedTime(1_700_000_000)
         let client = try await open(time)
@@ -175,22 +211,29 @@ final class CodeListTests: XCTestCase {
         // Each refresh is the next second, so one in 30 makes every code anew (a rollover). The
         // synchronous refresh the client's queue runs (the hop to the queue is not the FFI's).
         // The UI holds the last rows it drew, so a refresh cannot change them in place.
+        // A watch is open, as `updates()` keeps one: a second in which nothing changed makes no
+        // FFI call. The second row is the same refresh without one (a listVersion() call).
+        let watch = try list.watch()
+        let unwatched = client.codeList()
         var held = list.rows
         let timings = try benchMicros([
             { time.now += 1; _ = try list.refreshHere(); held = list.rows },
+            { time.now += 1; _ = try unwatched.refreshHere(); held = unwatched.rows },
             { time.now += 1; _ = try list.refreshHere() },
             { _ = try list.refreshHere() },
             { time.now += 1; _ = try auth.codeTicks() },
             { time.now += 1; _ = try auth.codeTicksOn(deviceUnixSeconds: time.now) },
             { time.now += 1; _ = try auth.listVersion() },
         ])
+        watch.cancel()
         XCTAssertEqual(held.count, 100)
         print(String(format: "bench-row: swift_refresh_100 %.1f", timings[0]))
-        print(String(format: "FFI cost (Swift): refresh() with nobody holding the last rows = %.1f µs", timings[1]))
-        print(String(format: "FFI cost (Swift): refresh() within one second = %.1f µs", timings[2]))
-        print(String(format: "FFI cost (Swift): codeTicks() alone = %.1f µs", timings[3]))
-        print(String(format: "FFI cost (Swift): codeTicksOn() (no time-source callback) = %.1f µs", timings[4]))
-        print(String(format: "FFI cost (Swift): listVersion() = %.1f µs", timings[5]))
+        print(String(format: "FFI cost (Swift): refresh() with no watch open = %.1f µs", timings[1]))
+        print(String(format: "FFI cost (Swift): refresh() with nobody holding the last rows = %.1f µs", timings[2]))
+        print(String(format: "FFI cost (Swift): refresh() within one second = %.1f µs", timings[3]))
+        print(String(format: "FFI cost (Swift): codeTicks() alone = %.1f µs", timings[4]))
+        print(String(format: "FFI cost (Swift): codeTicksOn() (no time-source callback) = %.1f µs", timings[5]))
+        print(String(format: "FFI cost (Swift): listVersion() = %.1f µs", timings[6]))
     }
 }
 

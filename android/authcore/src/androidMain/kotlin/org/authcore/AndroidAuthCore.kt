@@ -32,7 +32,7 @@ object AndroidAuthCore {
         keyStore: VaultKeyStore = AndroidKeystoreVaultKeyStore(),
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
-        timeSource: TimeSource = systemTimeSource(),
+        timeSource: TimeSource = SystemTimeSource,
         logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
     ): AuthCore = open(vaultFile(context, name).path, keyStore, deviceKeys, transport, timeSource, logger, dispatcher)
@@ -43,7 +43,7 @@ object AndroidAuthCore {
         keyStore: VaultKeyStore = AndroidKeystoreVaultKeyStore(),
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
-        timeSource: TimeSource = systemTimeSource(),
+        timeSource: TimeSource = SystemTimeSource,
         logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
     ): AuthCore = AuthCore.open(path, keyStore, Platform.ANDROID, deviceKeys, transport, timeSource, logger, dispatcher)
@@ -57,7 +57,7 @@ object AndroidAuthCore {
         password: String,
         deviceKeys: DeviceKeys = keystoreDeviceKeys(),
         transport: HttpTransport = HttpUrlConnectionTransport(),
-        timeSource: TimeSource = systemTimeSource(),
+        timeSource: TimeSource = SystemTimeSource,
         logger: LogSink? = LogcatSink(),
         dispatcher: CoroutineDispatcher = Dispatchers.IO,
     ): AuthCore = AuthCore.openWithPassword(path, password, Platform.ANDROID, deviceKeys, transport, timeSource, logger, dispatcher)

@@ -56,7 +56,7 @@ class AuthCore internal constructor(
             platform: Platform,
             deviceKeys: DeviceKeys,
             transport: HttpTransport = HttpUrlConnectionTransport(),
-            timeSource: TimeSource = systemTimeSource(),
+            timeSource: TimeSource = SystemTimeSource,
             logger: LogSink? = null,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
@@ -74,7 +74,7 @@ class AuthCore internal constructor(
             platform: Platform,
             deviceKeys: DeviceKeys,
             transport: HttpTransport = HttpUrlConnectionTransport(),
-            timeSource: TimeSource = systemTimeSource(),
+            timeSource: TimeSource = SystemTimeSource,
             logger: LogSink? = null,
             dispatcher: CoroutineDispatcher = Dispatchers.IO,
         ): AuthCore = withContext(dispatcher) {
@@ -482,4 +482,14 @@ class AuthCore internal constructor(
 
     /** Closes the vault; later calls throw [IllegalStateException]. */
     override fun close() = authenticator.close()
+}
+
+/**
+ * The device's wall clock as the JVM reads it, whole seconds since the epoch: the default time
+ * source. The core's `systemTimeSource()` is the same clock behind an FFI call, which the code
+ * list would pay every second ([CodeList.refresh] reads the time first); the core calls this
+ * one back only when it makes codes or timestamps.
+ */
+object SystemTimeSource : TimeSource {
+    override fun nowUnixSeconds(): Long = Math.floorDiv(System.currentTimeMillis(), 1000L)
 }

@@ -3,7 +3,9 @@ package org.authcore
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.merge
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 
@@ -36,7 +38,9 @@ data class CodeRow(
  * renamed, moved or removed, an import, a restore, a container sync, a push enrollment, a clock
  * offset; through this app or another process). Each second in between asks the core only for
  * that version (a number) and counts the countdowns down from the time source's reading; the
- * codes cross, packed, only when a row's time step rolled over. A new [CodeRow] is made only
+ * codes cross, packed, only when a row's time step rolled over. While [follow] runs (or a
+ * [watch] is open) the core tells the list the version from a thread of its own whenever it
+ * moves, so a second in which nothing changed makes no FFI call at all. A new [CodeRow] is made only
  * for a row that moved, a new code string only for a code that changed.
  * The same accounts as [AuthCore.codes], in the same order.
  *
@@ -59,6 +63,11 @@ class CodeList internal constructor(private val core: AuthCore) {
     /** Each row's time step when its codes were fetched: until it moves, they are current. */
     private var steps = LongArray(0)
     private val state = MutableStateFlow<List<CodeRow>>(emptyList())
+    /** The version the open watches were last told (null: no watch, or not told yet). */
+    private val watched = MutableStateFlow<ULong?>(null)
+    private var watches = 0
+    /** [AuthCore.changes] when [version] was last read from the core: a change since, it asks. */
+    private var changesAtRead: Long? = null
 
     /** The rows as of the last [refresh]; empty until the first. */
     val rows: StateFlow<List<CodeRow>> = state.asStateFlow()
@@ -75,7 +84,16 @@ class CodeList internal constructor(private val core: AuthCore) {
      */
     fun refresh(): Boolean = synchronized(lock) {
         val now = core.timeSource.nowUnixSeconds()
-        val listVersion = ffiCall { core.authenticator.listVersion() }
+        val change = core.changes.value
+        val told = watched.value
+        val held = version
+        // A watch tells of every move, another process's too (versions only grow); of a change
+        // through [core] it may not have told yet, so after one the version is read.
+        val listVersion = if (told != null && held != null && change == changesAtRead) {
+            maxOf(told, held)
+        } else {
+            ffiCall { core.authenticator.listVersion() }.also { changesAtRead = change }
+        }
         val shown = state.value
         if (listVersion == version && decodedFrom === stable && shown.size == stable.size) {
             val counted = countDown(now, stable, steps, shown)
@@ -108,23 +126,66 @@ class CodeList internal constructor(private val core: AuthCore) {
 
     /**
      * Keeps [rows] current until cancelled: refreshes on [AuthCore]'s dispatcher whenever the
-     * time source's second moves (read every [pollMillis]) or a change went through [core],
-     * at once. Collect [rows] to draw them; run this while the list is visible.
+     * time source's second moves (read every [pollMillis]), a change went through [core] (at
+     * once), or the core's watch saw another process change the vault (checked every
+     * [watchMillis]). Collect [rows] to draw them; run this while the list is visible.
      */
-    suspend fun follow(pollMillis: Long = 100) {
+    suspend fun follow(pollMillis: Long = 100, watchMillis: Long = 1000) {
         require(pollMillis > 0) { "pollMillis must be positive (was $pollMillis)" }
-        withContext(core.dispatcher) {
-            var seenSecond: Long? = null
-            var seenChange: Long? = null
-            while (true) {
-                val change = core.changes.value
-                val second = core.timeSource.nowUnixSeconds()
-                if (second != seenSecond || change != seenChange) {
-                    seenSecond = second
-                    seenChange = change
-                    refresh()
+        watch(watchMillis).use {
+            withContext(core.dispatcher) {
+                var seenSecond: Long? = null
+                var seenChange: Long? = null
+                var seenVersion: ULong? = null
+                while (true) {
+                    val change = core.changes.value
+                    val told = watched.value
+                    val second = core.timeSource.nowUnixSeconds()
+                    if (second != seenSecond || change != seenChange || told != seenVersion) {
+                        seenSecond = second
+                        seenChange = change
+                        seenVersion = told
+                        refresh()
+                    }
+                    withTimeoutOrNull(pollMillis) {
+                        merge(core.changes.filter { it != change }, watched.filter { it != told }).first()
+                    }
                 }
-                withTimeoutOrNull(pollMillis) { core.changes.first { it != change } }
+            }
+        }
+    }
+
+    /**
+     * Has the core watch the list's version (every [intervalMillis], on a thread of its own)
+     * until the returned handle is closed, so that [refresh] need not ask for it: for a caller
+     * that drives [refresh] with its own timer. [follow] opens one itself.
+     */
+    fun watch(intervalMillis: Long = 1000): AutoCloseable {
+        if (intervalMillis !in 1..60_000) throw AuthCoreException.InvalidInput("intervalMillis: $intervalMillis is not between 1 and 60000")
+        var open = true // guarded by [lock], as are [watches] and what [watched] is set to
+        val observer = object : ListObserver {
+            override fun listChanged(version: ULong) = synchronized(lock) {
+                val before = watched.value
+                if (open && (before == null || version > before)) watched.value = version
+            }
+        }
+        synchronized(lock) { watches++ }
+        val handle = try {
+            ffiCall { core.authenticator.watchList(observer, intervalMillis.toUInt()) }
+        } catch (e: Throwable) {
+            synchronized(lock) { open = false; watches-- }
+            throw e
+        }
+        return AutoCloseable {
+            val closing = synchronized(lock) {
+                val was = open
+                open = false
+                if (was && --watches == 0) watched.value = null
+                was
+            }
+            if (closing) {
+                handle.cancel()
+                handle.close()
             }
         }
     }

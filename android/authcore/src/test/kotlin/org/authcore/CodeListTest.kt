@@ -156,6 +156,34 @@ class CodeListTest {
     }
 
     @Test
+    fun `follow sees another connection's change through the core's watch, the clock standing still`(): Unit = runBlocking {
+        val time = FixedTime(1111111108)
+        open(time).use { core ->
+            core.addUri(uris[0])
+            val list = core.codeList()
+            val follower = launch(Dispatchers.IO) { list.follow(pollMillis = 5, watchMillis = 10) }
+            withTimeout(5_000) { list.rows.first { it.size == 1 } }
+            // Not through [core]: no change count moves, and the time source stands still, so
+            // only the watch can make this refresh.
+            Authenticator.openOrCreate(vault, store, testOptions(time)).use { other ->
+                other.addUri("otpauth://totp/Other:eve?secret=JBSWY3DPEHPK3PXP&issuer=Other")
+            }
+            val seen = withTimeout(5_000) { list.rows.first { it.size == 2 } }
+            assertEquals(listOf("RFC", "Other"), seen.map { it.issuer })
+            follower.cancel()
+            follower.join()
+            // With no watch open, refresh asks the core for the version again: still current.
+            Authenticator.openOrCreate(vault, store, testOptions(time)).use { other ->
+                other.addUri("otpauth://totp/Third:f?secret=JBSWY3DPEHPK3PXP&issuer=Third")
+            }
+            assertTrue(list.refresh())
+            assertEquals(listOf("RFC", "Other", "Third"), list.rows.value.map { it.issuer })
+            val bad = assertThrows<AuthCoreException.InvalidInput> { list.watch(0) }
+            assertEquals("intervalMillis: 0 is not between 1 and 60000", bad.message)
+        }
+    }
+
+    @Test
     fun `FFI cost of the per-second refresh of 100 accounts`(): Unit = runBlocking {
         val time = FixedTime(1_700_000_000)
         open(time).use { core ->
@@ -166,17 +194,25 @@ class CodeListTest {
             val ticks = auth.codeTicks()
             val decoded = CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList())
             // Each refresh is the next second, so one in 30 makes every code anew (a rollover).
+            // The first body is what `follow()` pays each second: a watch is open, so a second
+            // in which nothing changed makes no FFI call; the second is the same without one.
+            val watch = list.watch()
+            val unwatched = core.codeList()
             val timings = benchMicros(
                 { time.now += 1; list.refresh() },
+                { time.now += 1; unwatched.refresh() },
                 { time.now += 1; auth.codeTicks() },
                 { time.now += 1; auth.codeTicksOn(time.now) },
                 { time.now += 1; auth.listVersion() },
                 { CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList()) },
                 { CodeList.decode(ticks.validFor, null, rows, decoded) },
             )
+            watch.close()
             assertEquals(100, list.rows.value.size)
+            assertEquals(100, unwatched.rows.value.size)
             println(String.format(Locale.ROOT, "bench-row: kotlin_refresh_100 %.1f", timings[0]))
             val names = listOf(
+                "refresh() with no watch open (a listVersion() call each second)",
                 "codeTicks() alone", "codeTicksOn() (no time-source callback)",
                 "listVersion()", "decode alone, every row new", "decode alone, same codes, same countdowns",
             )
