@@ -8,7 +8,6 @@
 use std::fmt;
 
 use serde::Serialize;
-use strength_reduce::StrengthReducedU64;
 
 use crate::secret::Secret;
 
@@ -236,8 +235,6 @@ enum KeyedMac {
 pub struct Generator {
     params: OtpParams,
     mac: KeyedMac,
-    /// The period as a divisor (TOTP and Steam), `None` for HOTP.
-    period: Option<StrengthReducedU64>,
 }
 
 impl fmt::Debug for Generator {
@@ -274,17 +271,7 @@ impl Generator {
     pub(crate) fn new_unscrubbed(params: OtpParams, secret: &Secret) -> Result<Self, OtpError> {
         Self::check(&params, secret)?;
         let mac = keyed_mac(params.algorithm, secret.expose());
-        // Validated: a period is at least 1.
-        let period = params
-            .kind
-            .period()
-            .filter(|p| *p > 0)
-            .map(|p| StrengthReducedU64::new(p.into()));
-        Ok(Generator {
-            params,
-            mac,
-            period,
-        })
+        Ok(Generator { params, mac })
     }
 
     pub fn params(&self) -> &OtpParams {
@@ -311,8 +298,8 @@ impl Generator {
 
     /// The time step that `unix_time` falls in, for TOTP and Steam.
     pub fn time_step(&self, unix_time: u64) -> Result<u64, OtpError> {
-        let period = self.period.ok_or(OtpError::NotTimeBased)?;
-        Ok(unix_time / period)
+        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
+        Ok(unix_time / u64::from(period))
     }
 
     /// Only the current code at `unix_time`: half the work of [`Generator::totp`], for lists that
@@ -324,10 +311,10 @@ impl Generator {
     /// The current and next code at `unix_time` (seconds since the epoch, already corrected for
     /// clock offset), and how long the current one stays valid.
     pub fn totp(&self, unix_time: u64) -> Result<TotpCode, OtpError> {
-        let period = self.period.ok_or(OtpError::NotTimeBased)?;
-        let (step, elapsed) = StrengthReducedU64::div_rem(unix_time, period);
-        // Below the period, a u32.
-        let valid_for = (period.get() - elapsed) as u32;
+        let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
+        let period = u64::from(period);
+        let step = unix_time / period;
+        let valid_for = (period - unix_time % period) as u32;
         Ok(TotpCode {
             code: self.code_for_counter(step),
             valid_for,
@@ -367,13 +354,10 @@ fn decimal_code(value: u32, digits: u8) -> Code {
 #[inline(always)]
 fn decimal<const LEN: usize>(value: u32, digits: u8) -> Code {
     let mut chars = [b'0'; MAX_DIGITS as usize];
-    // 10^LEN plus the last LEN digits has LEN + 1 digits, the first a 1: the rest are the code,
-    // zero-padded.
-    let power = const { 10u64.pow(LEN as u32) };
-    let mut buffer = itoa::Buffer::new();
-    let text = buffer.format(u64::from(value) % power + power).as_bytes();
-    if let Some(code) = text.get(1..=LEN) {
-        chars[..LEN].copy_from_slice(code);
+    let mut rest = value;
+    for slot in chars[..LEN].iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
     let len = digits.min(LEN as u8);
     if usize::from(len) < LEN {

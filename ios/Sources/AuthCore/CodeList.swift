@@ -64,7 +64,8 @@ public final class CodeList: @unchecked Sendable {
     /// Brings `rows` up to date, on the client's queue. Returns whether `rows` changed.
     ///
     /// It reads the time source once and asks the core only for the list's version (one call
-    /// returning a number); the countdowns are that reading plus each row's correction, modulo
+    /// returning a number), and not even that while a `watch()` is open and no change went
+    /// through the client since it last asked; the countdowns are that reading plus each row's correction, modulo
     /// its period. Only when a row's time step moved since its codes were made (a rollover), or
     /// the version did, does it fetch the codes (one call, both buffers), and the names only in
     /// the second case.

@@ -76,7 +76,8 @@ class CodeList internal constructor(private val core: AuthCore) {
      * Brings [rows] up to date now, on the calling thread. Returns whether [rows] changed.
      *
      * It reads the time source once and asks the core only for the list's version (one call
-     * returning a number); the countdowns are that reading plus each row's correction, modulo
+     * returning a number), and not even that while a [watch] is open and no change went through
+     * [core] since it last asked; the countdowns are that reading plus each row's correction, modulo
      * its period. Only when a row's time step moved since its codes were made (a rollover), or
      * the version did, does it fetch the codes (one call, both buffers), and the names only in
      * the second case. A UI calls [follow] instead; this is for a caller with its own timer
