@@ -109,7 +109,10 @@ fn wrong_password_is_one_line_and_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains("wrong password for this 2FAS file"), "{err}");
+    assert_eq!(
+        err,
+        "authcore: wrong password for this 2FAS file; nothing was imported\n"
+    );
     let out = authcore(home.path(), &["import", file.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give its password"));

@@ -302,7 +302,13 @@ mod tests {
         );
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = FileKeyStore::open(&path).unwrap_err().to_string();
-        assert!(err.contains("chmod 600"), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "key file {}: permissions 644 let others read it; run `chmod 600` on it",
+                path.display()
+            )
+        );
     }
 
     #[test]
@@ -314,7 +320,13 @@ mod tests {
         f.set_len(5).unwrap();
         f.write_all(b"x").unwrap();
         let err = FileKeyStore::open(&path).unwrap_err().to_string();
-        assert!(err.contains("holds 5 bytes"), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "key file {}: holds 5 bytes, a key file holds 32",
+                path.display()
+            )
+        );
     }
 
     #[test]
