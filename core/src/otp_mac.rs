@@ -50,47 +50,72 @@ fn truncate_words(words: &[u32]) -> u32 {
     (high | low) & 0x7fff_ffff
 }
 
-pub(super) struct Sha1Fn;
-pub(super) struct Sha256Fn;
-pub(super) struct Sha512Fn;
+/// One `BlockHash` per hash: its state and block types, initial value, compression function,
+/// the whole hash for long keys; `truncate = f` gives a truncation read from the state itself
+/// (the hashes with 32-bit words) instead of from the digest written out.
+macro_rules! block_hash {
+    ($name:ident, $word:ty, $words:literal, $block:literal, $digest:literal, $compress:path,
+     $hash:ty, [$($iv:expr),+ $(,)?] $(, truncate = $truncate:ident)?) => {
+        pub(super) struct $name;
 
-impl BlockHash for Sha1Fn {
-    type State = [u32; 5];
-    type Block = [u8; 64];
-    const IV: [u32; 5] = [
+        impl BlockHash for $name {
+            type State = [$word; $words];
+            type Block = [u8; $block];
+            const IV: [$word; $words] = [$($iv),+];
+            const DIGEST_LEN: usize = $digest;
+            fn zero_block() -> [u8; $block] {
+                [0; $block]
+            }
+            #[inline(always)]
+            fn compress(state: &mut [$word; $words], block: &[u8; $block]) {
+                $compress(state, std::slice::from_ref(block));
+            }
+            #[inline(always)]
+            fn write_digest(state: &[$word; $words], out: &mut [u8]) {
+                const WIDTH: usize = std::mem::size_of::<$word>();
+                for (bytes, word) in out.chunks_exact_mut(WIDTH).zip(state) {
+                    bytes.copy_from_slice(&word.to_be_bytes());
+                }
+            }
+            fn hash_key(key: &[u8], out: &mut [u8]) {
+                out[..Self::DIGEST_LEN].copy_from_slice(&<$hash>::digest(key));
+            }
+            $(
+                #[inline(always)]
+                fn truncate(state: &[$word; $words]) -> u32 {
+                    $truncate(state)
+                }
+            )?
+        }
+    };
+}
+
+block_hash!(
+    Sha1Fn,
+    u32,
+    5,
+    64,
+    20,
+    sha1::block_api::compress,
+    sha1::Sha1,
+    [
         0x6745_2301,
         0xefcd_ab89,
         0x98ba_dcfe,
         0x1032_5476,
-        0xc3d2_e1f0,
-    ];
-    const DIGEST_LEN: usize = 20;
-    fn zero_block() -> [u8; 64] {
-        [0; 64]
-    }
-    #[inline(always)]
-    fn compress(state: &mut [u32; 5], block: &[u8; 64]) {
-        sha1::block_api::compress(state, std::slice::from_ref(block));
-    }
-    #[inline(always)]
-    fn write_digest(state: &[u32; 5], out: &mut [u8]) {
-        for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
-            bytes.copy_from_slice(&word.to_be_bytes());
-        }
-    }
-    fn hash_key(key: &[u8], out: &mut [u8]) {
-        out[..Self::DIGEST_LEN].copy_from_slice(&sha1::Sha1::digest(key));
-    }
-    #[inline(always)]
-    fn truncate(state: &[u32; 5]) -> u32 {
-        truncate_words(state)
-    }
-}
-
-impl BlockHash for Sha256Fn {
-    type State = [u32; 8];
-    type Block = [u8; 64];
-    const IV: [u32; 8] = [
+        0xc3d2_e1f0
+    ],
+    truncate = truncate_words
+);
+block_hash!(
+    Sha256Fn,
+    u32,
+    8,
+    64,
+    32,
+    sha2::block_api::compress256,
+    sha2::Sha256,
+    [
         0x6a09_e667,
         0xbb67_ae85,
         0x3c6e_f372,
@@ -99,34 +124,18 @@ impl BlockHash for Sha256Fn {
         0x9b05_688c,
         0x1f83_d9ab,
         0x5be0_cd19,
-    ];
-    const DIGEST_LEN: usize = 32;
-    fn zero_block() -> [u8; 64] {
-        [0; 64]
-    }
-    #[inline(always)]
-    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
-        sha2::block_api::compress256(state, std::slice::from_ref(block));
-    }
-    #[inline(always)]
-    fn write_digest(state: &[u32; 8], out: &mut [u8]) {
-        for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
-            bytes.copy_from_slice(&word.to_be_bytes());
-        }
-    }
-    fn hash_key(key: &[u8], out: &mut [u8]) {
-        out[..Self::DIGEST_LEN].copy_from_slice(&sha2::Sha256::digest(key));
-    }
-    #[inline(always)]
-    fn truncate(state: &[u32; 8]) -> u32 {
-        truncate_words(state)
-    }
-}
-
-impl BlockHash for Sha512Fn {
-    type State = [u64; 8];
-    type Block = [u8; 128];
-    const IV: [u64; 8] = [
+    ],
+    truncate = truncate_words
+);
+block_hash!(
+    Sha512Fn,
+    u64,
+    8,
+    128,
+    64,
+    sha2::block_api::compress512,
+    sha2::Sha512,
+    [
         0x6a09_e667_f3bc_c908,
         0xbb67_ae85_84ca_a73b,
         0x3c6e_f372_fe94_f82b,
@@ -135,25 +144,8 @@ impl BlockHash for Sha512Fn {
         0x9b05_688c_2b3e_6c1f,
         0x1f83_d9ab_fb41_bd6b,
         0x5be0_cd19_137e_2179,
-    ];
-    const DIGEST_LEN: usize = 64;
-    fn zero_block() -> [u8; 128] {
-        [0; 128]
-    }
-    #[inline(always)]
-    fn compress(state: &mut [u64; 8], block: &[u8; 128]) {
-        sha2::block_api::compress512(state, std::slice::from_ref(block));
-    }
-    #[inline(always)]
-    fn write_digest(state: &[u64; 8], out: &mut [u8]) {
-        for (bytes, word) in out.chunks_exact_mut(8).zip(state) {
-            bytes.copy_from_slice(&word.to_be_bytes());
-        }
-    }
-    fn hash_key(key: &[u8], out: &mut [u8]) {
-        out[..Self::DIGEST_LEN].copy_from_slice(&sha2::Sha512::digest(key));
-    }
-}
+    ]
+);
 
 /// The hash states after the key's inner and outer pad blocks: everything of the key a code
 /// needs. Derived from the secret, so cleared on drop and never printed.
