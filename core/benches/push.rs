@@ -17,7 +17,7 @@
 //! Scan to registered = with_ready_key + one HTTP round trip and the server's work.
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use authcore::authenticator::{Authenticator, Config, DeviceKeys};
 use authcore::clock::SystemClock;
@@ -27,6 +27,7 @@ use authcore::push::{
     Capabilities, DeviceKey, HttpRequest, HttpResponse, HttpTransport, PushCredential, PushRequest,
     SoftwareDeviceKey, TransportError, UnverifiedChallenge,
 };
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, Unlock, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
 use data_encoding::BASE32;
@@ -46,7 +47,7 @@ fn pkcs1(key: &SoftwareDeviceKey) -> Vec<u8> {
 }
 
 fn request(nonce: String) -> PushRequest {
-    let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let at = UnixTime::from_secs(1_700_000_000);
     PushRequest {
         nonce,
         serial: SERIAL.into(),
@@ -79,10 +80,10 @@ fn push(c: &mut Criterion) {
         server_public_key_pkcs1: pkcs1(&server),
         poll_only: true,
         fb_token: None,
-        enrolled_at: UNIX_EPOCH,
+        enrolled_at: UnixTime::EPOCH,
         app_force_unlock: None,
     };
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let now = UnixTime::from_secs(1_700_000_000);
 
     c.bench_function("push/sign_poll_4096", |b| {
         b.iter(|| {
@@ -119,8 +120,13 @@ fn push(c: &mut Criterion) {
     // On the target directory's disk, not a tmpfs: the commit's fsync is part of the cost.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let store = FileKeyStore::create(&dir.path().join("key")).expect("key file");
-    let mut vault =
-        Vault::create(&dir.path().join("vault.sqlite"), &store, None, 0).expect("vault");
+    let mut vault = Vault::create(
+        &dir.path().join("vault.sqlite"),
+        &store,
+        None,
+        UnixTime::from_secs(0),
+    )
+    .expect("vault");
     let mut n = 0u64;
     c.bench_function("push/keep_and_mark_answered", |b| {
         b.iter(|| {
@@ -173,7 +179,7 @@ fn push(c: &mut Criterion) {
                 // token gets its own serial), seen by the authenticator before the clock runs.
                 assert!(
                     other
-                        .add_spare_software_key(4096, device.pkcs8(), 1, 0)
+                        .add_spare_software_key(4096, device.pkcs8(), 1, UnixTime::from_secs(0))
                         .expect("spare")
                 );
                 assert_eq!(auth.spare_device_keys_ready().expect("ready"), 1);

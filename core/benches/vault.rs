@@ -10,6 +10,7 @@ use authcore::authenticator::Config;
 use authcore::clock::FixedClock;
 use authcore::otp::{Algorithm, OtpParams};
 use authcore::secret::Secret;
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -19,7 +20,7 @@ const T: u64 = 1_700_000_000;
 fn vault_of(n: usize, dir: &std::path::Path) -> (std::path::PathBuf, FileKeyStore) {
     let path = dir.join("vault.sqlite");
     let store = FileKeyStore::create(&dir.join("key")).expect("key file");
-    let mut vault = Vault::create(&path, &store, None, 0).expect("create");
+    let mut vault = Vault::create(&path, &store, None, UnixTime::from_secs(0)).expect("create");
     let accounts = (0..n)
         .map(|i| NewAccount {
             issuer: format!("Issuer {i}"),
@@ -34,7 +35,9 @@ fn vault_of(n: usize, dir: &std::path::Path) -> (std::path::PathBuf, FileKeyStor
             extra_params: Vec::new(),
         })
         .collect();
-    vault.add_many(accounts, 0).expect("add");
+    vault
+        .add_many(accounts, UnixTime::from_secs(0))
+        .expect("add");
     (path, store)
 }
 
@@ -106,7 +109,10 @@ fn refresh_100(c: &mut Criterion) {
             black_box(auth.list_version().expect("version"));
             if now % 30 == 0 {
                 let mut ticks = Vec::new();
-                black_box(auth.code_ticks_on(now, &mut ticks).expect("ticks"));
+                black_box(
+                    auth.code_ticks_on(UnixTime::from_secs(now), &mut ticks)
+                        .expect("ticks"),
+                );
                 black_box(ticks);
             }
         })
@@ -115,7 +121,10 @@ fn refresh_100(c: &mut Criterion) {
         b.iter(|| {
             now += 30;
             let mut ticks = Vec::new();
-            black_box(auth.code_ticks_on(now, &mut ticks).expect("ticks"));
+            black_box(
+                auth.code_ticks_on(UnixTime::from_secs(now), &mut ticks)
+                    .expect("ticks"),
+            );
             black_box(ticks)
         })
     });
@@ -147,7 +156,7 @@ fn password_unlock(c: &mut Criterion) {
             &path,
             &store,
             Some(("correct horse battery staple", KdfParams::default())),
-            0,
+            UnixTime::from_secs(0),
         )
         .expect("create"),
     );

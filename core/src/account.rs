@@ -7,6 +7,7 @@ use crate::error::Echo;
 use crate::otp::{Generator, OtpError, OtpKind, OtpParams};
 use crate::push::PushCredential;
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// Longest issuer, label, group or note we accept, in characters.
 pub const MAX_NAME_CHARS: usize = 256;
@@ -134,7 +135,7 @@ impl Names {
 
 /// What kind of credential an account shows, end to end (facade records, the FFI's `OtpType`,
 /// the CLI's `type`): its code's kind, or `Push` for an account with a push token and no code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CredentialKind {
     Totp,
@@ -180,8 +181,8 @@ pub struct Account {
     /// Position in the user's list; smaller first. Ties keep creation order.
     pub sort_order: i64,
     /// Unix seconds.
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
     pub extra_params: Vec<(String, String)>,
 }
 

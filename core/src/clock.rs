@@ -5,13 +5,14 @@
 //! so tests and the CLI's `--at` are deterministic and apps can inject their own.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::error::Echo;
+use crate::time::UnixTime;
 
-/// A source of Unix time in whole seconds.
+/// A source of "now".
 pub trait Clock: Send + Sync {
-    fn now_unix_seconds(&self) -> i64;
+    fn now(&self) -> UnixTime;
 }
 
 /// The operating system's wall clock.
@@ -19,16 +20,12 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now_unix_seconds(&self) -> i64 {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            // A clock set before 1970 is far off; report it as negative rather than panic.
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-        }
+    fn now(&self) -> UnixTime {
+        UnixTime::from_system(SystemTime::now())
     }
 }
 
-/// A clock that stands still until moved: for tests and `--at`.
+/// A clock that stands still until moved: for tests and `--at`. It counts whole seconds.
 #[derive(Debug, Default)]
 pub struct FixedClock(AtomicI64);
 
@@ -47,8 +44,8 @@ impl FixedClock {
 }
 
 impl Clock for FixedClock {
-    fn now_unix_seconds(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+    fn now(&self) -> UnixTime {
+        UnixTime::from_secs(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -78,9 +75,9 @@ pub fn parse_offset(text: &str) -> Result<i64, ClockError> {
     check_offset(offset)
 }
 
-/// `now + offset`, clamped at the epoch for code generation (which counts from 1970).
-pub fn corrected_unix(now: i64, offset: i64) -> u64 {
-    u64::try_from(now.saturating_add(offset)).unwrap_or(0)
+/// `now` moved by the user's correction of `offset` seconds.
+pub fn corrected(now: UnixTime, offset: i64) -> UnixTime {
+    now.add_millis(offset.saturating_mul(1000))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +88,20 @@ pub enum ClockError {
     OffsetTooLarge { offset: i64 },
     #[error("offset '{}': not a whole number of seconds", Echo(text))]
     NotANumber { text: String },
+    #[error("at={seconds}: before 1970, where codes begin")]
+    BeforeEpoch { seconds: i64 },
+}
+
+/// An explicit time a caller asks codes for: refused before 1970 (no code exists there)
+/// rather than silently taken as 1970.
+pub fn check_code_time(at: UnixTime) -> Result<UnixTime, ClockError> {
+    if at < UnixTime::EPOCH {
+        Err(ClockError::BeforeEpoch {
+            seconds: at.as_secs(),
+        })
+    } else {
+        Ok(at)
+    }
 }
 
 #[cfg(test)]
@@ -112,20 +123,36 @@ mod tests {
     }
 
     #[test]
-    fn corrected_time_never_goes_before_the_epoch() {
-        assert_eq!(corrected_unix(100, -30), 70);
-        assert_eq!(corrected_unix(10, -30), 0);
-        assert_eq!(corrected_unix(i64::MAX, 5), i64::MAX as u64);
+    fn corrected_codes_never_count_before_the_epoch() {
+        let at = |secs| UnixTime::from_secs(secs);
+        assert_eq!(corrected(at(100), -30).otp_secs(), 70);
+        assert_eq!(corrected(at(10), -30).otp_secs(), 0);
+        assert_eq!(corrected(at(10), -30).as_secs(), -20);
+        assert_eq!(
+            corrected(UnixTime::from_millis(i64::MAX), 5).as_millis(),
+            i64::MAX
+        );
+    }
+
+    #[test]
+    fn codes_are_not_asked_for_before_1970() {
+        assert_eq!(check_code_time(UnixTime::EPOCH), Ok(UnixTime::EPOCH));
+        assert_eq!(
+            check_code_time(UnixTime::from_millis(-1))
+                .unwrap_err()
+                .to_string(),
+            "at=-1: before 1970, where codes begin"
+        );
     }
 
     #[test]
     fn fixed_clock_moves_only_when_told() {
         let c = FixedClock::new(1000);
-        assert_eq!(c.now_unix_seconds(), 1000);
+        assert_eq!(c.now(), UnixTime::from_secs(1000));
         c.advance(30);
-        assert_eq!(c.now_unix_seconds(), 1030);
+        assert_eq!(c.now(), UnixTime::from_secs(1030));
         c.set(5);
-        assert_eq!(c.now_unix_seconds(), 5);
-        assert!(SystemClock.now_unix_seconds() > 1_700_000_000);
+        assert_eq!(c.now(), UnixTime::from_secs(5));
+        assert!(SystemClock.now().as_secs() > 1_700_000_000);
     }
 }

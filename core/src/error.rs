@@ -48,7 +48,8 @@ pub enum ErrorKind {
     NeedsUnlock,
     /// The device's clock is outside what the push protocol can express.
     Clock,
-    /// An earlier call failed mid-way inside the facade; reopen the vault.
+    /// Something failed inside the library that no input explains: an earlier call failed
+    /// mid-way inside the facade (reopen the vault), or an in-memory encoder failed.
     Internal,
     /// The server no longer accepts this phone's key for a container (privacyIDEA's ERR3002):
     /// the container was moved to another phone, so this phone's copies of its tokens are

@@ -20,5 +20,6 @@ pub mod push;
 pub mod qr_render;
 pub mod secret;
 pub(crate) mod secret_buffer;
+pub mod time;
 pub mod uri;
 pub mod vault;

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// The HMAC hash of a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -179,6 +180,24 @@ pub struct Code {
 }
 
 impl Code {
+    /// A code given as text (ASCII letters and digits, at most ten), as another system showed
+    /// it; `None` otherwise.
+    pub fn from_text(text: &str) -> Option<Code> {
+        let bytes = text.as_bytes();
+        if bytes.is_empty()
+            || bytes.len() > usize::from(MAX_DIGITS)
+            || !bytes.iter().all(u8::is_ascii_alphanumeric)
+        {
+            return None;
+        }
+        let mut chars = [0u8; MAX_DIGITS as usize];
+        chars[..bytes.len()].copy_from_slice(bytes);
+        Some(Code {
+            chars,
+            len: bytes.len() as u8,
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits or Steam's ASCII alphabet are ever written.
         std::str::from_utf8(&self.chars[..self.len as usize]).unwrap_or("")
@@ -194,6 +213,31 @@ impl fmt::Display for Code {
 impl fmt::Debug for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Code({})", self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<String> for Code {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// As its text: the CLI's JSON shows a code as a string.
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -296,23 +340,24 @@ impl Generator {
         }
     }
 
-    /// The time step that `unix_time` falls in, for TOTP and Steam.
-    pub fn time_step(&self, unix_time: u64) -> Result<u64, OtpError> {
+    /// The time step that `at` falls in, for TOTP and Steam (before 1970: step 0).
+    pub fn time_step(&self, at: UnixTime) -> Result<u64, OtpError> {
         let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        Ok(unix_time / u64::from(period))
+        Ok(at.otp_secs() / u64::from(period))
     }
 
-    /// Only the current code at `unix_time`: half the work of [`Generator::totp`], for lists that
+    /// Only the current code at `at`: half the work of [`Generator::totp`], for lists that
     /// do not show the next code.
-    pub fn code_at(&self, unix_time: u64) -> Result<Code, OtpError> {
-        Ok(self.code_for_counter(self.time_step(unix_time)?))
+    pub fn code_at(&self, at: UnixTime) -> Result<Code, OtpError> {
+        Ok(self.code_for_counter(self.time_step(at)?))
     }
 
-    /// The current and next code at `unix_time` (seconds since the epoch, already corrected for
-    /// clock offset), and how long the current one stays valid.
-    pub fn totp(&self, unix_time: u64) -> Result<TotpCode, OtpError> {
+    /// The current and next code at `at` (already corrected for clock offset), and how long the
+    /// current one stays valid.
+    pub fn totp(&self, at: UnixTime) -> Result<TotpCode, OtpError> {
         let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
         let period = u64::from(period);
+        let unix_time = at.otp_secs();
         let step = unix_time / period;
         let valid_for = (period - unix_time % period) as u32;
         Ok(TotpCode {

@@ -44,9 +44,32 @@ fn rfc6238_appendix_b_all_hashes() {
         (20000000000, "65353130", "77737706", "47863826"),
     ];
     for (t, a, b, c) in table {
-        assert_eq!(sha1.totp(t).unwrap().code.as_str(), a, "SHA1 at {t}");
-        assert_eq!(sha256.totp(t).unwrap().code.as_str(), b, "SHA256 at {t}");
-        assert_eq!(sha512.totp(t).unwrap().code.as_str(), c, "SHA512 at {t}");
+        assert_eq!(
+            sha1.totp(UnixTime::from_secs(t as i64))
+                .unwrap()
+                .code
+                .as_str(),
+            a,
+            "SHA1 at {t}"
+        );
+        assert_eq!(
+            sha256
+                .totp(UnixTime::from_secs(t as i64))
+                .unwrap()
+                .code
+                .as_str(),
+            b,
+            "SHA256 at {t}"
+        );
+        assert_eq!(
+            sha512
+                .totp(UnixTime::from_secs(t as i64))
+                .unwrap()
+                .code
+                .as_str(),
+            c,
+            "SHA512 at {t}"
+        );
     }
 }
 
@@ -54,15 +77,33 @@ fn rfc6238_appendix_b_all_hashes() {
 fn steam_vectors() {
     let secret = Secret::from_base32("63BEDWCQZKTQWPESARIERL5DTTQFCJTK").unwrap();
     let g = Generator::new(OtpParams::steam(), &secret).unwrap();
-    assert_eq!(g.totp(1511200518).unwrap().code.as_str(), "FR8RV");
-    assert_eq!(g.totp(1511200714).unwrap().code.as_str(), "9P3VP");
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1511200518))
+            .unwrap()
+            .code
+            .as_str(),
+        "FR8RV"
+    );
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1511200714))
+            .unwrap()
+            .code
+            .as_str(),
+        "9P3VP"
+    );
 }
 
 #[test]
 fn google_key_uri_example() {
     let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
     let g = Generator::new(OtpParams::totp(Algorithm::Sha1, 6, 30), &secret).unwrap();
-    assert_eq!(g.totp(1257894000).unwrap().code.as_str(), "528064");
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1257894000))
+            .unwrap()
+            .code
+            .as_str(),
+        "528064"
+    );
 }
 
 #[test]
@@ -71,11 +112,20 @@ fn valid_for_and_next_code() {
         OtpParams::totp(Algorithm::Sha1, 8, 30),
         b"12345678901234567890",
     );
-    let at = g.totp(1111111109).unwrap();
+    let at = g.totp(UnixTime::from_secs(1111111109)).unwrap();
     assert_eq!(at.valid_for, 1);
     assert_eq!(at.next_code.as_str(), "14050471");
-    assert_eq!(g.totp(1111111110).unwrap().valid_for, 30);
-    assert_eq!(g.totp(1111111110).unwrap().code.as_str(), "14050471");
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1111111110)).unwrap().valid_for,
+        30
+    );
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1111111110))
+            .unwrap()
+            .code
+            .as_str(),
+        "14050471"
+    );
 }
 
 #[test]
@@ -84,7 +134,7 @@ fn ten_digits_and_one_second_periods() {
         OtpParams::totp(Algorithm::Sha1, 10, 1),
         b"12345678901234567890",
     );
-    let code = g.totp(59).unwrap();
+    let code = g.totp(UnixTime::from_secs(59)).unwrap();
     assert_eq!(code.code.as_str().len(), 10);
     assert_eq!(code.valid_for, 1);
     assert_eq!(code.time_step, 59);
@@ -104,7 +154,10 @@ fn bad_parameters_are_named() {
     .unwrap_err();
     assert_eq!(e, OtpError::EmptySecret);
     let hotp = generator(OtpParams::hotp(Algorithm::Sha1, 6, 0), b"k");
-    assert_eq!(hotp.totp(0).unwrap_err(), OtpError::NotTimeBased);
+    assert_eq!(
+        hotp.totp(UnixTime::from_secs(0)).unwrap_err(),
+        OtpError::NotTimeBased
+    );
 }
 
 #[test]

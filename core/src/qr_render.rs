@@ -23,6 +23,15 @@ pub enum QrRenderError {
     Image { reason: String },
 }
 
+impl QrRenderError {
+    pub fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            QrRenderError::TooLong { .. } => crate::error::ErrorKind::BadInput,
+            QrRenderError::Image { .. } => crate::error::ErrorKind::Internal,
+        }
+    }
+}
+
 /// The modules of a QR code, dark or light, row by row, without the quiet zone.
 struct Matrix {
     width: usize,
@@ -174,9 +183,12 @@ mod tests {
     #[test]
     fn too_long_is_named() {
         let long = "x".repeat(8000);
+        let err = png(&long).unwrap_err();
+        assert_eq!(err, QrRenderError::TooLong { chars: 8000 });
         assert_eq!(
-            png(&long).unwrap_err(),
-            QrRenderError::TooLong { chars: 8000 }
+            err.to_string(),
+            "8000 characters are too many for one QR code"
         );
+        assert_eq!(err.kind(), crate::error::ErrorKind::BadInput);
     }
 }

@@ -14,6 +14,7 @@ use authcore::authenticator::{Authenticator, Config, ImportMode};
 use authcore::clock::FixedClock;
 use authcore::import::{self, Format, ImportError, Imported};
 use authcore::otp::{Algorithm, Generator, OtpKind, OtpParams};
+use authcore::time::UnixTime;
 use authcore::vault::FileKeyStore;
 
 fn fixtures() -> Option<PathBuf> {
@@ -150,7 +151,10 @@ fn code(account: &NewAccount) -> String {
     let generator = Generator::new(account.otp.params, &account.otp.secret).expect("generator");
     match account.otp.params.kind {
         OtpKind::Hotp { counter } => generator.code_for_counter(counter).to_string(),
-        _ => generator.code_at(T).expect("code").to_string(),
+        _ => generator
+            .code_at(UnixTime::from_secs(T as i64))
+            .expect("code")
+            .to_string(),
     }
 }
 

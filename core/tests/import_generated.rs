@@ -438,3 +438,12 @@ fn a_headerless_andotp_backup_of_whole_pages_still_imports() {
         }
     );
 }
+
+#[test]
+fn format_names_parse_in_any_case_and_a_wrong_one_is_echoed_on_one_line() {
+    assert_eq!(Format::parse(" Bitwarden_CSV "), Ok(Format::BitwardenCsv));
+    assert_eq!(
+        Format::parse("aegis\nsecond line").unwrap_err().to_string(),
+        r"'aegis\nsecond line' is not an import format"
+    );
+}

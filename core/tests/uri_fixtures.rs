@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use authcore::otp::{Algorithm, Generator, OtpKind};
+use authcore::time::UnixTime;
 use authcore::uri::parse_otpauth;
 
 fn fixtures() -> Option<PathBuf> {
@@ -109,7 +110,7 @@ fn aegis_plain_txt() {
         let g = Generator::new(a.otp.params, &a.otp.secret).unwrap();
         let got = match kind {
             OtpKind::Hotp { counter } => g.code_for_counter(counter),
-            _ => g.totp(1_700_000_000).unwrap().code,
+            _ => g.totp(UnixTime::from_secs(1_700_000_000)).unwrap().code,
         };
         assert_eq!(got.as_str(), code, "{issuer}");
     }

@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use authcore::account::{AccountId, Names};
 use authcore::push::{Capabilities, DeviceKey, PushCredential, PushRequest, SoftwareDeviceKey};
@@ -291,7 +291,9 @@ fn uri_seeds() {
     for (i, uri) in exported.iter().enumerate() {
         put(&dir, &format!("migration-export-{i}"), uri.as_bytes());
     }
-    let single = authcore::uri::to_migration(&accounts[..1]).unwrap().payloads;
+    let single = authcore::uri::to_migration(&accounts[..1])
+        .unwrap()
+        .payloads;
     let single = single[0].as_str();
     put(&dir, "migration-single", single);
     let data = single.split_once("data=").unwrap().1;
@@ -437,8 +439,8 @@ fn notification_seeds(server: &SoftwareDeviceKey) -> Vec<(String, String)> {
 
 fn poll_seeds(server: &SoftwareDeviceKey) {
     let dir = fresh("push_poll");
-    let date = httpdate::fmt_http_date(now());
-    let late = httpdate::fmt_http_date(now() + Duration::from_secs(600));
+    let date = httpdate::fmt_http_date(now().to_system());
+    let late = httpdate::fmt_http_date((now() + Duration::from_secs(600)).to_system());
     let list = vec![
         Value::Object(challenge(server, "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U", &[])),
         Value::Object(with_capabilities(
@@ -486,7 +488,7 @@ fn poll_seeds(server: &SoftwareDeviceKey) {
 
 fn response_seeds(pkcs1: &[u8]) {
     let dir = fresh("push_responses");
-    let date = httpdate::fmt_http_date(now());
+    let date = httpdate::fmt_http_date(now().to_system());
     // privacyIDEA sends the key as base64 of PKCS#1 DER with a line break every 64 characters.
     let wrapped: Vec<String> = BASE64
         .encode(pkcs1)
@@ -553,7 +555,7 @@ fn vault_seeds(pkcs1: &[u8]) {
     let key_store = FileKeyStore::create(&work.path().join("vault.key")).unwrap();
     fs::copy(work.path().join("vault.key"), root().join("keys/vault.key")).unwrap();
     let dir = fresh("vault_open");
-    let created = NOW_UNIX as i64 - 86_400;
+    let created = authcore::time::UnixTime::from_secs(NOW_UNIX - 86_400);
 
     // A vault as created, with no account.
     let empty = work.path().join("empty.sqlite");
@@ -602,7 +604,7 @@ fn vault_seeds(pkcs1: &[u8]) {
 
     let credential = PushCredential {
         server_public_key_pkcs1: pkcs1.to_vec(),
-        enrolled_at: UNIX_EPOCH + Duration::from_secs(NOW_UNIX - 86_400),
+        enrolled_at: authcore::time::UnixTime::from_secs(NOW_UNIX - 86_400),
         ..authcore_fuzz::credential()
     };
     let device = SoftwareDeviceKey::generate(2048).unwrap();
@@ -649,12 +651,12 @@ fn vault_seeds(pkcs1: &[u8]) {
                 decline_reason: true,
                 verified: true,
             },
-            received_at: now() - Duration::from_secs(10),
+            received_at: now().saturating_sub(Duration::from_secs(10)),
             // Far beyond "now" so the requests are still pending whenever the target runs.
             expires_at: now() + Duration::from_secs(3600),
         };
         vault
-            .store_push_request(&request, now() - Duration::from_secs(10))
+            .store_push_request(&request, now().saturating_sub(Duration::from_secs(10)))
             .unwrap();
     }
     // Closing the last connection checkpoints the WAL into the main file and removes it, so
@@ -876,4 +878,3 @@ fn backup_seeds() {
     );
     println!("backup_read: 4 seeds");
 }
-

@@ -6,8 +6,6 @@
 //! ciphertext, one per line) opened with a fixed key.
 #![no_main]
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use authcore::container::ContainerRegistration;
 use authcore::container::client::parse_envelope;
 use authcore::container::crypto::{EncryptedAnswer, decrypt};
@@ -18,13 +16,14 @@ use libfuzzer_sys::fuzz_target;
 const KEY: [u8; 32] = [7; 32];
 
 fuzz_target!(|data: &[u8]| {
-    let at = UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+    let at = authcore::time::UnixTime::from_secs(1_796_000_000);
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(r) = ContainerRegistration::parse(text, at) {
             let _ = (r.expires_at(), r.needs_passphrase(), format!("{r:?}"));
         }
         let mut lines = text.lines();
-        if let (Some(iv), Some(tag), Some(ciphertext)) = (lines.next(), lines.next(), lines.next()) {
+        if let (Some(iv), Some(tag), Some(ciphertext)) = (lines.next(), lines.next(), lines.next())
+        {
             let answer = EncryptedAnswer {
                 server_public_key: "",
                 init_vector: iv,

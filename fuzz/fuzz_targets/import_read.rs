@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         if let Some(account) = entry.account()
             && let Ok(generator) = account.otp.generator()
         {
-            let _ = generator.code_at(authcore_fuzz::NOW_UNIX);
+            let _ = generator.code_at(authcore_fuzz::now());
         }
         let _ = entry.skip_reason();
     }

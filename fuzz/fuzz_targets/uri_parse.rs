@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
             &account.extra_params,
         );
         if let Ok(generator) = account.otp.generator() {
-            let _ = generator.code_at(authcore_fuzz::NOW_UNIX);
-            let _ = generator.code_at(u64::MAX);
+            let _ = generator.code_at(authcore_fuzz::now());
+            let _ = generator.code_at(authcore::time::UnixTime::from_millis(i64::MAX));
             let _ = generator.code_for_counter(u64::MAX);
         }
         let validated = account.clone().validated();

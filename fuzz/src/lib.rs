@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authcore::authenticator::{Authenticator, Config};
 use authcore::clock::FixedClock;
@@ -16,15 +15,16 @@ use authcore::policy::Platform;
 use authcore::push::{
     DeviceKey, HttpRequest, HttpResponse, HttpTransport, PushCredential, PushError, TransportError,
 };
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, Setting, Unlock, Vault};
 
 /// The instant every target calls "now" (2026-09-21T14:13:20Z). Fixed so that an input behaves
 /// the same on every run: a crash found today still reproduces next year, and the seeds' `Date`
 /// headers and the seed vault's pending requests are written around it.
-pub const NOW_UNIX: u64 = 1_790_000_000;
+pub const NOW_UNIX: i64 = 1_790_000_000;
 
-pub fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(NOW_UNIX)
+pub fn now() -> UnixTime {
+    UnixTime::from_secs(NOW_UNIX)
 }
 
 /// The serial and endpoint of the test push token; the seeds' challenges name them.
@@ -50,7 +50,7 @@ pub fn credential() -> PushCredential {
         server_public_key_pkcs1: SERVER_PUBLIC_PKCS1.to_vec(),
         poll_only: false,
         fb_token: Some(FB_TOKEN.to_owned()),
-        enrolled_at: UNIX_EPOCH + Duration::from_secs(NOW_UNIX - 86_400),
+        enrolled_at: UnixTime::from_secs(NOW_UNIX - 86_400),
         app_force_unlock: None,
     }
 }
@@ -224,7 +224,7 @@ pub fn exercise_vault(bytes: &[u8]) {
                     if let Some(otp) = &account.otp
                         && let Ok(generator) = otp.generator()
                     {
-                        let _ = generator.code_at(NOW_UNIX);
+                        let _ = generator.code_at(now());
                     }
                     if account.push.is_some() {
                         let _ = vault.push_device_key(&account.id);
@@ -253,12 +253,12 @@ pub fn exercise_vault(bytes: &[u8]) {
     // The facade reads the same file again only when the vault opened: the damage worth
     // chasing past that point is in what it loads, and skipping it keeps refused files cheap.
     if opened {
-        let clock = Arc::new(FixedClock::new(NOW_UNIX as i64));
+        let clock = Arc::new(FixedClock::new(NOW_UNIX));
         if let Ok(auth) =
             Authenticator::open(&path, Unlock::KeyStore(key_store), Config::offline(clock))
         {
             let _ = auth.accounts();
-            let _ = auth.codes(None, Some(NOW_UNIX));
+            let _ = auth.codes(None, Some(now()));
             let _ = auth.clock_offset();
             for platform in [Platform::Ios, Platform::Android, Platform::Desktop] {
                 let _ = auth.passwordless_rule(platform);

@@ -4,6 +4,7 @@
 use super::{AccountInfo, Added, AuthError, Authenticator, DeviceKeys, Result};
 use crate::account::{Account, AccountId, NewAccount, OtpCredential};
 use crate::otp::OtpKind;
+use crate::time::UnixTime;
 use crate::uri;
 use crate::vault::{Vault, VaultError};
 
@@ -43,7 +44,7 @@ impl Authenticator {
     /// Adds already-built accounts (from an importer, or an app's manual-entry form).
     pub fn add_accounts(&self, accounts: Vec<NewAccount>) -> Result<Vec<Added>> {
         let mut state = self.state()?;
-        let now = self.clock.now_unix_seconds();
+        let now = self.clock.now();
         let mut results: Vec<Option<Added>> = Vec::with_capacity(accounts.len());
         let mut fresh = Vec::new();
         for new in accounts {
@@ -131,9 +132,7 @@ impl Authenticator {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
         let id = state.accounts[index].account.id.clone();
-        state
-            .vault
-            .move_to(&id, position, self.clock.now_unix_seconds())?;
+        state.vault.move_to(&id, position, self.clock.now())?;
         state.reload()?;
         self.changed(&mut state);
         let index = state.resolve(id.as_str())?;
@@ -174,12 +173,12 @@ impl Authenticator {
     pub(in crate::authenticator) fn change(
         &self,
         id_or_prefix: &str,
-        apply: impl FnOnce(&mut Vault, &AccountId, i64) -> std::result::Result<Account, VaultError>,
+        apply: impl FnOnce(&mut Vault, &AccountId, UnixTime) -> std::result::Result<Account, VaultError>,
     ) -> Result<AccountInfo> {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
         let id = state.accounts[index].account.id.clone();
-        let updated = apply(&mut state.vault, &id, self.clock.now_unix_seconds())?;
+        let updated = apply(&mut state.vault, &id, self.clock.now())?;
         let info = state.info(&updated);
         state.accounts[index].account = updated;
         self.changed(&mut state);

@@ -20,6 +20,7 @@ use super::{AuthError, Authenticator, Result, State};
 use crate::backup::{self, BackupDir, BackupError, BackupKey, Payload, WrittenBackup};
 use crate::clock::Clock;
 use crate::log::{Log, LogLevel};
+use crate::time::UnixTime;
 use crate::vault::{KdfParams, Setting};
 
 /// Quiet time after a change before the backup is written (changes closer together coalesce).
@@ -37,11 +38,11 @@ pub struct BackupStatus {
     pub dir: Option<PathBuf>,
     pub keep: usize,
     /// When the newest backup was written (Unix seconds), and its file.
-    pub last_success_at: Option<i64>,
+    pub last_success_at: Option<UnixTime>,
     pub last_file: Option<PathBuf>,
     /// The last failure (Unix seconds, and what went wrong); kept after later successes, so
     /// compare the times.
-    pub last_error_at: Option<i64>,
+    pub last_error_at: Option<UnixTime>,
     pub last_error: Option<String>,
     /// Complete backups now in the directory.
     pub backups: usize,
@@ -62,8 +63,8 @@ struct AutoSetting {
 /// `backup.status` in the vault.
 #[derive(Serialize, Deserialize, Default)]
 struct StatusSetting {
-    last_success: Option<(i64, String)>,
-    last_error: Option<(i64, String)>,
+    last_success: Option<(UnixTime, String)>,
+    last_error: Option<(UnixTime, String)>,
     /// HMAC-SHA256 under the backup key of what the newest backup holds (hex).
     digest: Option<String>,
 }
@@ -214,7 +215,7 @@ fn write_status(state: &mut State, status: &StatusSetting) -> Result<()> {
 /// holds (keyed by the backup key). The caller sets the time and serializes it only when the
 /// digest says the newest backup does not hold it already.
 fn snapshot(state: &State, key: &BackupKey) -> Result<(Payload, String)> {
-    let payload = Payload::of_accounts(state.accounts.iter().map(|l| &l.account), 0);
+    let payload = Payload::of_accounts(state.accounts.iter().map(|l| &l.account), UnixTime::EPOCH);
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.key().expose())
         .map_err(|_| BackupError::Random)?;
     mac.update(&payload.to_json()?);
@@ -223,7 +224,7 @@ fn snapshot(state: &State, key: &BackupKey) -> Result<(Payload, String)> {
 }
 
 /// The payload's JSON as a backup made at `now` holds it.
-fn made_at(mut payload: Payload, now: i64) -> Result<Zeroizing<Vec<u8>>> {
+fn made_at(mut payload: Payload, now: UnixTime) -> Result<Zeroizing<Vec<u8>>> {
     payload.created_at = now;
     Ok(payload.to_json()?)
 }
@@ -232,7 +233,7 @@ fn made_at(mut payload: Payload, now: i64) -> Result<Zeroizing<Vec<u8>>> {
 /// backup's; records the outcome. `Ok(None)`: nothing to do.
 pub(in crate::authenticator) fn write_if_changed(shared: &Shared) -> Result<Option<WrittenBackup>> {
     let _writing = shared.writing.lock().map_err(|_| AuthError::Poisoned)?;
-    let now = shared.clock.now_unix_seconds();
+    let now = shared.clock.now();
     let (setting, key, payload, digest) = {
         let state = lock(shared)?;
         let Some((setting, key)) = read_setting(&state)? else {
@@ -333,7 +334,7 @@ impl Authenticator {
             .backup_writing
             .lock()
             .map_err(|_| AuthError::Poisoned)?;
-        let now = self.clock.now_unix_seconds();
+        let now = self.clock.now();
         let mut state = self.state()?;
         let (payload, digest) = snapshot(&state, &key)?;
         let payload = made_at(payload, now)?;

@@ -10,25 +10,28 @@ use super::{AccountInfo, Added, Authenticator, Result};
 use crate::account::{Account, AccountId};
 use crate::backup::{self, BackupError, BackupKey, Payload, Reenroll};
 use crate::log::LogLevel;
+use crate::time::UnixTime;
 use crate::vault::KdfParams;
 
-/// What restoring a backup did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What restoring a backup did. `Serialize` is the CLI's `backup restore --json` (see
+/// `records.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RestoreReport {
-    /// When the backup was made (Unix seconds).
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// The accounts added, in the backup's order.
     pub added: Vec<AccountInfo>,
     /// Accounts of the backup already here (issuer, label): not added twice.
+    #[serde(serialize_with = "super::records::names_json")]
     pub duplicates: Vec<(String, String)>,
     /// What the backup lists to enroll again (push tokens bound to the old phone).
     pub reenroll: Vec<Reenroll>,
 }
 
-/// How a backup compares with the vault. Verifying changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a backup compares with the vault. Verifying changes nothing. `Serialize` is the CLI's
+/// `backup verify --json` with `identical` added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// OTP accounts in the backup.
     pub accounts: usize,
     /// Accounts the backup holds exactly as the vault does.
@@ -50,7 +53,7 @@ impl VerifyReport {
 }
 
 /// One account that differs between a backup and the vault.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Difference {
     pub name: String,
     /// Which fields differ: `issuer`, `label`, `group`, `note`, `counter`, `parameters`, `order`.
@@ -58,10 +61,12 @@ pub struct Difference {
 }
 
 /// An account whose credential cannot move to a new phone, with what to do. No secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Serialize` is the CLI's `reenroll --json`: the token's fields, the id and the action.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReenrollItem {
     pub id: AccountId,
     /// The token, as a backup lists it.
+    #[serde(flatten)]
     pub token: Reenroll,
     /// What to do, for the person.
     pub action: String,
@@ -73,11 +78,8 @@ impl Authenticator {
         let key = BackupKey::derive(password, params)?;
         let payload = {
             let state = self.state()?;
-            Payload::of_accounts(
-                state.accounts.iter().map(|l| &l.account),
-                self.clock.now_unix_seconds(),
-            )
-            .to_json()?
+            Payload::of_accounts(state.accounts.iter().map(|l| &l.account), self.clock.now())
+                .to_json()?
         };
         let file = backup::encrypt(&key, &payload)?;
         self.log.write(LogLevel::Info, "backup", || {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::{Authenticator, Config};
 use crate::clock::FixedClock;
 use crate::error::ErrorKind;
+use crate::time::UnixTime;
 use crate::vault::{FileKeyStore, KdfParams};
 
 const NOW: i64 = 1_764_600_000;
@@ -68,7 +69,7 @@ fn filled() -> (Phone, Authenticator) {
 /// What the user sees of every account: names, group, note, parameters and codes, in order.
 fn view(auth: &Authenticator) -> Vec<String> {
     let accounts = auth.accounts().unwrap();
-    let codes = auth.codes(None, Some(NOW as u64)).unwrap();
+    let codes = auth.codes(None, Some(UnixTime::from_secs(NOW))).unwrap();
     accounts
         .iter()
         .zip(&codes)
@@ -98,7 +99,7 @@ fn a_backup_restores_everything_onto_a_new_phone() {
     let fresh = new_phone.open();
     let report = fresh.restore_backup(&file, "backup pass", false).unwrap();
     assert_eq!(report.added.len(), 4);
-    assert_eq!(report.created_at, NOW);
+    assert_eq!(report.created_at, UnixTime::from_secs(NOW));
     assert!(report.duplicates.is_empty());
     assert_eq!(view(&fresh), view(&auth));
     // The HOTP counter moved on with the code shown before the backup.
@@ -218,7 +219,7 @@ fn automatic_backups_follow_changes_and_restore() {
         .unwrap();
     assert!(status.enabled);
     assert_eq!(status.backups, 1, "the first backup is written at once");
-    assert_eq!(status.last_success_at, Some(NOW));
+    assert_eq!(status.last_success_at, Some(UnixTime::from_secs(NOW)));
     assert_eq!(status.last_error, None);
     // Nothing changed: a flush writes nothing.
     assert_eq!(auth.flush_backup().unwrap(), None);
@@ -288,7 +289,7 @@ fn a_failing_backup_directory_is_recorded_not_silent() {
     let e = auth.flush_backup().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadInput, "{e}");
     let status = auth.backup_status().unwrap();
-    assert_eq!(status.last_error_at, Some(NOW + 60));
+    assert_eq!(status.last_error_at, Some(UnixTime::from_secs(NOW + 60)));
     assert_eq!(
         status.last_error.as_deref(),
         Some(
@@ -299,7 +300,7 @@ fn a_failing_backup_directory_is_recorded_not_silent() {
             .as_str()
         )
     );
-    assert_eq!(status.last_success_at, Some(NOW));
+    assert_eq!(status.last_success_at, Some(UnixTime::from_secs(NOW)));
 }
 
 #[test]
@@ -372,10 +373,10 @@ fn a_format_1_backup_from_the_cli_keeps_restoring() {
     let report = auth.restore_backup(file, "format 1", false).unwrap();
     assert_eq!(report.added.len(), 3);
     let codes: Vec<_> = auth
-        .codes(None, Some(1_700_000_000))
+        .codes(None, Some(UnixTime::from_secs(1_700_000_000)))
         .unwrap()
         .into_iter()
-        .map(|c| (c.issuer, c.code))
+        .map(|c| (c.issuer, c.code.to_string()))
         .collect();
     assert_eq!(
         codes,

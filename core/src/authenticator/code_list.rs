@@ -15,6 +15,7 @@ use super::{Authenticator, CodeClock, Result};
 use crate::account::{AccountId, CredentialKind};
 use crate::clock;
 use crate::otp::{Code, Generator};
+use crate::time::UnixTime;
 
 /// What a code list row shows that changes only with the accounts or a clock correction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,25 +103,31 @@ impl Authenticator {
     }
 
     /// The moving part of every row of `code_list` (same rows, same order) at the corrected
-    /// time, or at `at` (Unix seconds, no offset applied) as `codes` takes it, written into
+    /// time, or at `at` (no offset applied) as `codes` takes it, written into
     /// `out` (cleared first, so a caller reusing it allocates nothing). Returns the version the
     /// ticks belong to.
     ///
     /// A row's codes are made when its time step changes and kept until the next one, so a
     /// refresh within a step makes no HMAC at all.
-    pub fn code_ticks(&self, at: Option<u64>, out: &mut Vec<CodeTick>) -> Result<u64> {
-        let device_now = self.clock.now_unix_seconds();
+    pub fn code_ticks(&self, at: Option<UnixTime>, out: &mut Vec<CodeTick>) -> Result<u64> {
+        let at = at.map(clock::check_code_time).transpose()?;
+        let device_now = self.clock.now();
         self.ticks(device_now, at, out)
     }
 
-    /// `code_ticks` at the device time `device_now` (Unix seconds, as the clock given at open
-    /// reads) with each row's correction applied: for a shell that read the time source
+    /// `code_ticks` at the device time `device_now` (as the clock given at open reads) with
+    /// each row's correction applied: for a shell that read the time source
     /// itself and counts the seconds down from the same reading.
-    pub fn code_ticks_on(&self, device_now: i64, out: &mut Vec<CodeTick>) -> Result<u64> {
+    pub fn code_ticks_on(&self, device_now: UnixTime, out: &mut Vec<CodeTick>) -> Result<u64> {
         self.ticks(device_now, None, out)
     }
 
-    fn ticks(&self, device_now: i64, at: Option<u64>, out: &mut Vec<CodeTick>) -> Result<u64> {
+    fn ticks(
+        &self,
+        device_now: UnixTime,
+        at: Option<UnixTime>,
+        out: &mut Vec<CodeTick>,
+    ) -> Result<u64> {
         let state = self.state()?;
         out.clear();
         for t in state.timed() {
@@ -128,7 +135,9 @@ impl Authenticator {
                 Some(_) => CodeClock::User(0),
                 None => state.code_offset(t.loaded),
             };
-            let unix = at.unwrap_or_else(|| clock::corrected_unix(device_now, offset.seconds()));
+            let unix = at
+                .unwrap_or_else(|| clock::corrected(device_now, offset.seconds()))
+                .otp_secs();
             let period = u64::from(t.period);
             let step = unix / period;
             let (code, next_code) = match t.loaded.step_codes.get() {

@@ -3,13 +3,14 @@
 use super::{AuthError, Authenticator, CodeClock, CodeInfo, HotpCode, Result};
 use crate::clock;
 use crate::otp::OtpKind;
+use crate::time::UnixTime;
 use crate::vault::Setting;
 
 impl Authenticator {
-    /// Unix time as codes see it: the clock plus the user's stored offset.
-    pub fn now(&self) -> Result<u64> {
+    /// The time as codes see it: the clock plus the user's stored offset.
+    pub fn now(&self) -> Result<UnixTime> {
         let offset = self.state()?.offset;
-        Ok(clock::corrected_unix(self.clock.now_unix_seconds(), offset))
+        Ok(clock::corrected(self.clock.now(), offset))
     }
 
     pub fn clock_offset(&self) -> Result<i64> {
@@ -29,10 +30,11 @@ impl Authenticator {
     }
 
     /// Current codes of the time-based accounts matching `query` (all when `None`), at the
-    /// corrected time or at `at` (Unix seconds, no offset applied) when given.
-    pub fn codes(&self, query: Option<&str>, at: Option<u64>) -> Result<Vec<CodeInfo>> {
+    /// corrected time or at `at` (no offset applied; not before 1970) when given.
+    pub fn codes(&self, query: Option<&str>, at: Option<UnixTime>) -> Result<Vec<CodeInfo>> {
+        let at = at.map(clock::check_code_time).transpose()?;
         let state = self.state()?;
-        let device_now = self.clock.now_unix_seconds();
+        let device_now = self.clock.now();
         let mut out = Vec::with_capacity(state.accounts.len());
         for t in state.timed() {
             let (l, generator, period) = (t.loaded, t.generator, t.period);
@@ -43,16 +45,16 @@ impl Authenticator {
                 Some(_) => CodeClock::User(0),
                 None => state.code_offset(l),
             };
-            let t = at.unwrap_or_else(|| clock::corrected_unix(device_now, clock_offset.seconds()));
+            let t = at.unwrap_or_else(|| clock::corrected(device_now, clock_offset.seconds()));
             let code = generator.totp(t)?;
             out.push(CodeInfo {
                 id: l.account.id.clone(),
                 issuer: l.account.issuer.clone(),
                 label: l.account.label.clone(),
                 kind: generator.params().kind.into(),
-                code: code.code.as_str().to_owned(),
+                code: code.code,
                 valid_for: code.valid_for,
-                next_code: code.next_code.as_str().to_owned(),
+                next_code: code.next_code,
                 period,
                 clock_offset,
             });
@@ -75,7 +77,7 @@ impl Authenticator {
             });
         };
         let id = loaded.account.id.clone();
-        let now = self.clock.now_unix_seconds();
+        let now = self.clock.now();
         let (counter, updated) = state.vault.advance_hotp(&id, now)?;
         let code = generator.code_for_counter(counter);
         state.accounts[index].account = updated;

@@ -155,7 +155,7 @@ impl Authenticator {
     ) -> Result<Self> {
         // Before the file exists: a refused configuration leaves nothing behind.
         config.check()?;
-        let vault = Vault::create(path, key_store, password, config.clock.now_unix_seconds())?;
+        let vault = Vault::create(path, key_store, password, config.clock.now())?;
         Self::with_vault(vault, config)
     }
 

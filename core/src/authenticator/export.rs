@@ -128,7 +128,10 @@ impl Authenticator {
 
     /// Adds or replaces the password slot.
     pub fn set_password(&self, password: &str, params: KdfParams) -> Result<()> {
-        Ok(self.state()?.vault.set_password(password, params)?)
+        Ok(self
+            .state()?
+            .vault
+            .set_password(password, params, self.clock.now())?)
     }
 
     pub fn remove_password(&self) -> Result<()> {

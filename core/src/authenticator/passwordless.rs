@@ -4,6 +4,7 @@
 use super::{AccountInfo, AuthError, Authenticator, Result, State};
 use crate::account::AccountId;
 use crate::policy::{PasswordlessRule, Platform, PolicyError, PolicySet};
+use crate::time::UnixTime;
 use crate::vault::Setting;
 
 impl State {
@@ -15,7 +16,7 @@ impl State {
         changes: &[(AccountId, bool)],
         platform: Platform,
         moving_from: Option<&AccountId>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<()> {
         let State {
             vault, accounts, ..
@@ -92,7 +93,7 @@ impl Authenticator {
         let mut state = self.state()?;
         let index = state.resolve(id_or_prefix)?;
         let id = state.accounts[index].account.id.clone();
-        state.change_passwordless(&[(id, true)], platform, None, self.clock.now_unix_seconds())?;
+        state.change_passwordless(&[(id, true)], platform, None, self.clock.now())?;
         Ok(state.info(&state.accounts[index].account))
     }
 
@@ -102,7 +103,7 @@ impl Authenticator {
         let id = state.accounts[index].account.id.clone();
         state
             .vault
-            .set_passwordless(&[(id, false)], self.clock.now_unix_seconds())?;
+            .set_passwordless(&[(id, false)], self.clock.now())?;
         state.passwordless = state.vault.passwordless_ids()?;
         Ok(state.info(&state.accounts[index].account))
     }
@@ -124,7 +125,7 @@ impl Authenticator {
             &[(from_id.clone(), false), (to_id, true)],
             platform,
             Some(&from_id),
-            self.clock.now_unix_seconds(),
+            self.clock.now(),
         )?;
         Ok(state.info(&state.accounts[to].account))
     }

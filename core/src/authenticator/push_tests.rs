@@ -13,6 +13,7 @@ use crate::push::tests::support::{
     ChallengeBuilder, NONCE, SERIAL, ScriptedTransport, credential, device_key, server_key,
     stranger_key,
 };
+use crate::time::UnixTime;
 use crate::vault::{FileKeyStore, StoredDeviceKey, Unlock, Vault};
 
 const NOW: i64 = 1_700_000_000;
@@ -36,7 +37,7 @@ fn fixture_on(platform: Platform) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.sqlite");
     let store = FileKeyStore::create(&dir.path().join("key")).unwrap();
-    let mut vault = Vault::create(&path, &store, None, NOW).unwrap();
+    let mut vault = Vault::create(&path, &store, None, UnixTime::from_secs(NOW)).unwrap();
     let push_id = AccountId::random();
     vault
         .add_push_account(
@@ -49,7 +50,7 @@ fn fixture_on(platform: Platform) -> Fixture {
             },
             credential(),
             StoredDeviceKey::Software(device_key().pkcs8().clone()),
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap();
     drop(vault);
@@ -92,8 +93,8 @@ fn a_signed_notification_becomes_one_pending_request() {
         ("PI Test", "Login for alice?")
     );
     assert_eq!(info.answers, None);
-    assert_eq!(info.received_at, NOW as u64);
-    assert_eq!(info.expires_at, NOW as u64 + 120);
+    assert_eq!(info.received_at, UnixTime::from_secs(NOW));
+    assert_eq!(info.expires_at, UnixTime::from_secs(NOW + 120));
     // The same request again (say, also found by a poll) is kept once.
     f.clock.advance(5);
     let again = f.auth.handle_notification(&payload).unwrap();
@@ -283,14 +284,19 @@ fn other_accounts_approvals_are_not_gated() {
 fn an_account_holds_a_push_token_and_a_code_together() {
     let f = fixture();
     let bob = f.auth.search("bob").unwrap().remove(0);
-    assert_eq!(bob.push_serial, None);
+    assert_eq!((bob.push_serial, bob.push_enrolled_at), (None, None));
     let accounts = f.auth.accounts().unwrap();
     let push = accounts.iter().find(|a| a.id == f.push_id).unwrap();
     assert_eq!(push.kind, CredentialKind::Push);
     assert_eq!(push.push_serial.as_deref(), Some(SERIAL));
+    // The registration time the credential carried, as the vault kept it.
+    assert_eq!(
+        push.push_enrolled_at,
+        Some(UnixTime::from_secs(1_700_000_000))
+    );
     assert_eq!((push.algorithm, push.digits), (None, None));
     // Codes skip the push-only account and still list the TOTP one.
-    let codes = f.auth.codes(None, Some(59)).unwrap();
+    let codes = f.auth.codes(None, Some(UnixTime::from_secs(59))).unwrap();
     assert_eq!(codes.len(), 1);
     assert_eq!(codes[0].label, "bob");
     // Exports carry codes only: a push token is bound to this device.

@@ -6,7 +6,8 @@
 //! the JSON leaves out is marked `skip` where it is declared.
 
 use crate::account::{Account, AccountId, CredentialKind};
-use crate::otp::Algorithm;
+use crate::otp::{Algorithm, Code};
+use crate::time::UnixTime;
 
 /// What an app shows in an account list: everything but the secret.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -23,15 +24,19 @@ pub struct AccountInfo {
     pub counter: Option<u64>,
     /// The push token's serial when the account has one (the code, if any, is its fallback).
     pub push_serial: Option<String>,
+    /// When the push token's server registered it (a token's details screen). Not in the CLI's
+    /// JSON.
+    #[serde(skip)]
+    pub push_enrolled_at: Option<UnixTime>,
     pub group: Option<String>,
     pub note: Option<String>,
     /// The list's order is the JSON array's order; the number itself is not shown.
     #[serde(skip)]
     pub sort_order: i64,
     #[serde(skip)]
-    pub created_at: i64,
+    pub created_at: UnixTime,
     #[serde(skip)]
-    pub updated_at: i64,
+    pub updated_at: UnixTime,
     /// Passwordless (phone sign-in) is on for this account.
     pub passwordless: bool,
 }
@@ -50,6 +55,7 @@ impl From<&Account> for AccountInfo {
             period: kind.and_then(|k| k.period()),
             counter: kind.and_then(|k| k.counter()),
             push_serial: a.push.as_ref().map(|p| p.serial.clone()),
+            push_enrolled_at: a.push.as_ref().map(|p| p.enrolled_at),
             group: a.group.clone(),
             note: a.note.clone(),
             sort_order: a.sort_order,
@@ -68,10 +74,11 @@ pub struct CodeInfo {
     pub label: String,
     #[serde(rename = "type")]
     pub kind: CredentialKind,
-    pub code: String,
+    /// Inline (no allocation per row): a list of a thousand accounts makes two thousand.
+    pub code: Code,
     /// Seconds until `code` expires.
     pub valid_for: u32,
-    pub next_code: String,
+    pub next_code: Code,
     pub period: u32,
     /// The clock correction this code was made with.
     #[serde(rename = "clock")]
@@ -119,4 +126,22 @@ impl Added {
             Added::New(i) | Added::AlreadyPresent(i) => i,
         }
     }
+}
+
+/// `(issuer, label)` pairs as the CLI's JSON shows names: `[{"issuer", "label"}]`.
+pub(crate) fn names_json<S: serde::Serializer>(
+    names: &[(String, String)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    #[derive(serde::Serialize)]
+    struct Name<'a> {
+        issuer: &'a str,
+        label: &'a str,
+    }
+    let mut seq = s.serialize_seq(Some(names.len()))?;
+    for (issuer, label) in names {
+        seq.serialize_element(&Name { issuer, label })?;
+    }
+    seq.end()
 }

@@ -11,6 +11,7 @@ use crate::account::AccountId;
 use crate::push::tests::support::{ScriptedTransport, device_key};
 use crate::push::{DeviceKey, HttpTransport, PushError, SoftwareDeviceKey};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 use crate::vault::{FileKeyStore, SpareKind, Unlock};
 
 const SOFT: SpareKind = SpareKind::Software { bits: 2048 };
@@ -62,7 +63,8 @@ fn the_pool_fills_after_open_an_enrollment_takes_its_key_and_it_is_refilled() {
     drop(auth);
     let mut raw = raw_vault(&v);
     let spare = raw.take_spare_software_key(2048).unwrap().unwrap();
-    raw.add_spare_software_key(2048, &spare, 1, NOW).unwrap();
+    raw.add_spare_software_key(2048, &spare, 1, UnixTime::from_secs(NOW))
+        .unwrap();
     drop(raw);
 
     let transport = ScriptedTransport::new(vec![Ok(registered())]);
@@ -94,7 +96,7 @@ fn the_pool_fills_after_open_an_enrollment_takes_its_key_and_it_is_refilled() {
 fn a_spare_leaves_the_vault_before_the_registration_is_sent_and_never_returns() {
     let v = Vault::new();
     let mut raw = raw_vault_created(&v);
-    raw.add_spare_software_key(2048, device_key().pkcs8(), 1, NOW)
+    raw.add_spare_software_key(2048, device_key().pkcs8(), 1, UnixTime::from_secs(NOW))
         .unwrap();
     // While the registration is on its way (the moment a crash would lose it), the spare is
     // already gone from the file: no later enrollment, in any process, can take it again.
@@ -170,7 +172,7 @@ fn closing_does_not_wait_for_a_key_being_made_and_nothing_is_kept_after() {
 fn spares_follow_the_key_size_the_vault_is_opened_with() {
     let v = Vault::new();
     let mut raw = raw_vault_created(&v);
-    raw.add_spare_software_key(2048, device_key().pkcs8(), 1, NOW)
+    raw.add_spare_software_key(2048, device_key().pkcs8(), 1, UnixTime::from_secs(NOW))
         .unwrap();
     let transport = ScriptedTransport::new(vec![Ok(registered())]);
     let auth = v.open_with(DeviceKeys::Software { bits: 3072 }, transport.clone(), 0);

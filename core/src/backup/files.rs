@@ -7,9 +7,10 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use super::BackupError;
+use crate::time::UnixTime;
 
 const PREFIX: &str = "authcore-";
 const SUFFIX: &str = ".backup";
@@ -118,7 +119,12 @@ impl BackupDir {
 
     /// Writes a new backup stamped `at` (Unix seconds), then removes the oldest so that at most
     /// `keep` remain (never the new one).
-    pub fn write(&self, bytes: &[u8], at: i64, keep: usize) -> Result<WrittenBackup, BackupError> {
+    pub fn write(
+        &self,
+        bytes: &[u8],
+        at: UnixTime,
+        keep: usize,
+    ) -> Result<WrittenBackup, BackupError> {
         self.remove_stale_temps();
         let stamp = stamp(at);
         // After the newest of the same second, not in the first free slot: once older ones of
@@ -175,12 +181,10 @@ impl BackupDir {
     }
 }
 
-/// `20261201T144036Z` for Unix time `at`.
-fn stamp(at: i64) -> String {
-    let time = UNIX_EPOCH + Duration::from_secs(u64::try_from(at).unwrap_or(0));
-    humantime::format_rfc3339_seconds(time)
-        .to_string()
-        .replace(['-', ':'], "")
+/// `20261201T144036Z` for `at` (the epoch's stamp for a clock set before 1970, which humantime
+/// cannot format).
+fn stamp(at: UnixTime) -> String {
+    at.rfc3339_seconds().replace(['-', ':'], "")
 }
 
 /// How an automatic backup's name sorts: its time stamp, then its collision number.

@@ -8,10 +8,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
 
 use super::BackupError;
-use crate::account::{Account, NewAccount, OtpCredential};
+use crate::account::{Account, CredentialKind, NewAccount, OtpCredential};
 use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::secret::Secret;
 use crate::secret_buffer::SecretBuffer;
+use crate::time::UnixTime;
 
 const FORMAT_NAME: &str = "authcore-backup";
 const PAYLOAD_VERSION: u32 = 1;
@@ -22,7 +23,7 @@ pub struct Payload {
     pub format: String,
     pub version: u32,
     /// Unix seconds when the backup was made.
-    pub created_at: i64,
+    pub created_at: UnixTime,
     pub accounts: Vec<BackupAccount>,
     #[serde(default)]
     pub reenroll: Vec<Reenroll>,
@@ -72,8 +73,8 @@ impl std::fmt::Debug for BackupAccount {
 pub struct Reenroll {
     pub issuer: String,
     pub label: String,
-    /// `push` (privacyIDEA PUSH).
-    pub kind: String,
+    /// `push` (privacyIDEA PUSH), the only kind bound to a phone so far.
+    pub kind: CredentialKind,
     /// The push server, as `scheme://host:port`.
     pub server: String,
     pub serial: String,
@@ -88,7 +89,7 @@ impl Reenroll {
         Some(Reenroll {
             issuer: account.issuer.clone(),
             label: account.label.clone(),
-            kind: "push".into(),
+            kind: CredentialKind::Push,
             server: crate::push::server_origin(&push.url),
             serial: push.serial.clone(),
             has_code: account.otp.is_some(),
@@ -108,7 +109,7 @@ impl Payload {
     /// The backup of `accounts` (in the user's order) made at `created_at`.
     pub fn of_accounts<'a>(
         accounts: impl IntoIterator<Item = &'a Account>,
-        created_at: i64,
+        created_at: UnixTime,
     ) -> Self {
         let mut payload = Payload {
             format: FORMAT_NAME.into(),

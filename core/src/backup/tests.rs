@@ -2,6 +2,7 @@
 //! hostile key-derivation parameters, a newer format, another file), each with its message.
 
 use super::*;
+use crate::time::UnixTime;
 use crate::vault::KdfParams;
 
 /// Cheap parameters for tests; the format stores whatever was used.
@@ -170,20 +171,28 @@ fn payload_refuses_other_content_naming_the_entry() {
 fn automatic_backup_names_sort_by_age_and_the_oldest_go() {
     let dir = tempfile::tempdir().unwrap();
     let backups = BackupDir::new(dir.path()).unwrap();
-    let first = backups.write(b"1", 1_764_600_000, 3).unwrap();
+    let first = backups
+        .write(b"1", UnixTime::from_secs(1_764_600_000), 3)
+        .unwrap();
     assert_eq!(
         first.path.file_name().unwrap().to_str().unwrap(),
         "authcore-20251201T144000Z.backup"
     );
     // The same second again gets a number, and sorts after (as text too).
-    let second = backups.write(b"2", 1_764_600_000, 3).unwrap();
+    let second = backups
+        .write(b"2", UnixTime::from_secs(1_764_600_000), 3)
+        .unwrap();
     assert_eq!(
         second.path.file_name().unwrap().to_str().unwrap(),
         "authcore-20251201T144000Z_002.backup"
     );
     assert!(second.path > first.path);
-    backups.write(b"3", 1_764_600_001, 3).unwrap();
-    let fourth = backups.write(b"4", 1_764_600_002, 3).unwrap();
+    backups
+        .write(b"3", UnixTime::from_secs(1_764_600_001), 3)
+        .unwrap();
+    let fourth = backups
+        .write(b"4", UnixTime::from_secs(1_764_600_002), 3)
+        .unwrap();
     assert_eq!(fourth.removed, vec![first.path.clone()]);
     let left: Vec<_> = backups.backups().unwrap();
     assert_eq!(left.len(), 3);
@@ -195,7 +204,11 @@ fn automatic_backup_names_sort_by_age_and_the_oldest_go() {
     let same = BackupDir::new(dir2.path()).unwrap();
     let mut written = Vec::new();
     for n in 0..6u8 {
-        written.push(same.write(&[n], 1_764_600_000, 2).unwrap().path);
+        written.push(
+            same.write(&[n], UnixTime::from_secs(1_764_600_000), 2)
+                .unwrap()
+                .path,
+        );
     }
     assert_eq!(same.backups().unwrap(), written[4..].to_vec());
     assert_eq!(
@@ -203,7 +216,9 @@ fn automatic_backup_names_sort_by_age_and_the_oldest_go() {
         "authcore-20251201T144000Z_006.backup"
     );
     // A clock gone back never removes the backup just written.
-    let back = backups.write(b"5", 1_000_000_000, 1).unwrap();
+    let back = backups
+        .write(b"5", UnixTime::from_secs(1_000_000_000), 1)
+        .unwrap();
     assert_eq!(backups.backups().unwrap(), vec![back.path]);
     // Nothing else is left in the directory: no temporary file survives a write.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

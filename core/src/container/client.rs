@@ -13,12 +13,12 @@
 //! - `container/rollover` and `container/register/terminate/client`: `container_serial`,
 //!   `scope`, `signature` over `nonce|time_stamp|serial|scope`.
 //!
-//! Errors come in privacyIDEA's envelope with `result.error.code`; each code becomes its own
-//! [`ContainerError`].
+//! Errors come in privacyIDEA's envelope (`result.error.code`), each code its own error.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use super::crypto::{ContainerKey, EncryptedAnswer, SyncKeyPair};
 use super::qr::ContainerRegistration;
@@ -26,7 +26,7 @@ use super::{ContainerError, ContainerPolicies};
 use crate::push::enroll_uri::check_endpoint_url;
 use crate::push::response::short_message;
 use crate::push::{PushClient, PushError};
-use zeroize::Zeroizing;
+use crate::time::UnixTime;
 
 /// Where a registered container lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +94,7 @@ impl PushClient {
         key: &ContainerKey,
         device: &DeviceInfo,
         passphrase: Option<&str>,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<ContainerPolicies, ContainerError> {
         registration.check_not_expired(now)?;
         let serial = registration.serial.as_str();
@@ -173,7 +173,7 @@ impl PushClient {
         server: &ContainerServer,
         key: &ContainerKey,
         container_dict_client: &str,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<SyncAnswer, ContainerError> {
         let serial = server.serial.as_str();
         let scope = endpoint_url(&server.url, Operation::Synchronize.endpoint());
@@ -251,7 +251,7 @@ impl PushClient {
         &self,
         server: &ContainerServer,
         key: &ContainerKey,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<String, ContainerError> {
         let value = self
             .signed_operation(server, key, Operation::Rollover, now)
@@ -277,7 +277,7 @@ impl PushClient {
         &self,
         server: &ContainerServer,
         key: &ContainerKey,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<(), ContainerError> {
         self.signed_operation(server, key, Operation::Unregister, now)
             .await
@@ -289,7 +289,7 @@ impl PushClient {
         server: &ContainerServer,
         key: &ContainerKey,
         operation: Operation,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<Value, ContainerError> {
         let serial = server.serial.as_str();
         let scope = endpoint_url(&server.url, operation.endpoint());
@@ -318,7 +318,7 @@ impl PushClient {
         &self,
         server: &ContainerServer,
         operation: Operation,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<Challenge, ContainerError> {
         let serial = server.serial.as_str();
         let form = [
@@ -361,7 +361,7 @@ impl PushClient {
         ssl_verify: bool,
         endpoint: &str,
         form: &[(&str, String)],
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<Value, ContainerError> {
         let transport = |source: PushError| ContainerError::Transport {
             serial: serial.to_owned(),

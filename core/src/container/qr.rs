@@ -9,12 +9,13 @@
 //! password at the user store and is sent as well as signed. `ttl` is in minutes, counted here
 //! from the scan. Unknown parameters (the server's `extra_data`) are kept.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 
 use super::ContainerError;
 use crate::push::enroll_uri::check_endpoint_url;
+use crate::time::UnixTime;
 
 const MAX_URI_CHARS: usize = 4096;
 const MAX_FIELD_CHARS: usize = 512;
@@ -42,7 +43,7 @@ pub struct ContainerRegistration {
     pub send_passphrase: bool,
     /// Parameters this version does not know, in order.
     pub extra: Vec<(String, String)>,
-    pub scanned_at: SystemTime,
+    pub scanned_at: UnixTime,
 }
 
 impl std::fmt::Debug for ContainerRegistration {
@@ -66,7 +67,7 @@ pub const DEFAULT_TTL_MINUTES: u32 = 10;
 
 impl ContainerRegistration {
     /// Parses a scanned `pia://container/` URI; `scanned_at` starts its `ttl`.
-    pub fn parse(uri: &str, scanned_at: SystemTime) -> Result<Self, ContainerError> {
+    pub fn parse(uri: &str, scanned_at: UnixTime) -> Result<Self, ContainerError> {
         let uri = uri.trim();
         if uri.chars().count() > MAX_URI_CHARS {
             return Err(ContainerError::qr("uri", "is longer than 4096 characters"));
@@ -177,7 +178,7 @@ impl ContainerRegistration {
     }
 
     /// When the QR code stops being usable.
-    pub fn expires_at(&self) -> SystemTime {
+    pub fn expires_at(&self) -> UnixTime {
         self.scanned_at + Duration::from_secs(u64::from(self.ttl_minutes) * 60)
     }
 
@@ -186,7 +187,7 @@ impl ContainerRegistration {
         self.passphrase_prompt.is_some() || self.send_passphrase
     }
 
-    pub(crate) fn check_not_expired(&self, now: SystemTime) -> Result<(), ContainerError> {
+    pub(crate) fn check_not_expired(&self, now: UnixTime) -> Result<(), ContainerError> {
         if now > self.expires_at() {
             return Err(ContainerError::QrExpired {
                 ttl_minutes: self.ttl_minutes,

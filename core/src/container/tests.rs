@@ -1,17 +1,18 @@
 //! The protocol's offline pieces against what a live privacyIDEA 3.14 sent and accepted: its
 //! QR codes, an encrypted sync answer captured with its key, and signatures checked by ring.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::crypto::{ContainerKey, EncryptedAnswer, decrypt};
 use super::sync::{ClientToken, client_dict, parse_delivery};
 use super::{ContainerError, ContainerRegistration, TokenType, endpoint_url};
 use crate::error::ErrorKind;
+use crate::time::UnixTime;
 
 const QR: &str = "pia://container/SMPH00006AB6?issuer=privacyIDEA&ttl=10&nonce=543d23858442d6c19c50fbc71de823aeb52d203d&time=2026-12-01T08%3A06%3A23.115369%2B00%3A00&url=http%3A//127.0.0.1%3A5012&serial=SMPH00006AB6&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=False&passphrase=&send_passphrase=False";
 
-fn scanned() -> std::time::SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_796_000_000)
+fn scanned() -> UnixTime {
+    UnixTime::from_secs(1_796_000_000)
 }
 
 #[test]

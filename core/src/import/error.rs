@@ -3,6 +3,7 @@
 //! skipped [`super::ImportEntry`] with its reason.)
 
 use super::Format;
+use crate::error::Echo;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
@@ -12,7 +13,7 @@ pub enum ImportError {
     Empty,
     #[error("the file's format was not recognised (name it with --format)")]
     UnknownFormat,
-    #[error("'{name}' is not an import format")]
+    #[error("'{}' is not an import format", Echo(name))]
     UnknownFormatName { name: String },
     #[error("this {format} file is encrypted: give its password")]
     PasswordNeeded { format: Format },

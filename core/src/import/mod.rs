@@ -240,7 +240,8 @@ impl ImportEntry {
 }
 
 /// What the file had that authcore does not keep, counted so nothing is lost silently.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `Serialize` is the `dropped` object of the CLI's `import --json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Dropped {
     pub icons: usize,
     /// PINs of mOTP/Yandex/Stratum entries and app lock PINs.

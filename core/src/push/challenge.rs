@@ -12,7 +12,7 @@
 //! Notifications come as the FCM/APNs data map (a JSON object of strings) or wrapped by
 //! privacyIDEA's HTTP gateway as `{"device_token": "...", "data": {...}}`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -20,6 +20,7 @@ use super::PushError;
 use super::credential::PushCredential;
 use super::enroll_uri::check_endpoint_url;
 use super::keys::{decode_signature, server_signature_valid};
+use crate::time::UnixTime;
 
 /// What a token signed as `fbtoken` at registration when it had no push token.
 pub(crate) const NO_PUSH_TOKEN: &str = "no_firebase_token";
@@ -49,12 +50,12 @@ pub struct PushRequest {
     /// Number matching: the user must pick the option the login page shows.
     pub require_presence: Option<Vec<String>>,
     pub capabilities: Capabilities,
-    pub received_at: SystemTime,
-    pub expires_at: SystemTime,
+    pub received_at: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 impl PushRequest {
-    pub fn is_expired(&self, now: SystemTime) -> bool {
+    pub fn is_expired(&self, now: UnixTime) -> bool {
         now >= self.expires_at
     }
 }
@@ -161,7 +162,7 @@ impl UnverifiedChallenge {
     pub fn verify_with(
         self,
         credentials: &[PushCredential],
-        received_at: SystemTime,
+        received_at: UnixTime,
         validity: Duration,
     ) -> Result<PushRequest, PushError> {
         match credentials.iter().find(|c| c.serial == self.serial) {
@@ -177,7 +178,7 @@ impl UnverifiedChallenge {
     pub fn verify(
         self,
         credential: &PushCredential,
-        received_at: SystemTime,
+        received_at: UnixTime,
         validity: Duration,
     ) -> Result<PushRequest, PushError> {
         if self.serial != credential.serial {

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::answer::{AnswerOutcome, PushAnswer, answer_form};
 use super::challenge::{NO_PUSH_TOKEN, PushRequest, parse_poll_value};
@@ -27,6 +27,7 @@ use super::exchange::RawResponse;
 use super::keys::{DeviceKey, parse_server_public_key, pubkey_param, sign_b32};
 use super::transport::{HttpTransport, Method};
 use super::{DEFAULT_CHALLENGE_VALIDITY, PushError, response};
+use crate::time::UnixTime;
 use serde_json::Value;
 
 /// Time-outs and limits of a [`PushClient`].
@@ -159,7 +160,7 @@ impl PushClient {
     }
 
     /// `local_now` on the clock of the server of `url`, as far as we know it.
-    pub fn server_time(&self, url: &str, local_now: SystemTime) -> SystemTime {
+    pub fn server_time(&self, url: &str, local_now: UnixTime) -> UnixTime {
         self.clock_offset(url)
             .map_or(local_now, |offset| offset.apply(local_now))
     }
@@ -171,7 +172,7 @@ impl PushClient {
         enrollment: &PushEnrollment,
         key: &dyn DeviceKey,
         fb_token: Option<&str>,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<PushCredential, PushError> {
         enrollment.check_not_expired(now)?;
         let url = check_endpoint_url("url", &enrollment.url, enrollment.sslverify)?;
@@ -233,7 +234,7 @@ impl PushClient {
         &self,
         credential: &PushCredential,
         key: &dyn DeviceKey,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<PollOutcome, PushError> {
         let started = Instant::now();
         let used_offset = self.clock_offset(&credential.url);
@@ -272,7 +273,7 @@ impl PushClient {
         &self,
         credential: &PushCredential,
         key: &dyn DeviceKey,
-        now: SystemTime,
+        now: UnixTime,
         started: Instant,
     ) -> Result<RawResponse, PushError> {
         let mut url = check_endpoint_url("url", &credential.url, credential.sslverify)?;
@@ -294,7 +295,7 @@ impl PushClient {
         key: &dyn DeviceKey,
         request: &PushRequest,
         answer: &PushAnswer,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<AnswerOutcome, PushError> {
         if request.serial != credential.serial {
             return Err(PushError::WrongAccount {
@@ -305,10 +306,7 @@ impl PushClient {
         if request.is_expired(now) {
             return Err(PushError::Expired {
                 nonce: request.nonce.clone(),
-                validity: request
-                    .expires_at
-                    .duration_since(request.received_at)
-                    .unwrap_or_default(),
+                validity: request.expires_at.since(request.received_at),
             });
         }
         // The request's url and sslverify are the server's current, signed values.
@@ -339,7 +337,7 @@ impl PushClient {
         credential: &PushCredential,
         key: &dyn DeviceKey,
         new_fb_token: &str,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<(), PushError> {
         check_push_token("new_fb_token", new_fb_token)?;
         let url = check_endpoint_url("url", &credential.url, credential.sslverify)?;

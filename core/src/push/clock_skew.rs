@@ -8,9 +8,10 @@
 //! warns when it is large, and may feed it to the TOTP clock.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::PushError;
+use crate::time::UnixTime;
 
 /// Server time minus local time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,26 +32,22 @@ impl ClockOffset {
 
     /// The offset from a `Date` header value, for a request sent at local time `sent_at` whose
     /// response arrived `round_trip` later. `None` if the header is not an HTTP date.
-    pub fn from_date_header(date: &str, sent_at: SystemTime, round_trip: Duration) -> Option<Self> {
+    pub fn from_date_header(date: &str, sent_at: UnixTime, round_trip: Duration) -> Option<Self> {
         let server = httpdate::parse_http_date(date.trim()).ok()?;
         // The header truncates to the second: the server's clock read somewhere in the second
         // after it, so its middle is the unbiased guess.
-        let server_ms = unix_millis(server)? + 500;
-        let local_ms = unix_millis(sent_at)? + i64::try_from(round_trip.as_millis() / 2).ok()?;
+        let server_ms = UnixTime::from_system(server).as_millis().checked_add(500)?;
+        let local_ms = sent_at
+            .as_millis()
+            .checked_add(i64::try_from(round_trip.as_millis() / 2).ok()?)?;
         Some(ClockOffset {
             millis: server_ms.checked_sub(local_ms)?,
         })
     }
 
     /// `local` moved onto the server's clock.
-    pub fn apply(self, local: SystemTime) -> SystemTime {
-        let magnitude = Duration::from_millis(self.millis.unsigned_abs());
-        let shifted = if self.millis >= 0 {
-            local.checked_add(magnitude)
-        } else {
-            local.checked_sub(magnitude)
-        };
-        shifted.unwrap_or(local)
+    pub fn apply(self, local: UnixTime) -> UnixTime {
+        local.add_millis(self.millis)
     }
 
     /// Whether this offset is larger than `limit` either way.
@@ -67,26 +64,20 @@ impl fmt::Display for ClockOffset {
     }
 }
 
-fn unix_millis(t: SystemTime) -> Option<i64> {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).ok(),
-        Err(e) => i64::try_from(e.duration().as_millis()).ok().map(|m| -m),
-    }
-}
-
-/// `t` as ISO 8601 UTC with microseconds (`2026-01-02T03:04:05.123456Z`), which privacyIDEA
-/// parses with dateutil's `isoparse`.
-pub(crate) fn iso8601_utc(t: SystemTime) -> Result<String, PushError> {
+/// `t` as ISO 8601 UTC with microseconds (`2026-01-02T03:04:05.123000Z`: a `UnixTime` holds
+/// milliseconds), which privacyIDEA parses with dateutil's `isoparse`.
+pub(crate) fn iso8601_utc(t: UnixTime) -> Result<String, PushError> {
     use std::fmt::Write;
     let out_of_range = || PushError::Clock {
         reason: "the time is outside what can be sent to the server (1970 to 9999)".to_owned(),
     };
     // humantime panics before 1970 and returns fmt::Error past its range (9999, or 2038 on
     // 32-bit targets); `write!` turns the latter into an error instead of a panic.
-    if t < UNIX_EPOCH {
+    if t < UnixTime::EPOCH {
         return Err(out_of_range());
     }
     let mut text = String::with_capacity(32);
-    write!(text, "{}", humantime::format_rfc3339_micros(t)).map_err(|_| out_of_range())?;
+    write!(text, "{}", humantime::format_rfc3339_micros(t.to_system()))
+        .map_err(|_| out_of_range())?;
     Ok(text)
 }

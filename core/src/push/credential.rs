@@ -3,9 +3,8 @@
 //! The device key's PKCS#8 (for a software key) is kept apart so the vault can seal it; everything
 //! here is public or server-provided and may be stored as is.
 
-use std::time::SystemTime;
-
 use super::enroll_uri::AppForceUnlock;
+use crate::time::UnixTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushCredential {
@@ -20,10 +19,9 @@ pub struct PushCredential {
     pub poll_only: bool,
     /// The FCM/APNs token registered with the server; `None` when it has none (poll only).
     pub fb_token: Option<String>,
-    /// When the server registered the token. Nothing reads it yet: it stays because the vault
-    /// format stores it (`push_credentials.enrolled_at_ms`, NOT NULL, docs/vault.md) for a token's
-    /// details screen, and a value dropped now could not be recovered for tokens enrolled today.
-    pub enrolled_at: SystemTime,
+    /// When the server registered the token (`push_credentials.enrolled_at_ms`): shown as the
+    /// account's `push_enrolled_at`, for a token's details screen.
+    pub enrolled_at: UnixTime,
     /// How the app must be unlocked before answering, when the server demands it.
     pub app_force_unlock: Option<AppForceUnlock>,
 }

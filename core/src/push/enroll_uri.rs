@@ -17,12 +17,13 @@
 //! same protocol ([`super::client`]), sent to that `url`. Its legacy `push` token writes `otpauth://pipush/` like
 //! privacyIDEA.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use url::Url;
 
 use super::PushError;
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// The `ttl` privacyIDEA puts in the QR when its policy sets none.
 pub const DEFAULT_TTL_MINUTES: u64 = 10;
@@ -66,7 +67,7 @@ pub struct PushEnrollment {
     pub poll_only: bool,
     pub ttl: Duration,
     /// When the QR code was scanned; `ttl` runs from here.
-    pub scanned_at: SystemTime,
+    pub scanned_at: UnixTime,
     /// One-time proof for the registration; never shown or logged.
     pub enrollment_credential: Secret,
     pub image: Option<String>,
@@ -78,18 +79,18 @@ pub struct PushEnrollment {
 impl PushEnrollment {
     /// Parses and checks an enrollment URI scanned at `scanned_at`; refuses it if its `ttl` has
     /// already run out at `now`.
-    pub fn parse(uri: &str, scanned_at: SystemTime, now: SystemTime) -> Result<Self, PushError> {
+    pub fn parse(uri: &str, scanned_at: UnixTime, now: UnixTime) -> Result<Self, PushError> {
         let enrollment = parse_uri(uri, scanned_at)?;
         enrollment.check_not_expired(now)?;
         Ok(enrollment)
     }
 
     /// The last instant at which the registration may still be sent.
-    pub fn expires_at(&self) -> SystemTime {
+    pub fn expires_at(&self) -> UnixTime {
         self.scanned_at + self.ttl
     }
 
-    pub fn check_not_expired(&self, now: SystemTime) -> Result<(), PushError> {
+    pub fn check_not_expired(&self, now: UnixTime) -> Result<(), PushError> {
         if now > self.expires_at() {
             Err(PushError::EnrollmentExpired {
                 ttl_minutes: self.ttl.as_secs() / 60,
@@ -100,7 +101,7 @@ impl PushEnrollment {
     }
 }
 
-fn parse_uri(uri: &str, scanned_at: SystemTime) -> Result<PushEnrollment, PushError> {
+fn parse_uri(uri: &str, scanned_at: UnixTime) -> Result<PushEnrollment, PushError> {
     let trimmed = uri.trim();
     if trimmed.len() > 8 * 1024 {
         return Err(PushError::enroll("uri", "is longer than 8 KiB"));

@@ -2,13 +2,14 @@
 //! a time-out, the server's clock offset taken from its `Date`, and transport errors scrubbed
 //! of anything secret the request carried before they are shown.
 
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use super::client::{PushClient, server_endpoint};
 use super::clock_skew::ClockOffset;
 use super::transport::{HttpRequest, Method, TransportError, form_body};
 use super::{PushError, response};
 use crate::log::LogLevel;
+use crate::time::UnixTime;
 
 pub(crate) struct RawResponse {
     pub(crate) status: u16,
@@ -62,7 +63,7 @@ impl PushClient {
     pub(crate) async fn execute(
         &self,
         request: HttpRequest,
-        now: SystemTime,
+        now: UnixTime,
         started: Instant,
     ) -> Result<RawResponse, PushError> {
         let (origin, path) = server_endpoint(&request.url);

@@ -1,6 +1,7 @@
 use super::*;
 use crate::account::OtpCredential;
 use crate::otp::{Algorithm, Generator, OtpKind, OtpParams};
+use crate::time::UnixTime;
 
 fn one(uri: &str) -> NewAccount {
     parse_otpauth(uri).unwrap_or_else(|e| panic!("{uri}: {e}"))
@@ -19,7 +20,13 @@ fn google_example_and_its_code() {
     );
     assert_eq!(a.otp.params, OtpParams::totp(Algorithm::Sha1, 6, 30));
     let g = Generator::new(a.otp.params, &a.otp.secret).unwrap();
-    assert_eq!(g.totp(1257894000).unwrap().code.as_str(), "528064");
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1257894000))
+            .unwrap()
+            .code
+            .as_str(),
+        "528064"
+    );
 }
 
 #[test]
@@ -120,7 +127,13 @@ fn hotp_and_steam() {
         one("otpauth://totp/Steam:me?secret=63BEDWCQZKTQWPESARIERL5DTTQFCJTK&issuer=Steam");
     assert_eq!(by_issuer.otp.params, OtpParams::steam());
     let g = Generator::new(by_issuer.otp.params, &by_issuer.otp.secret).unwrap();
-    assert_eq!(g.totp(1511200518).unwrap().code.as_str(), "FR8RV");
+    assert_eq!(
+        g.totp(UnixTime::from_secs(1511200518))
+            .unwrap()
+            .code
+            .as_str(),
+        "FR8RV"
+    );
     // An explicit six digits keeps a "Steam"-named account a plain TOTP.
     let plain = one("otpauth://totp/Steam:me?secret=JBSWY3DP&issuer=Steam&digits=6");
     assert_eq!(plain.otp.params, OtpParams::totp(Algorithm::Sha1, 6, 30));
@@ -517,7 +530,21 @@ fn privacyidea_day_passwords_are_totp_of_a_day() {
     // The same code all day (UTC), another the next.
     let g = Generator::new(b.otp.params, &b.otp.secret).expect("generator");
     let day = 20_000 * 86_400;
-    let morning = g.code_at(day + 60).expect("code").as_str().to_owned();
-    assert_eq!(g.code_at(day + 86_399).expect("code").as_str(), morning);
-    assert_ne!(g.code_at(day + 86_400).expect("code").as_str(), morning);
+    let morning = g
+        .code_at(UnixTime::from_secs(day + 60))
+        .expect("code")
+        .as_str()
+        .to_owned();
+    assert_eq!(
+        g.code_at(UnixTime::from_secs(day + 86_399))
+            .expect("code")
+            .as_str(),
+        morning
+    );
+    assert_ne!(
+        g.code_at(UnixTime::from_secs(day + 86_400))
+            .expect("code")
+            .as_str(),
+        morning
+    );
 }

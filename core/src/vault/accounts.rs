@@ -11,10 +11,11 @@ use super::error::{damaged, explain};
 use super::{Vault, VaultError, push};
 use crate::account::{Account, AccountId, Names, NewAccount};
 use crate::otp::OtpKind;
+use crate::time::UnixTime;
 
 impl Vault {
     /// Adds one account at the end of the list.
-    pub fn add(&mut self, new: NewAccount, now: i64) -> Result<Account, VaultError> {
+    pub fn add(&mut self, new: NewAccount, now: UnixTime) -> Result<Account, VaultError> {
         let mut added = self.add_many(vec![new], now)?;
         added
             .pop()
@@ -22,7 +23,11 @@ impl Vault {
     }
 
     /// Adds accounts in one transaction: all of them, or (on any error) none.
-    pub fn add_many(&mut self, new: Vec<NewAccount>, now: i64) -> Result<Vec<Account>, VaultError> {
+    pub fn add_many(
+        &mut self,
+        new: Vec<NewAccount>,
+        now: UnixTime,
+    ) -> Result<Vec<Account>, VaultError> {
         let validated = new
             .into_iter()
             .map(NewAccount::validated)
@@ -74,7 +79,7 @@ impl Vault {
         id: &AccountId,
         issuer: Option<String>,
         label: Option<String>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Account, VaultError> {
         self.edit(id, now, |a| {
             if let Some(issuer) = issuer {
@@ -90,7 +95,7 @@ impl Vault {
         &mut self,
         id: &AccountId,
         group: Option<String>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Account, VaultError> {
         self.edit(id, now, |a| a.group = group)
     }
@@ -99,7 +104,7 @@ impl Vault {
         &mut self,
         id: &AccountId,
         note: Option<String>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Account, VaultError> {
         self.edit(id, now, |a| a.note = note)
     }
@@ -108,7 +113,7 @@ impl Vault {
     fn edit(
         &mut self,
         id: &AccountId,
-        now: i64,
+        now: UnixTime,
         change: impl FnOnce(&mut Names),
     ) -> Result<Account, VaultError> {
         // Read inside the write transaction, so an edit from another handle is never undone.
@@ -139,7 +144,12 @@ impl Vault {
     }
 
     /// Moves an account to `position` (0-based, clamped to the end) and renumbers the order.
-    pub fn move_to(&mut self, id: &AccountId, position: usize, now: i64) -> Result<(), VaultError> {
+    pub fn move_to(
+        &mut self,
+        id: &AccountId,
+        position: usize,
+        now: UnixTime,
+    ) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
         let mut ids: Vec<String> = {
             let mut stmt =
@@ -182,7 +192,11 @@ impl Vault {
     /// Reserves the next HOTP counter value: the stored counter is incremented and committed
     /// before this returns, so a code is never produced twice even if the app dies right after.
     /// Returns the counter to generate the code with and the account as now stored.
-    pub fn advance_hotp(&mut self, id: &AccountId, now: i64) -> Result<(u64, Account), VaultError> {
+    pub fn advance_hotp(
+        &mut self,
+        id: &AccountId,
+        now: UnixTime,
+    ) -> Result<(u64, Account), VaultError> {
         // The write lock is held from the read on, so no other handle can use the same value.
         let tx = self.conn.transaction()?;
         let account = read_account(&tx, &self.key, id)?;
@@ -215,7 +229,7 @@ impl Vault {
 pub(super) fn touch(
     tx: &rusqlite::Transaction<'_>,
     id: &AccountId,
-    now: i64,
+    now: UnixTime,
 ) -> Result<(), VaultError> {
     tx.execute(
         "UPDATE accounts SET updated_at = ?2 WHERE id = ?1",
@@ -225,7 +239,7 @@ pub(super) fn touch(
 }
 
 /// The row of a validated new OTP account, with a fresh id, at `order`.
-pub(super) fn new_row(n: NewAccount, order: i64, now: i64) -> Account {
+pub(super) fn new_row(n: NewAccount, order: i64, now: UnixTime) -> Account {
     Account {
         id: AccountId::random(),
         issuer: n.issuer,

@@ -8,6 +8,22 @@ use super::error::damaged;
 use super::{VaultError, push};
 use crate::account::{Account, AccountId, OtpCredential};
 use crate::otp::{Algorithm, OtpKind, OtpParams};
+use crate::time::UnixTime;
+
+/// The vault's time columns hold whole Unix seconds (`created_at`, `updated_at`,
+/// `registered_at`, `last_sync_at`, ...); the push tables' `_ms` columns bind
+/// [`UnixTime::as_millis`] explicitly instead.
+impl rusqlite::ToSql for UnixTime {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_secs().into())
+    }
+}
+
+impl rusqlite::types::FromSql for UnixTime {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        i64::column_result(v).map(UnixTime::from_secs)
+    }
+}
 
 pub(super) struct StoredRow {
     id: String,
@@ -23,8 +39,8 @@ pub(super) struct StoredRow {
     group: Option<String>,
     note: Option<String>,
     extra: String,
-    created_at: i64,
-    updated_at: i64,
+    created_at: UnixTime,
+    updated_at: UnixTime,
 }
 
 pub(super) const ACCOUNT_COLUMNS: &str = "id, issuer, label, otp_type, algorithm, digits, period, counter, \

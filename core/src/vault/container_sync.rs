@@ -12,6 +12,7 @@ use super::{Vault, VaultError, push};
 use crate::account::{Account, AccountId, NewAccount, OtpCredential};
 use crate::container::{ContainerPolicies, TokenType};
 use crate::otp::OtpKind;
+use crate::time::UnixTime;
 
 /// One change a sync makes, applied with the others in one transaction.
 pub enum SyncChange {
@@ -52,7 +53,7 @@ impl Vault {
         serial: &str,
         changes: Vec<SyncChange>,
         policies: &ContainerPolicies,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<Account>, VaultError> {
         let tx = self.conn.transaction()?;
         let mut added = Vec::new();

@@ -11,6 +11,7 @@ use super::{Vault, VaultError, push};
 use crate::account::AccountId;
 use crate::container::{ContainerPolicies, TokenType};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 fn key_aad(serial: &str, slot: &str) -> Vec<u8> {
     format!("authcore/container-key/v1|{serial}|{slot}").into_bytes()
@@ -29,8 +30,8 @@ pub struct StoredContainer {
     pub synced_once: bool,
     pub rekey_pending: bool,
     pub has_next_key: bool,
-    pub registered_at: i64,
-    pub last_sync_at: Option<i64>,
+    pub registered_at: UnixTime,
+    pub last_sync_at: Option<UnixTime>,
     pub last_error: Option<String>,
     /// The accounts holding its tokens, in the user's order.
     pub tokens: Vec<ContainerToken>,
@@ -54,7 +55,7 @@ impl Vault {
         url: &str,
         ssl_verify: bool,
         key: &Secret,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
         let exists: Option<String> = tx
@@ -130,8 +131,8 @@ impl Vault {
                 r.get::<_, i64>(6)?,
                 r.get::<_, i64>(7)?,
                 r.get::<_, bool>(8)?,
-                r.get::<_, i64>(9)?,
-                r.get::<_, Option<i64>>(10)?,
+                r.get::<_, UnixTime>(9)?,
+                r.get::<_, Option<UnixTime>>(10)?,
                 r.get::<_, Option<String>>(11)?,
             ))
         })?;

@@ -8,6 +8,7 @@ use super::tests::{NOW, cheap, fixture, new_account, totp};
 use super::*;
 use crate::account::{Account, AccountId};
 use crate::otp::{Algorithm, OtpParams};
+use crate::time::UnixTime;
 
 /// A key store whose wrapping is not authenticated (as a raw RSA or XOR wrap on some platforms
 /// would be): a wrong key unwraps to 32 bytes of nonsense instead of failing.
@@ -41,8 +42,8 @@ fn main_file(path: &Path) -> Vec<u8> {
 #[test]
 fn an_unauthenticated_key_store_with_the_wrong_key_is_a_wrong_key() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &XorStore(0x5a), None, NOW).unwrap();
-    v.add(totp("A"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &XorStore(0x5a), None, UnixTime::from_secs(NOW)).unwrap();
+    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
     drop(v);
     let before = main_file(&f.path);
     let err = Vault::open(&f.path, Unlock::KeyStore(&XorStore(0x33))).unwrap_err();
@@ -59,8 +60,14 @@ fn an_unauthenticated_key_store_with_the_wrong_key_is_a_wrong_key() {
 #[test]
 fn a_wrong_password_changes_nothing() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, Some(("right", cheap())), NOW).unwrap();
-    v.add(totp("A"), NOW).unwrap();
+    let mut v = Vault::create(
+        &f.path,
+        &f.store,
+        Some(("right", cheap())),
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
+    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
     drop(v);
     let before = main_file(&f.path);
     assert!(matches!(
@@ -73,7 +80,15 @@ fn a_wrong_password_changes_nothing() {
 #[test]
 fn a_password_slot_with_missing_parameters_is_damage() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, Some(("pw", cheap())), NOW).unwrap());
+    drop(
+        Vault::create(
+            &f.path,
+            &f.store,
+            Some(("pw", cheap())),
+            UnixTime::from_secs(NOW),
+        )
+        .unwrap(),
+    );
     Connection::open(&f.path)
         .unwrap()
         .execute(
@@ -91,7 +106,13 @@ fn a_password_slot_with_missing_parameters_is_damage() {
 #[test]
 fn damage_anywhere_in_the_file_is_reported_or_harmless() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, Some(("pw", cheap())), NOW).unwrap();
+    let mut v = Vault::create(
+        &f.path,
+        &f.store,
+        Some(("pw", cheap())),
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
     let written: HashMap<AccountId, Account> = (0..40)
         .map(|i| {
             let secret = format!("secret number {i:02} padded to 32b");
@@ -102,7 +123,7 @@ fn damage_anywhere_in_the_file_is_reported_or_harmless() {
                         secret.as_bytes(),
                         OtpParams::totp(Algorithm::Sha256, 8, 30),
                     ),
-                    NOW,
+                    UnixTime::from_secs(NOW),
                 )
                 .unwrap();
             (a.id.clone(), a)
@@ -162,12 +183,12 @@ fn open_twice(f: &super::tests::Fixture) -> (Vault, Vault) {
 #[test]
 fn two_handles_can_add_at_the_same_time() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
+    drop(Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap());
     let (a, b) = open_twice(&f);
     let run = |mut v: Vault, name: &'static str| {
         std::thread::spawn(move || {
             for i in 0..60 {
-                v.add(totp(&format!("{name}{i}")), NOW)
+                v.add(totp(&format!("{name}{i}")), UnixTime::from_secs(NOW))
                     .unwrap_or_else(|e| panic!("{name}{i}: {e}"));
             }
         })
@@ -188,12 +209,12 @@ fn two_handles_can_add_at_the_same_time() {
 #[test]
 fn edits_through_two_handles_are_never_lost() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    let id = v.add(totp("A"), NOW).unwrap().id;
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let id = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
     let h = v
         .add(
             new_account("H", b"hotp-secret", OtpParams::hotp(Algorithm::Sha1, 6, 0)),
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap()
         .id;
@@ -204,8 +225,9 @@ fn edits_through_two_handles_are_never_lost() {
         let mut a = a;
         let mut used = Vec::new();
         for i in 0..50 {
-            a.set_note(&id_a, Some(format!("note {i}")), NOW).unwrap();
-            used.push(a.advance_hotp(&h_a, NOW).unwrap().0);
+            a.set_note(&id_a, Some(format!("note {i}")), UnixTime::from_secs(NOW))
+                .unwrap();
+            used.push(a.advance_hotp(&h_a, UnixTime::from_secs(NOW)).unwrap().0);
         }
         used
     });
@@ -213,9 +235,14 @@ fn edits_through_two_handles_are_never_lost() {
         let mut b = b;
         let mut used = Vec::new();
         for i in 0..50 {
-            b.rename(&id_b, Some(format!("issuer {i}")), None, NOW)
-                .unwrap();
-            used.push(b.advance_hotp(&h_b, NOW).unwrap().0);
+            b.rename(
+                &id_b,
+                Some(format!("issuer {i}")),
+                None,
+                UnixTime::from_secs(NOW),
+            )
+            .unwrap();
+            used.push(b.advance_hotp(&h_b, UnixTime::from_secs(NOW)).unwrap().0);
         }
         used
     });
@@ -243,8 +270,8 @@ fn a_draft_left_by_a_killed_creation_does_not_block_the_next() {
     let draft = files::draft_path(&f.path);
     std::fs::write(&draft, b"half a vault").unwrap();
     std::fs::write(format!("{}-journal", draft.display()), b"junk").unwrap();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    v.add(totp("A"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(f._dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -278,7 +305,7 @@ fn a_failed_creation_leaves_nothing() {
     }
     let f = fixture();
     assert!(matches!(
-        Vault::create(&f.path, &Refusing, None, NOW),
+        Vault::create(&f.path, &Refusing, None, UnixTime::from_secs(NOW)),
         Err(VaultError::KeyStore(KeyStoreError::Refused { .. }))
     ));
     assert!(!Vault::exists(&f.path));
@@ -293,10 +320,10 @@ fn a_failed_creation_leaves_nothing() {
                     ..cheap()
                 }
             )),
-            NOW
+            UnixTime::from_secs(NOW)
         ),
         Err(VaultError::BadKdfParams { .. })
     ));
     assert!(!Vault::exists(&f.path));
-    Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
 }

@@ -12,6 +12,7 @@ use super::unlock::{
 };
 use super::{KdfParams, KeyStore, Unlock, Vault, VaultError, files, schema};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 impl Vault {
     /// True when a file exists at `path` (whether or not it is a valid vault).
@@ -26,7 +27,7 @@ impl Vault {
         path: &Path,
         key_store: &dyn KeyStore,
         password: Option<(&str, KdfParams)>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vault, VaultError> {
         if path.exists() {
             return Err(VaultError::AlreadyExists {
@@ -107,7 +108,7 @@ pub(super) fn build_file(
     master: &Secret,
     wrapped: &[u8],
     password: Option<(&str, KdfParams)>,
-    now: i64,
+    now: UnixTime,
 ) -> Result<(), VaultError> {
     let mut conn = Connection::open_with_flags(
         draft,

@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::error::damaged;
 use super::{Vault, VaultError};
 use crate::account::AccountId;
+use crate::time::UnixTime;
 
 impl Vault {
     /// The accounts with passwordless sign-in on, in the user's order.
@@ -27,7 +28,7 @@ impl Vault {
     pub fn set_passwordless_checked<E: From<VaultError>>(
         &mut self,
         changes: &[(AccountId, bool)],
-        now: i64,
+        now: UnixTime,
         check: impl FnOnce(&[AccountId], Option<&str>) -> Result<(), E>,
     ) -> Result<(), E> {
         let tx = self
@@ -75,7 +76,7 @@ impl Vault {
     pub fn set_passwordless(
         &mut self,
         changes: &[(AccountId, bool)],
-        now: i64,
+        now: UnixTime,
     ) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
         for (id, on) in changes {

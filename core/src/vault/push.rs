@@ -4,10 +4,8 @@
 //! serial; a platform key (Android Keystore, iOS Keychain) is not here at all: the platform holds
 //! it under the account id as its alias. The requests are in `push_requests.rs`.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use std::collections::HashMap;
 
 use super::accounts::touch;
 use super::codec::{insert_account, read_account};
@@ -17,6 +15,7 @@ use super::{Vault, VaultError};
 use crate::account::{Account, AccountId, Names};
 use crate::push::{AppForceUnlock, PushCredential};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// Where an account's device key is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,16 +28,6 @@ pub enum StoredDeviceKey {
 
 fn device_key_aad(id: &str, serial: &str) -> Vec<u8> {
     format!("authcore/push-device-key/v1|{id}|{serial}").into_bytes()
-}
-
-pub(super) fn millis(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-pub(super) fn from_millis(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 const CREDENTIAL_COLUMNS: &str = "account_id, serial, url, sslverify, server_public_key, \
@@ -55,7 +44,7 @@ fn credential_from_row(r: &Row<'_>) -> rusqlite::Result<(String, PushCredential,
             server_public_key_pkcs1: r.get(4)?,
             poll_only: r.get::<_, i64>(5)? != 0,
             fb_token: r.get(6)?,
-            enrolled_at: from_millis(r.get(8)?),
+            enrolled_at: UnixTime::from_millis(r.get(8)?),
             app_force_unlock: None,
         },
         force,
@@ -138,7 +127,7 @@ impl Vault {
         names: Names,
         credential: PushCredential,
         key: StoredDeviceKey,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Account, VaultError> {
         let names = names.validated()?;
         let tx = self.conn.transaction()?;
@@ -174,7 +163,7 @@ impl Vault {
         id: &AccountId,
         credential: PushCredential,
         key: StoredDeviceKey,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Account, VaultError> {
         let tx = self.conn.transaction()?;
         let mut account = read_account(&tx, &self.key, id)?;
@@ -239,7 +228,7 @@ fn insert_credential(
             c.app_force_unlock.map(AppForceUnlock::as_str),
             kind,
             sealed,
-            millis(c.enrolled_at),
+            c.enrolled_at.as_millis(),
         ],
     )?;
     Ok(())
@@ -287,7 +276,7 @@ impl Vault {
         url: &str,
         sslverify: bool,
         fb_token: Option<&str>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(), VaultError> {
         let tx = self.conn.transaction()?;
         let n = tx.execute(

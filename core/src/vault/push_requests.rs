@@ -9,13 +9,13 @@
 //! consumed show again after the power cut, and the server refuses a second answer. A killed
 //! process loses neither (the commit is in the WAL), and every other write stays `FULL`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-use super::push::{from_millis, millis};
 use super::{Vault, VaultError};
 use crate::push::{Capabilities, PushRequest};
+use crate::time::UnixTime;
 
 /// How long a nonce is remembered after it can no longer be answered.
 const ANSWERED_RETENTION: Duration = Duration::from_secs(60 * 60);
@@ -48,8 +48,8 @@ fn request_from_row(r: &Row<'_>) -> rusqlite::Result<(PushRequest, Option<i64>)>
                 decline_reason: r.get::<_, i64>(7)? != 0,
                 verified: r.get::<_, i64>(7)? != 0,
             },
-            received_at: from_millis(r.get(8)?),
-            expires_at: from_millis(r.get(9)?),
+            received_at: UnixTime::from_millis(r.get(8)?),
+            expires_at: UnixTime::from_millis(r.get(9)?),
         },
         r.get(10)?,
     ))
@@ -65,16 +65,13 @@ impl Vault {
     pub fn store_push_request(
         &mut self,
         request: &PushRequest,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<PushInserted, VaultError> {
         self.relaxed(|conn| store(conn, request, now))
     }
 
     /// The requests still answerable at `now`, oldest first.
-    pub fn pending_push_requests(
-        &mut self,
-        now: SystemTime,
-    ) -> Result<Vec<PushRequest>, VaultError> {
+    pub fn pending_push_requests(&mut self, now: UnixTime) -> Result<Vec<PushRequest>, VaultError> {
         let tx = self.conn.transaction()?;
         prune(&tx, now)?;
         let list = {
@@ -83,7 +80,7 @@ impl Vault {
                  WHERE answered_at_ms IS NULL AND expires_at_ms > ?1
                  ORDER BY received_at_ms, nonce"
             ))?;
-            stmt.query_map([millis(now)], request_from_row)?
+            stmt.query_map([now.as_millis()], request_from_row)?
                 .map(|r| r.map(|(request, _)| request))
                 .collect::<Result<Vec<_>, _>>()?
         };
@@ -104,11 +101,11 @@ impl Vault {
     }
 
     /// Records that `nonce` was answered (whatever the answer), so it is never offered again.
-    pub fn mark_push_answered(&mut self, nonce: &str, now: SystemTime) -> Result<(), VaultError> {
+    pub fn mark_push_answered(&mut self, nonce: &str, now: UnixTime) -> Result<(), VaultError> {
         self.relaxed(|conn| {
             conn.execute(
                 "UPDATE push_requests SET answered_at_ms = ?2 WHERE nonce = ?1",
-                params![nonce, millis(now)],
+                params![nonce, now.as_millis()],
             )?;
             Ok(())
         })
@@ -132,7 +129,7 @@ impl Vault {
 fn store(
     conn: &mut Connection,
     request: &PushRequest,
-    now: SystemTime,
+    now: UnixTime,
 ) -> Result<PushInserted, VaultError> {
     let tx = conn.transaction()?;
     prune(&tx, now)?;
@@ -145,7 +142,7 @@ fn store(
         .optional()?;
     let inserted = match known {
         Some((Some(_), _)) => PushInserted::Answered,
-        Some((None, expires)) if expires <= millis(now) => PushInserted::Expired,
+        Some((None, expires)) if expires <= now.as_millis() => PushInserted::Expired,
         Some((None, _)) => PushInserted::Duplicate,
         None if request.is_expired(now) => PushInserted::Expired,
         None => {
@@ -163,8 +160,8 @@ fn store(
                     i64::from(request.sslverify),
                     request.require_presence.as_ref().map(|o| o.join(",")),
                     i64::from(request.capabilities.verified && request.capabilities.decline_reason),
-                    millis(request.received_at),
-                    millis(request.expires_at),
+                    request.received_at.as_millis(),
+                    request.expires_at.as_millis(),
                 ],
             )?;
             PushInserted::New
@@ -174,8 +171,8 @@ fn store(
     Ok(inserted)
 }
 
-fn prune(tx: &Transaction<'_>, now: SystemTime) -> Result<(), VaultError> {
-    let now = millis(now);
+fn prune(tx: &Transaction<'_>, now: UnixTime) -> Result<(), VaultError> {
+    let now = now.as_millis();
     let retention = i64::try_from(ANSWERED_RETENTION.as_millis()).unwrap_or(i64::MAX);
     // Nonces are remembered for a while after they stop being answerable, so a captured
     // request replayed later is recognised (a challenge carries no time of its own).

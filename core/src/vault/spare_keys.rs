@@ -14,6 +14,7 @@ use super::crypto::SealingKey;
 use super::{Vault, VaultError};
 use crate::account::AccountId;
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 /// Which spares: software keys of one size, or the platform key store's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +65,7 @@ impl Vault {
         bits: usize,
         pkcs8: &Secret,
         keep: usize,
-        now: i64,
+        now: UnixTime,
     ) -> Result<bool, VaultError> {
         let tx = self.conn.transaction()?;
         if count(&tx, SpareKind::Software { bits })? >= keep {
@@ -89,7 +90,7 @@ impl Vault {
         alias: &AccountId,
         public_key_spki: &[u8],
         keep: usize,
-        now: i64,
+        now: UnixTime,
     ) -> Result<bool, VaultError> {
         let tx = self.conn.transaction()?;
         if count(&tx, SpareKind::Platform)? >= keep {

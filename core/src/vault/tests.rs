@@ -5,6 +5,7 @@ use rusqlite::params;
 use super::*;
 use crate::account::{AccountError, AccountId, NewAccount, OtpCredential};
 use crate::otp::{Algorithm, OtpKind, OtpParams};
+use crate::time::UnixTime;
 
 pub(super) const NOW: i64 = 1_700_000_000;
 
@@ -55,8 +56,8 @@ pub(super) fn totp(issuer: &str) -> NewAccount {
 #[test]
 fn create_add_reopen_and_read_back() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    let a = v.add(totp("GitHub"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
     let b = v
         .add(
             new_account(
@@ -64,7 +65,7 @@ fn create_add_reopen_and_read_back() {
                 b"abcdefghij",
                 OtpParams::hotp(Algorithm::Sha512, 8, 7),
             ),
-            NOW + 1,
+            UnixTime::from_secs(NOW + 1),
         )
         .unwrap();
     drop(v);
@@ -83,8 +84,8 @@ fn create_add_reopen_and_read_back() {
 fn the_vault_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    v.add(totp("A"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
     for suffix in ["", "-wal"] {
         let p = format!("{}{suffix}", f.path.display());
         let mode = std::fs::metadata(&p).unwrap().permissions().mode();
@@ -97,7 +98,7 @@ fn create_refuses_an_existing_file() {
     let f = fixture();
     std::fs::write(&f.path, b"precious").unwrap();
     assert!(matches!(
-        Vault::create(&f.path, &f.store, None, NOW),
+        Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)),
         Err(VaultError::AlreadyExists { .. })
     ));
     assert_eq!(std::fs::read(&f.path).unwrap(), b"precious");
@@ -106,8 +107,8 @@ fn create_refuses_an_existing_file() {
 #[test]
 fn wrong_key_store_changes_nothing() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    v.add(totp("GitHub"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
     drop(v);
     let before = std::fs::read(&f.path).unwrap();
     let other = FileKeyStore::create(&f._dir.path().join("other")).unwrap();
@@ -121,8 +122,14 @@ fn wrong_key_store_changes_nothing() {
 #[test]
 fn password_slot_unlocks_and_wrong_password_is_refused() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, Some(("hunter2", cheap())), NOW).unwrap();
-    let a = v.add(totp("GitHub"), NOW).unwrap();
+    let mut v = Vault::create(
+        &f.path,
+        &f.store,
+        Some(("hunter2", cheap())),
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
+    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
     assert!(v.has_password().unwrap());
     drop(v);
     let v = Vault::open(&f.path, Unlock::Password("hunter2")).unwrap();
@@ -137,15 +144,15 @@ fn password_slot_unlocks_and_wrong_password_is_refused() {
 #[test]
 fn password_can_be_added_changed_and_removed() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     assert!(!v.has_password().unwrap());
     assert!(matches!(v.remove_password(), Err(VaultError::NoPassword)));
     assert!(matches!(
-        v.set_password("", cheap()),
+        v.set_password("", cheap(), UnixTime::EPOCH),
         Err(VaultError::BadPassword { .. })
     ));
-    v.set_password("one", cheap()).unwrap();
-    v.set_password("two", cheap()).unwrap();
+    v.set_password("one", cheap(), UnixTime::EPOCH).unwrap();
+    v.set_password("two", cheap(), UnixTime::EPOCH).unwrap();
     drop(v);
     assert!(matches!(
         Vault::open(&f.path, Unlock::Password("one")),
@@ -164,12 +171,19 @@ fn password_can_be_added_changed_and_removed() {
 #[test]
 fn replacing_the_key_store_moves_the_vault_to_a_new_device_key() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, Some(("pw", cheap())), NOW).unwrap();
-    v.add(totp("GitHub"), NOW).unwrap();
+    let mut v = Vault::create(
+        &f.path,
+        &f.store,
+        Some(("pw", cheap())),
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
+    v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
     drop(v);
     let mut v = Vault::open(&f.path, Unlock::Password("pw")).unwrap();
     let new_store = FileKeyStore::create(&f._dir.path().join("new")).unwrap();
-    v.replace_key_store(&new_store, NOW).unwrap();
+    v.replace_key_store(&new_store, UnixTime::from_secs(NOW))
+        .unwrap();
     drop(v);
     assert_eq!(
         Vault::open(&f.path, Unlock::KeyStore(&new_store))
@@ -211,9 +225,10 @@ fn not_a_vault_and_garbage_are_named() {
 #[test]
 fn truncated_file_is_an_error_not_a_panic() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     for i in 0..20 {
-        v.add(totp(&format!("Issuer {i}")), NOW).unwrap();
+        v.add(totp(&format!("Issuer {i}")), UnixTime::from_secs(NOW))
+            .unwrap();
     }
     drop(v);
     let bytes = std::fs::read(&f.path).unwrap();
@@ -228,8 +243,8 @@ fn truncated_file_is_an_error_not_a_panic() {
 #[test]
 fn tampered_or_swapped_secrets_are_detected() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    let a = v.add(totp("A"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
     let b = v
         .add(
             new_account(
@@ -237,7 +252,7 @@ fn tampered_or_swapped_secrets_are_detected() {
                 b"bbbbbbbbbbbbbbbbbbbb",
                 OtpParams::totp(Algorithm::Sha1, 6, 30),
             ),
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap();
     drop(v);
@@ -296,7 +311,7 @@ fn tampered_or_swapped_secrets_are_detected() {
 #[test]
 fn newer_format_is_refused() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, None, NOW).unwrap());
+    drop(Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap());
     Connection::open(&f.path)
         .unwrap()
         .pragma_update(None, "user_version", 99)
@@ -310,15 +325,22 @@ fn newer_format_is_refused() {
 #[test]
 fn invalid_accounts_change_nothing() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     let mut bad = totp("ok");
     bad.issuer = "bad\u{0}issuer".into();
-    let err = v.add_many(vec![totp("first"), bad], NOW).unwrap_err();
+    let err = v
+        .add_many(vec![totp("first"), bad], UnixTime::from_secs(NOW))
+        .unwrap_err();
     assert!(matches!(err, VaultError::Invalid(_)));
     assert!(v.accounts().unwrap().is_empty(), "all or nothing");
-    let a = v.add(totp("GitHub"), NOW).unwrap();
+    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
     assert!(matches!(
-        v.rename(&a.id, Some(String::new()), Some(" ".into()), NOW),
+        v.rename(
+            &a.id,
+            Some(String::new()),
+            Some(" ".into()),
+            UnixTime::from_secs(NOW)
+        ),
         Err(VaultError::Invalid(AccountError::Unnamed))
     ));
     assert_eq!(v.get(&a.id).unwrap(), a);
@@ -327,26 +349,36 @@ fn invalid_accounts_change_nothing() {
 #[test]
 fn rename_group_note_move_delete() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     let ids: Vec<AccountId> = ["A", "B", "C"]
         .iter()
-        .map(|n| v.add(totp(n), NOW).unwrap().id)
+        .map(|n| v.add(totp(n), UnixTime::from_secs(NOW)).unwrap().id)
         .collect();
     let renamed = v
-        .rename(&ids[0], Some("Acme".into()), None, NOW + 5)
+        .rename(
+            &ids[0],
+            Some("Acme".into()),
+            None,
+            UnixTime::from_secs(NOW + 5),
+        )
         .unwrap();
     assert_eq!(
         (renamed.issuer.as_str(), renamed.updated_at),
-        ("Acme", NOW + 5)
+        ("Acme", UnixTime::from_secs(NOW + 5))
     );
     assert_eq!(renamed.label, "alice@example.com");
-    v.set_group(&ids[1], Some("Work".into()), NOW).unwrap();
-    v.set_note(&ids[1], Some("two lines\nof note".into()), NOW)
+    v.set_group(&ids[1], Some("Work".into()), UnixTime::from_secs(NOW))
         .unwrap();
-    v.move_to(&ids[2], 0, NOW).unwrap();
+    v.set_note(
+        &ids[1],
+        Some("two lines\nof note".into()),
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
+    v.move_to(&ids[2], 0, UnixTime::from_secs(NOW)).unwrap();
     let order: Vec<_> = v.accounts().unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(order, vec![ids[2].clone(), ids[0].clone(), ids[1].clone()]);
-    v.move_to(&ids[2], 99, NOW).unwrap();
+    v.move_to(&ids[2], 99, UnixTime::from_secs(NOW)).unwrap();
     let last = v.accounts().unwrap().pop().unwrap();
     assert_eq!(last.id, ids[2]);
     let b = v.get(&ids[1]).unwrap();
@@ -359,7 +391,7 @@ fn rename_group_note_move_delete() {
         Err(VaultError::NotFound { .. })
     ));
     assert!(matches!(
-        v.move_to(&ids[1], 0, NOW),
+        v.move_to(&ids[1], 0, UnixTime::from_secs(NOW)),
         Err(VaultError::NotFound { .. })
     ));
 }
@@ -367,7 +399,7 @@ fn rename_group_note_move_delete() {
 #[test]
 fn hotp_counter_is_reserved_before_use() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     let h = v
         .add(
             new_account(
@@ -375,12 +407,12 @@ fn hotp_counter_is_reserved_before_use() {
                 b"12345678901234567890",
                 OtpParams::hotp(Algorithm::Sha1, 6, 0),
             ),
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap();
-    let t = v.add(totp("T"), NOW).unwrap();
+    let t = v.add(totp("T"), UnixTime::from_secs(NOW)).unwrap();
     for want in 0..3 {
-        let (used, stored) = v.advance_hotp(&h.id, NOW).unwrap();
+        let (used, stored) = v.advance_hotp(&h.id, UnixTime::from_secs(NOW)).unwrap();
         assert_eq!(used, want);
         assert_eq!(
             stored.otp.unwrap().params.kind,
@@ -394,7 +426,7 @@ fn hotp_counter_is_reserved_before_use() {
         OtpKind::Hotp { counter: 3 }
     );
     assert!(matches!(
-        v.advance_hotp(&t.id, NOW),
+        v.advance_hotp(&t.id, UnixTime::from_secs(NOW)),
         Err(VaultError::NotHotp { .. })
     ));
 }
@@ -402,16 +434,19 @@ fn hotp_counter_is_reserved_before_use() {
 #[test]
 fn hotp_counters_beyond_i64_survive() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     let h = v
         .add(
             new_account("H", b"k", OtpParams::hotp(Algorithm::Sha1, 6, u64::MAX - 1)),
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap();
-    assert_eq!(v.advance_hotp(&h.id, NOW).unwrap().0, u64::MAX - 1);
+    assert_eq!(
+        v.advance_hotp(&h.id, UnixTime::from_secs(NOW)).unwrap().0,
+        u64::MAX - 1
+    );
     assert!(matches!(
-        v.advance_hotp(&h.id, NOW),
+        v.advance_hotp(&h.id, UnixTime::from_secs(NOW)),
         Err(VaultError::CounterExhausted { .. })
     ));
 }
@@ -419,7 +454,7 @@ fn hotp_counters_beyond_i64_survive() {
 #[test]
 fn settings_round_trip() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     assert_eq!(v.setting(Setting::ClockOffset).unwrap(), None);
     v.set_setting(Setting::ClockOffset, "-12").unwrap();
     v.set_setting(Setting::ClockOffset, "7").unwrap();
@@ -445,7 +480,7 @@ fn setting_names_are_the_documented_ones() {
 #[test]
 fn debug_output_has_no_key_material() {
     let f = fixture();
-    let v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+    let v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
     let shown = format!("{v:?} {:?}", f.store);
     assert!(
         shown.contains("Vault") && !shown.contains("master"),
@@ -456,17 +491,24 @@ fn debug_output_has_no_key_material() {
 #[test]
 fn passwordless_flags_change_together() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    let a = v.add(totp("A"), NOW).unwrap().id;
-    let b = v.add(totp("B"), NOW).unwrap().id;
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
+    let b = v.add(totp("B"), UnixTime::from_secs(NOW)).unwrap().id;
     assert!(v.passwordless_ids().unwrap().is_empty());
-    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
-    v.set_passwordless(&[(a.clone(), false), (b.clone(), true)], NOW)
+    v.set_passwordless(&[(a.clone(), true)], UnixTime::from_secs(NOW))
         .unwrap();
+    v.set_passwordless(
+        &[(a.clone(), false), (b.clone(), true)],
+        UnixTime::from_secs(NOW),
+    )
+    .unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![b.clone()]);
     let gone = AccountId::random();
     assert!(matches!(
-        v.set_passwordless(&[(b.clone(), false), (gone, true)], NOW),
+        v.set_passwordless(
+            &[(b.clone(), false), (gone, true)],
+            UnixTime::from_secs(NOW)
+        ),
         Err(VaultError::NotFound { .. })
     ));
     assert_eq!(
@@ -479,8 +521,8 @@ fn passwordless_flags_change_together() {
 #[test]
 fn a_version_1_vault_is_migrated_on_open() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-    let kept = v.add(totp("Kept"), NOW).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let kept = v.add(totp("Kept"), UnixTime::from_secs(NOW)).unwrap();
     drop(v);
     // Take the file back to what migration 1 alone left (the columns and tables the later
     // migrations add are gone; the rows are kept).
@@ -500,8 +542,9 @@ fn a_version_1_vault_is_migrated_on_open() {
         vec![kept],
         "every account survives the migrations"
     );
-    let a = v.add(totp("A"), NOW).unwrap().id;
-    v.set_passwordless(&[(a.clone(), true)], NOW).unwrap();
+    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
+    v.set_passwordless(&[(a.clone(), true)], UnixTime::from_secs(NOW))
+        .unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![a]);
 }
 
@@ -522,7 +565,7 @@ mod push_storage {
     #[test]
     fn a_push_account_and_its_sealed_device_key_read_back() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
         let id = AccountId::random();
         let pkcs8 = device_key().pkcs8().clone();
         let added = v
@@ -531,7 +574,7 @@ mod push_storage {
                 names(),
                 credential(),
                 StoredDeviceKey::Software(pkcs8.clone()),
-                NOW,
+                UnixTime::from_secs(NOW),
             )
             .unwrap();
         drop(v);
@@ -554,10 +597,17 @@ mod push_storage {
     #[test]
     fn a_serial_is_enrolled_once_and_an_account_holds_one_token() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-        let otp = v.add(totp("privacyIDEA"), NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let otp = v
+            .add(totp("privacyIDEA"), UnixTime::from_secs(NOW))
+            .unwrap();
         let both = v
-            .attach_push(&otp.id, credential(), StoredDeviceKey::Platform, NOW)
+            .attach_push(
+                &otp.id,
+                credential(),
+                StoredDeviceKey::Platform,
+                UnixTime::from_secs(NOW),
+            )
             .unwrap();
         assert!(both.otp.is_some() && both.push.is_some());
         assert_eq!(
@@ -569,7 +619,7 @@ mod push_storage {
             names(),
             credential(),
             StoredDeviceKey::Platform,
-            NOW,
+            UnixTime::from_secs(NOW),
         );
         assert!(
             matches!(again, Err(VaultError::PushSerialTaken { .. })),
@@ -577,7 +627,12 @@ mod push_storage {
         );
         let mut other = credential();
         other.serial = "PIPU0000OTHER".into();
-        let second = v.attach_push(&otp.id, other, StoredDeviceKey::Platform, NOW);
+        let second = v.attach_push(
+            &otp.id,
+            other,
+            StoredDeviceKey::Platform,
+            UnixTime::from_secs(NOW),
+        );
         assert!(
             matches!(second, Err(VaultError::AlreadyHasPush { .. })),
             "{second:?}"
@@ -588,7 +643,7 @@ mod push_storage {
             "failed calls change nothing"
         );
         // The code account has no push key to hand out; a push-less account says so.
-        let plain = v.add(totp("Plain"), NOW).unwrap();
+        let plain = v.add(totp("Plain"), UnixTime::from_secs(NOW)).unwrap();
         assert!(matches!(
             v.push_device_key(&plain.id),
             Err(VaultError::NoPush { .. })
@@ -600,7 +655,7 @@ mod push_storage {
             names(),
             credential(),
             StoredDeviceKey::Platform,
-            NOW,
+            UnixTime::from_secs(NOW),
         )
         .unwrap();
     }
@@ -608,7 +663,7 @@ mod push_storage {
     #[test]
     fn requests_are_kept_once_and_never_offered_again_once_answered_or_expired() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
         let start = t(1_700_000_000);
         let first = request("NONCE1", start);
         assert_eq!(
@@ -652,7 +707,7 @@ mod push_storage {
     #[test]
     fn request_bookkeeping_commits_relaxed_and_leaves_every_other_write_full() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
         let sync = |v: &Vault| -> i64 {
             v.conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))
@@ -693,8 +748,8 @@ mod spare_device_keys {
     #[test]
     fn a_version_4_vault_is_migrated_to_5_on_open() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-        let kept = v.add(totp("Kept"), NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let kept = v.add(totp("Kept"), UnixTime::from_secs(NOW)).unwrap();
         drop(v);
         let raw = Connection::open(&f.path).unwrap();
         raw.execute_batch("DROP TABLE spare_device_keys; PRAGMA user_version = 4;")
@@ -704,7 +759,7 @@ mod spare_device_keys {
         assert_eq!(v.accounts().unwrap(), vec![kept]);
         assert_eq!(v.spare_device_keys(SOFT).unwrap(), 0);
         assert!(
-            v.add_spare_software_key(2048, device_key().pkcs8(), 1, NOW)
+            v.add_spare_software_key(2048, device_key().pkcs8(), 1, UnixTime::from_secs(NOW))
                 .unwrap()
         );
         drop(v);
@@ -715,13 +770,20 @@ mod spare_device_keys {
     #[test]
     fn a_software_spare_is_sealed_kept_up_to_the_pool_size_and_taken_once() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
         let first = device_key().pkcs8().clone();
         let second = stranger_key().pkcs8().clone();
-        assert!(v.add_spare_software_key(2048, &first, 2, NOW).unwrap());
-        assert!(v.add_spare_software_key(2048, &second, 2, NOW + 1).unwrap());
         assert!(
-            !v.add_spare_software_key(2048, &second, 2, NOW + 2).unwrap(),
+            v.add_spare_software_key(2048, &first, 2, UnixTime::from_secs(NOW))
+                .unwrap()
+        );
+        assert!(
+            v.add_spare_software_key(2048, &second, 2, UnixTime::from_secs(NOW + 1))
+                .unwrap()
+        );
+        assert!(
+            !v.add_spare_software_key(2048, &second, 2, UnixTime::from_secs(NOW + 2))
+                .unwrap(),
             "the pool is full"
         );
         assert_eq!(v.spare_device_keys(SOFT).unwrap(), 2);
@@ -751,11 +813,16 @@ mod spare_device_keys {
     #[test]
     fn a_spare_moved_on_disk_does_not_open_and_is_passed_over() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
-        v.add_spare_software_key(2048, device_key().pkcs8(), 2, NOW)
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        v.add_spare_software_key(2048, device_key().pkcs8(), 2, UnixTime::from_secs(NOW))
             .unwrap();
-        v.add_spare_software_key(2048, stranger_key().pkcs8(), 2, NOW + 1)
-            .unwrap();
+        v.add_spare_software_key(
+            2048,
+            stranger_key().pkcs8(),
+            2,
+            UnixTime::from_secs(NOW + 1),
+        )
+        .unwrap();
         // The first row's sealed key claims another size: its AD no longer matches.
         v.conn
             .execute(
@@ -785,11 +852,14 @@ mod spare_device_keys {
     #[test]
     fn a_platform_spare_names_its_alias_and_is_taken_once() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, NOW).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
         let alias = AccountId::random();
-        assert!(v.add_spare_platform_key(&alias, b"spki", 1, NOW).unwrap());
         assert!(
-            !v.add_spare_platform_key(&AccountId::random(), b"spki", 1, NOW)
+            v.add_spare_platform_key(&alias, b"spki", 1, UnixTime::from_secs(NOW))
+                .unwrap()
+        );
+        assert!(
+            !v.add_spare_platform_key(&AccountId::random(), b"spki", 1, UnixTime::from_secs(NOW))
                 .unwrap()
         );
         assert_eq!(v.spare_device_keys(SpareKind::Platform).unwrap(), 1);
@@ -800,8 +870,12 @@ mod spare_device_keys {
         );
         assert_eq!(v.take_spare_platform_key().unwrap(), None);
         // An alias some account has meanwhile is not handed out.
-        let taken = v.add(totp("Has the id"), NOW).unwrap().id;
-        v.add_spare_platform_key(&taken, b"spki", 1, NOW).unwrap();
+        let taken = v
+            .add(totp("Has the id"), UnixTime::from_secs(NOW))
+            .unwrap()
+            .id;
+        v.add_spare_platform_key(&taken, b"spki", 1, UnixTime::from_secs(NOW))
+            .unwrap();
         assert_eq!(v.take_spare_platform_key().unwrap(), None);
     }
 }

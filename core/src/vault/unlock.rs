@@ -10,6 +10,7 @@ use super::error::damaged;
 use super::lifecycle::configure;
 use super::{KdfParams, KeyStore, KeyStoreError, Unlock, Vault, VaultError, schema, slots};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 
 pub(super) const KEY_CHECK_AAD: &[u8] = b"authcore/key-check/v1";
 
@@ -25,14 +26,16 @@ impl Vault {
     }
 
     /// Adds the password slot, or replaces it (a new salt every time).
-    pub fn set_password(&mut self, password: &str, params: KdfParams) -> Result<(), VaultError> {
+    pub fn set_password(
+        &mut self,
+        password: &str,
+        params: KdfParams,
+        now: UnixTime,
+    ) -> Result<(), VaultError> {
         check_password(password)?;
         params
             .validate()
             .map_err(|reason| VaultError::BadKdfParams { reason })?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM key_slots WHERE kind = 'password'", [])?;
         insert_password_slot(&tx, &self.master, password, params, now)?;
@@ -56,7 +59,7 @@ impl Vault {
     pub fn replace_key_store(
         &mut self,
         key_store: &dyn KeyStore,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(), VaultError> {
         let wrapped = key_store.wrap(&self.master)?;
         let tx = self.conn.transaction()?;
@@ -89,7 +92,7 @@ pub(super) fn insert_password_slot(
     master: &Secret,
     password: &str,
     params: KdfParams,
-    now: i64,
+    now: UnixTime,
 ) -> Result<(), VaultError> {
     let salt = Secret::random(slots::SALT_LEN).map_err(|_| VaultError::Random)?;
     let kek = slots::password_key(password, salt.expose(), params)

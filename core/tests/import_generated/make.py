@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes export files from the formats' specs (../../../../shared/reference/export-formats.md)
-with random secrets, using Python's `cryptography` (an independent producer: no Rust crate of
-ours is involved). The outputs are committed; run again to make new ones:
+"""Writes Aegis, 2FAS and andOTP encrypted exports as those apps write them (their formats are
+read by core/src/import/aegis.rs, twofas.rs and andotp.rs) with random secrets, using Python's
+`cryptography` (an independent producer: no Rust crate of ours is involved). The outputs are
+committed; run again to make new ones:
 
     python3 core/tests/import_generated/make.py
 

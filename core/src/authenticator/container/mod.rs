@@ -16,6 +16,7 @@ use crate::container::{
     DeviceInfo, TokenType,
 };
 use crate::log::LogLevel;
+use crate::time::UnixTime;
 use crate::vault::StoredContainer;
 
 /// A container registered on this phone, as an app shows it.
@@ -29,8 +30,8 @@ pub struct ContainerInfo {
     pub registered: bool,
     pub policies: PoliciesInfo,
     pub tokens: Vec<ContainerTokenInfo>,
-    pub registered_at: i64,
-    pub last_sync_at: Option<i64>,
+    pub registered_at: UnixTime,
+    pub last_sync_at: Option<UnixTime>,
     /// How the last exchange with the server failed, if it did.
     pub last_error: Option<String>,
 }
@@ -87,7 +88,7 @@ pub struct Unregistered {
 impl Authenticator {
     /// Reads a container registration QR code just scanned; its `ttl` runs from now.
     pub fn scan_container(&self, uri: &str) -> Result<ContainerRegistration> {
-        Ok(ContainerRegistration::parse(uri, self.local_now())?)
+        Ok(ContainerRegistration::parse(uri, self.clock.now())?)
     }
 
     /// Registers the scanned container on this phone (a new P-384 key, sealed in the vault),
@@ -99,7 +100,7 @@ impl Authenticator {
         device: DeviceInfo,
         push_token: Option<&str>,
     ) -> Result<Registered> {
-        let now = self.local_now();
+        let now = self.clock.now();
         registration.check_not_expired(now)?;
         let serial = registration.serial.clone();
         let (key, pkcs8) = new_key()?;
@@ -114,7 +115,7 @@ impl Authenticator {
                 &registration.url,
                 registration.ssl_verify,
                 &pkcs8,
-                self.clock.now_unix_seconds(),
+                self.clock.now(),
             )?;
             self.client(&state)
         };
@@ -177,7 +178,7 @@ impl Authenticator {
     pub async fn container_transfer_qr(&self, serial: &str) -> Result<String> {
         let (server, key, client) = self.container_server(serial)?;
         let qr = client
-            .container_rollover(&server, &key, self.local_now())
+            .container_rollover(&server, &key, self.clock.now())
             .await;
         self.record_outcome(serial, qr.as_ref().err())?;
         Ok(qr?)
@@ -193,7 +194,7 @@ impl Authenticator {
         push_token: Option<&str>,
     ) -> Result<SyncReport> {
         let qr = self.container_transfer_qr(serial).await?;
-        let now = self.local_now();
+        let now = self.clock.now();
         let registration = ContainerRegistration::parse(&qr, now)?;
         if registration.serial != serial {
             return Err(ContainerError::answer(
@@ -245,7 +246,7 @@ impl Authenticator {
         }
         let (server, key, client) = self.container_server(serial)?;
         let outcome = client
-            .container_unregister(&server, &key, self.local_now())
+            .container_unregister(&server, &key, self.clock.now())
             .await;
         let already_gone = match outcome {
             Ok(()) => false,

@@ -12,6 +12,7 @@
 //! one is delivered again with a fresh enrollment credential.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use crate::account::AccountId;
 use crate::authenticator::{AccountInfo, Authenticator, Result};
@@ -23,6 +24,7 @@ use crate::push::PushEnrollment;
 use crate::vault::SyncChange;
 
 use super::{PoliciesInfo, otp_token_type, stored_container};
+use crate::time::UnixTime;
 
 /// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -84,7 +86,7 @@ impl Authenticator {
         serial: &str,
         push_token: Option<&str>,
     ) -> Result<SyncReport> {
-        let now = self.local_now();
+        let now = self.clock.now();
         let (server, key, next_key, listing, client) = {
             let state = self.state()?;
             let stored = stored_container(&state.vault, serial)?;
@@ -265,7 +267,7 @@ impl Authenticator {
                 serial,
                 changes,
                 &answer.policies,
-                self.clock.now_unix_seconds(),
+                self.clock.now(),
             )?;
             state.reload()?;
             self.changed(&mut state);
@@ -318,7 +320,7 @@ impl Authenticator {
 fn listing(
     state: &crate::authenticator::state::State,
     stored: &crate::vault::StoredContainer,
-    now: std::time::SystemTime,
+    now: UnixTime,
 ) -> Result<Listing> {
     let mut listing = Listing {
         linked: HashMap::new(),
@@ -346,10 +348,6 @@ fn listing(
         .iter()
         .flat_map(|c| c.tokens.iter().map(|t| t.account_id.clone()))
         .collect();
-    let unix = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     for l in &state.accounts {
         let a = &l.account;
         if in_any.contains(&a.id) {
@@ -394,8 +392,8 @@ fn listing(
                     .to_owned(),
             ],
             OtpKind::Totp { period } => match (
-                generator.code_at(unix),
-                generator.code_at(unix + u64::from(period)),
+                generator.code_at(now),
+                generator.code_at(now + Duration::from_secs(u64::from(period))),
             ) {
                 (Ok(a), Ok(b)) => [a.as_str().to_owned(), b.as_str().to_owned()],
                 _ => continue,

@@ -72,7 +72,7 @@ impl Authenticator {
         decision: Decision,
         presence: UserPresence,
     ) -> Result<AnswerOutcome> {
-        let now = self.local_now();
+        let now = self.clock.now();
         let Answerable {
             request,
             credential,
@@ -92,10 +92,7 @@ impl Authenticator {
             if request.is_expired(now) {
                 return Err(push_error(PushError::Expired {
                     nonce: nonce.to_owned(),
-                    validity: request
-                        .expires_at
-                        .duration_since(request.received_at)
-                        .unwrap_or_default(),
+                    validity: request.expires_at.since(request.received_at),
                 }));
             }
             let info = state

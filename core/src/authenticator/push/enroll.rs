@@ -15,7 +15,7 @@ impl Authenticator {
     /// Reads an enrollment QR code just scanned, for a confirmation screen: its `ttl` runs from
     /// now. Hand the result to [`Authenticator::enroll_push`], which consumes it.
     pub fn scan_push_enrollment(&self, uri: &str) -> Result<PushEnrollment> {
-        let now = self.local_now();
+        let now = self.clock.now();
         PushEnrollment::parse(uri, now, now).map_err(push_error)
     }
 
@@ -33,7 +33,7 @@ impl Authenticator {
         attach_to: Option<&str>,
     ) -> Result<AccountInfo> {
         enrollment
-            .check_not_expired(self.local_now())
+            .check_not_expired(self.clock.now())
             .map_err(push_error)?;
         let attach_id = {
             let state = self.state()?;
@@ -75,7 +75,7 @@ impl Authenticator {
             }
         };
         let credential = match client
-            .register(&enrollment, key.as_ref(), push_token, self.local_now())
+            .register(&enrollment, key.as_ref(), push_token, self.clock.now())
             .await
         {
             Ok(c) => c,
@@ -123,7 +123,7 @@ impl Authenticator {
         key: &Arc<dyn DeviceKey>,
     ) -> Result<AccountInfo> {
         let mut state = self.state()?;
-        let now_s = self.clock.now_unix_seconds();
+        let now_s = self.clock.now();
         let account = match attach_id {
             Some(id) => state.vault.attach_push(&id, credential, stored, now_s)?,
             None => state.vault.add_push_account(
@@ -148,7 +148,7 @@ impl Authenticator {
     /// Tells every push account's server the platform's new push token (FCM/APNs rotate them).
     /// Returns the serials updated; one server failing does not stop the others.
     pub async fn update_push_token(&self, token: &str) -> Result<(Vec<String>, Vec<String>)> {
-        let now = self.local_now();
+        let now = self.clock.now();
         let (accounts, client) = {
             let mut state = self.state()?;
             let mut list = Vec::new();
@@ -181,7 +181,7 @@ impl Authenticator {
         }
         let mut state = self.state()?;
         self.save_server_offsets(&mut state, &client)?;
-        let now_s = self.clock.now_unix_seconds();
+        let now_s = self.clock.now();
         for (id, credential) in done {
             state.vault.update_push_credential(
                 &id,

@@ -1,13 +1,12 @@
 //! Taking push requests in: from a notification the shell hands over, or by polling every push
 //! account's server; each verified against the enrolled server key and kept once by nonce.
 
-use std::time::SystemTime;
-
-use super::{ServerClock, no_request, push_error, unix_seconds};
+use super::{ServerClock, no_request, push_error};
 use crate::account::AccountId;
 use crate::authenticator::{Authenticator, ErrorKind, Result, State};
 use crate::log::LogLevel;
 use crate::push::{PushCredential, PushError, PushRequest, UnverifiedChallenge};
+use crate::time::UnixTime;
 use crate::vault::PushInserted;
 
 /// What an app shows for a push request: enough to decide, nothing secret. `Serialize` is the
@@ -24,9 +23,8 @@ pub struct PushRequestInfo {
     /// Number matching: the options to choose from (the login page shows the right one);
     /// `None` when the server did not ask for it.
     pub answers: Option<Vec<String>>,
-    /// Unix seconds.
-    pub received_at: u64,
-    pub expires_at: u64,
+    pub received_at: UnixTime,
+    pub expires_at: UnixTime,
     /// The server accepts a reason with a denial ("this wasn't me" or "cancelled").
     pub decline_reasons: bool,
     /// The account holds passwordless sign-in: approving needs number matching and the
@@ -71,8 +69,8 @@ impl State {
             title: request.title.clone(),
             question: request.question.clone(),
             answers: request.require_presence.clone(),
-            received_at: unix_seconds(request.received_at),
-            expires_at: unix_seconds(request.expires_at),
+            received_at: request.received_at,
+            expires_at: request.expires_at,
             decline_reasons: request.capabilities.verified && request.capabilities.decline_reason,
             passwordless: self.passwordless.contains(&account.id),
             unlock_required: credential.app_force_unlock.is_some(),
@@ -81,7 +79,7 @@ impl State {
 
     pub(in crate::authenticator) fn pending_infos(
         &mut self,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<Vec<PushRequestInfo>> {
         let pending = self.vault.pending_push_requests(now)?;
         Ok(pending
@@ -94,7 +92,7 @@ impl State {
     pub(in crate::authenticator) fn keep(
         &mut self,
         request: &PushRequest,
-        now: SystemTime,
+        now: UnixTime,
     ) -> Result<PushInserted> {
         let inserted = self.vault.store_push_request(request, now)?;
         let moved = match self.push_account(&request.serial) {
@@ -112,7 +110,7 @@ impl State {
                 &request.url,
                 request.sslverify,
                 fb_token.as_deref(),
-                unix_seconds(now) as i64,
+                now,
             )?;
             self.reload()?;
         }
@@ -148,7 +146,7 @@ impl Authenticator {
     }
 
     fn take_notification(&self, payload: &str) -> Result<PushRequestInfo> {
-        let now = self.local_now();
+        let now = self.clock.now();
         let challenge = UnverifiedChallenge::from_notification(payload).map_err(push_error)?;
         let mut state = self.state()?;
         let credentials: Vec<PushCredential> =
@@ -172,10 +170,7 @@ impl Authenticator {
             }
             PushInserted::Expired => {
                 return Err(push_error(PushError::Expired {
-                    validity: request
-                        .expires_at
-                        .duration_since(request.received_at)
-                        .unwrap_or_default(),
+                    validity: request.expires_at.since(request.received_at),
                     nonce: request.nonce,
                 }));
             }
@@ -187,7 +182,7 @@ impl Authenticator {
 
     /// The requests kept and still answerable, without asking any server.
     pub fn pending_push_requests(&self) -> Result<Vec<PushRequestInfo>> {
-        let now = self.local_now();
+        let now = self.clock.now();
         self.state()?.pending_infos(now)
     }
 
@@ -196,7 +191,7 @@ impl Authenticator {
     /// comes back, and lists every request waiting for an answer. One server failing does not
     /// stop the others; its failure is in `problems`.
     pub async fn check_pending(&self) -> Result<CheckOutcome> {
-        let now = self.local_now();
+        let now = self.clock.now();
         let (accounts, client) = {
             let mut state = self.state()?;
             let mut list = Vec::new();

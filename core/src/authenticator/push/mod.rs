@@ -25,7 +25,6 @@ pub use self::spare::{DEFAULT_SPARE_DEVICE_KEYS, MAX_SPARE_DEVICE_KEYS};
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::account::{Account, AccountId};
 use crate::authenticator::{AuthError, Authenticator, Result, State};
@@ -53,10 +52,6 @@ pub(super) fn load_server_offsets(vault: &crate::vault::Vault) -> Result<HashMap
         .setting(Setting::PushServerOffsets)?
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default())
-}
-
-pub(in crate::authenticator) fn unix_seconds(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub(in crate::authenticator) fn push_error(e: PushError) -> AuthError {
@@ -106,11 +101,6 @@ impl Authenticator {
             self.log
                 .write(crate::log::LogLevel::Warn, "push", || problem.clone());
         }
-    }
-
-    pub(in crate::authenticator) fn local_now(&self) -> SystemTime {
-        let secs = self.clock.now_unix_seconds();
-        UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
     }
 
     /// The client, seeded with the servers' clock offsets as the vault holds them now (another

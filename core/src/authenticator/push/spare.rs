@@ -30,6 +30,7 @@ use crate::clock::Clock;
 use crate::log::{Log, LogLevel};
 use crate::push::{DeviceKey, PushError, SoftwareDeviceKey};
 use crate::secret::Secret;
+use crate::time::UnixTime;
 use crate::vault::{SpareKind, StoredDeviceKey, VaultError};
 
 /// Spare device keys kept ready when the app does not say.
@@ -87,7 +88,7 @@ fn store(
     keys: &DeviceKeys,
     made: &Made,
     keep: usize,
-    now: i64,
+    now: UnixTime,
 ) -> std::result::Result<bool, VaultError> {
     let kept = match made {
         Made::Software { bits, pkcs8 } => {
@@ -290,7 +291,7 @@ impl Worker {
                 }
             };
             let took = started.elapsed();
-            let now = self.clock.now_unix_seconds();
+            let now = self.clock.now();
             match self
                 .signals
                 .with_vault(&self.state, |s| store(s, &self.keys, &made, self.keep, now))
@@ -409,7 +410,7 @@ impl Authenticator {
                 .await?
                 .map_err(push_error)?
                 .ok_or_else(|| push_error(PushError::device_key("key generation stopped")))?;
-            let now = self.clock.now_unix_seconds();
+            let now = self.clock.now();
             let mut state = self.state()?;
             store(&mut state, &self.push.device_keys, &made, count, now)?;
         }

@@ -42,9 +42,13 @@ fn the_http_gateway_wrapper_is_unwrapped_and_its_device_token_checked() {
 
     let theirs = json!({"device_token": "someone-else", "data": data}).to_string();
     let err = verify(&theirs).unwrap_err();
-    assert!(
-        matches!(&err, PushError::WrongAccount { reason, .. } if reason.contains("different push token")),
-        "{err:?}"
+    assert!(matches!(&err, PushError::WrongAccount { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "push request for {SERIAL} does not belong to this account: it was addressed to a \
+             different push token"
+        )
     );
 
     // A poll-only credential registered `no_firebase_token`.

@@ -1,7 +1,7 @@
 //! Keys and signed challenges built the way privacyIDEA builds them, for the unit tests.
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use data_encoding::BASE32;
 use rsa::pkcs1::EncodeRsaPublicKey;
@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::push::keys::{DeviceKey, SoftwareDeviceKey};
 use crate::push::{PushCredential, PushRequest};
+use crate::time::UnixTime;
 
 pub const SERIAL: &str = "PIPU0000TEST";
 pub const URL: &str = "https://pi.example/ttype/push";
@@ -41,8 +42,8 @@ pub fn pkcs1_of(key: &dyn DeviceKey) -> Vec<u8> {
         .into_vec()
 }
 
-pub fn t(secs: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(secs)
+pub fn t(secs: u64) -> UnixTime {
+    UnixTime::from_secs(secs as i64)
 }
 
 pub fn credential() -> PushCredential {
@@ -127,7 +128,7 @@ impl ChallengeBuilder {
 }
 
 /// A request as verification would produce it, for store and answer tests.
-pub fn request(nonce: &str, received_at: SystemTime) -> PushRequest {
+pub fn request(nonce: &str, received_at: UnixTime) -> PushRequest {
     PushRequest {
         nonce: nonce.to_owned(),
         serial: SERIAL.to_owned(),
