@@ -1,7 +1,8 @@
 //! Moving out and starting over, as Kotlin and Swift see it: authcore's own encrypted backup
 //! (create, restore or merge, verify against the vault), automatic backups into a directory the
 //! app names, and the list of what a new phone must enroll again. Translation only. Counts are
-//! signed and times are Unix seconds (`i64`), so Kotlin sees `Int`/`Long` as generated.
+//! signed and times are `UnixTime` (Unix seconds, an `i64`), so Kotlin sees `Int`/`Long` as
+//! generated.
 
 use std::path::Path;
 
@@ -14,7 +15,8 @@ use authcore::vault::KdfParams;
 use zeroize::Zeroizing;
 
 use crate::errors::AuthCoreError;
-use crate::{Account, Authenticator};
+use crate::{Account, Authenticator, OtpType};
+use authcore::time::UnixTime;
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
@@ -23,8 +25,8 @@ type Result<T> = std::result::Result<T, AuthCoreError>;
 pub struct BackupReenroll {
     pub issuer: String,
     pub label: String,
-    /// `push`.
-    pub kind: String,
+    /// `Push`: the only kind bound to a phone so far.
+    pub kind: OtpType,
     /// The push server, `scheme://host:port`.
     pub server: String,
     pub serial: String,
@@ -43,7 +45,7 @@ pub struct AccountName {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RestoreReport {
     /// When the backup was made (Unix seconds).
-    pub created_at: i64,
+    pub created_at: UnixTime,
     /// The accounts added, in the backup's order.
     pub added: Vec<Account>,
     pub duplicates: Vec<AccountName>,
@@ -63,7 +65,7 @@ pub struct BackupDifference {
 pub struct VerifyReport {
     /// The backup holds exactly what the vault holds.
     pub identical: bool,
-    pub created_at: i64,
+    pub created_at: UnixTime,
     pub accounts: i32,
     pub matching: i32,
     pub only_in_backup: Vec<String>,
@@ -81,9 +83,9 @@ pub struct BackupStatus {
     pub keep: i32,
     /// Complete backups now in the directory.
     pub backups: i32,
-    pub last_success_at: Option<i64>,
+    pub last_success_at: Option<UnixTime>,
     pub last_file: Option<String>,
-    pub last_error_at: Option<i64>,
+    pub last_error_at: Option<UnixTime>,
     pub last_error: Option<String>,
 }
 
@@ -103,28 +105,45 @@ fn count(n: usize) -> i32 {
 
 impl From<&CoreReenroll> for BackupReenroll {
     fn from(r: &CoreReenroll) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreReenroll {
+            issuer,
+            label,
+            kind,
+            server,
+            serial,
+            has_code,
+        } = r;
         BackupReenroll {
-            issuer: r.issuer.clone(),
-            label: r.label.clone(),
-            kind: r.kind.clone(),
-            server: r.server.clone(),
-            serial: r.serial.clone(),
-            has_code: r.has_code,
+            issuer: issuer.clone(),
+            label: label.clone(),
+            kind: (*kind).into(),
+            server: server.clone(),
+            serial: serial.clone(),
+            has_code: *has_code,
         }
     }
 }
 
 impl From<CoreRestore> for RestoreReport {
     fn from(r: CoreRestore) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreRestore {
+            created_at,
+            added,
+            duplicates,
+            reenroll,
+        } = r;
         RestoreReport {
-            created_at: r.created_at,
-            added: r.added.iter().map(Into::into).collect(),
-            duplicates: r
-                .duplicates
+            created_at,
+            added: added.iter().map(Into::into).collect(),
+            duplicates: duplicates
                 .into_iter()
                 .map(|(issuer, label)| AccountName { issuer, label })
                 .collect(),
-            reenroll: r.reenroll.iter().map(Into::into).collect(),
+            reenroll: reenroll.iter().map(Into::into).collect(),
         }
     }
 }
@@ -153,26 +172,41 @@ impl From<CoreVerify> for VerifyReport {
 
 impl From<CoreStatus> for BackupStatus {
     fn from(s: CoreStatus) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreStatus {
+            enabled,
+            dir,
+            keep,
+            backups,
+            last_success_at,
+            last_file,
+            last_error_at,
+            last_error,
+        } = s;
         let text = |p: Option<std::path::PathBuf>| p.map(|p| p.display().to_string());
         BackupStatus {
-            enabled: s.enabled,
-            dir: text(s.dir),
-            keep: count(s.keep),
-            backups: count(s.backups),
-            last_success_at: s.last_success_at,
-            last_file: text(s.last_file),
-            last_error_at: s.last_error_at,
-            last_error: s.last_error,
+            enabled,
+            dir: text(dir),
+            keep: count(keep),
+            backups: count(backups),
+            last_success_at,
+            last_file: text(last_file),
+            last_error_at,
+            last_error,
         }
     }
 }
 
 impl From<CoreItem> for ReenrollItem {
     fn from(r: CoreItem) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreItem { id, token, action } = r;
         ReenrollItem {
-            account_id: r.id.to_string(),
-            token: (&r.token).into(),
-            action: r.action,
+            account_id: id.to_string(),
+            token: (&token).into(),
+            action,
         }
     }
 }
@@ -218,7 +252,9 @@ impl Authenticator {
         password: String,
     ) -> Result<BackupStatus> {
         let password = Zeroizing::new(password);
-        let keep = usize::try_from(keep).unwrap_or(0);
+        let keep = usize::try_from(keep).map_err(|_| AuthCoreError::InvalidInput {
+            text: format!("keep={keep}: must not be negative"),
+        })?;
         Ok(self
             .inner
             .enable_auto_backup(Path::new(&dir), keep, &password, KdfParams::default())?
@@ -248,5 +284,35 @@ impl Authenticator {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use authcore::authenticator::{Authenticator as CoreAuthenticator, Config};
+    use authcore::clock::SystemClock;
+    use authcore::vault::FileKeyStore;
+
+    use super::*;
+
+    #[test]
+    fn a_negative_keep_is_refused_naming_it_and_nothing_is_switched_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileKeyStore::create(&dir.path().join("key")).unwrap();
+        let config = Config::offline(Arc::new(SystemClock));
+        let inner =
+            CoreAuthenticator::open_or_create(&dir.path().join("vault.sqlite"), &store, config);
+        let auth = Authenticator {
+            inner: inner.unwrap(),
+        };
+        let backups = dir.path().join("backups").display().to_string();
+        let refused = auth.enable_auto_backup(backups, -1, "pw".into());
+        assert!(
+            matches!(&refused, Err(AuthCoreError::InvalidInput { text }) if text == "keep=-1: must not be negative"),
+            "{refused:?}"
+        );
+        assert!(!auth.backup_status().unwrap().enabled);
     }
 }

@@ -29,6 +29,7 @@ use authcore::authenticator::{CodeClock, CodeList as CoreCodeList, CodeTick};
 use crate::Authenticator;
 use crate::convert::OtpType;
 use crate::errors::AuthCoreError;
+use authcore::time::UnixTime;
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
@@ -110,31 +111,18 @@ pub(crate) fn pack(version: u64, ticks: &[CodeTick]) -> CodeTicks {
 
 #[uniffi::export]
 impl Authenticator {
-    /// The code list's stable rows and their version: fetch once, and again when `code_ticks`
+    /// The code list's stable rows and their version: fetch once, and again when `code_ticks_on`
     /// reports another version.
     pub fn code_list(&self) -> Result<CodeListRows> {
         Ok(self.inner.code_list()?.into())
     }
 
-    /// What moved since the list was fetched: the version, and every row's countdown, code and
-    /// next code at the time source's time plus the stored offset, packed. Call it every second.
-    pub fn code_ticks(&self) -> Result<CodeTicks> {
-        let mut ticks = Vec::new();
-        let version = self.inner.code_ticks(None, &mut ticks)?;
-        Ok(pack(version, &ticks))
-    }
-
-    /// The same at an explicit Unix time (no offset applied), as `codes_at`.
-    pub fn code_ticks_at(&self, unix_seconds: u64) -> Result<CodeTicks> {
-        let mut ticks = Vec::new();
-        let version = self.inner.code_ticks(Some(unix_seconds), &mut ticks)?;
-        Ok(pack(version, &ticks))
-    }
-
-    /// `code_ticks` at the device time `device_unix_seconds` (as the time source reads), each
-    /// row's correction applied: the layers read the time source once, count the seconds down
-    /// from that reading themselves, and ask for codes only when a row's step moved.
-    pub fn code_ticks_on(&self, device_unix_seconds: i64) -> Result<CodeTicks> {
+    /// What moved since the list was fetched, at the device time `device_unix_seconds` (as the
+    /// time source reads), each row's correction applied: the version, and every row's
+    /// countdown, code and next code, packed. The layers read the time source once, count the
+    /// seconds down from that reading themselves, and ask for codes only when a row's step
+    /// moved.
+    pub fn code_ticks_on(&self, device_unix_seconds: UnixTime) -> Result<CodeTicks> {
         let mut ticks = Vec::new();
         let version = self.inner.code_ticks_on(device_unix_seconds, &mut ticks)?;
         Ok(pack(version, &ticks))

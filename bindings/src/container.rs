@@ -1,7 +1,8 @@
 //! privacyIDEA smartphone containers as Kotlin and Swift see them: a scanned registration QR
 //! code (an object: its one-time nonce never crosses the FFI), the container records, and the
 //! container calls of `Authenticator`. Calls that talk to the server are `async` over the app's
-//! `HttpTransport`. Counts are `i32` and times `i64` Unix seconds, so Kotlin sees `Int`/`Long`.
+//! `HttpTransport`. Counts are `i32` and times `UnixTime` (Unix seconds, an `i64`),
+//! so Kotlin sees `Int`/`Long`.
 //! Translation only.
 
 use std::sync::{Arc, Mutex};
@@ -14,16 +15,12 @@ use zeroize::Zeroizing;
 
 use crate::errors::AuthCoreError;
 use crate::{Account, Authenticator};
+use authcore::time::UnixTime;
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-fn unix(t: std::time::SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// What a container registration QR code would do, for a confirmation screen.
@@ -41,7 +38,7 @@ pub struct ContainerPreview {
     /// The passphrase is the user's password at their organisation (it is sent to the server).
     pub send_passphrase: bool,
     /// The last moment it may be registered (Unix seconds).
-    pub expires_at: i64,
+    pub expires_at: UnixTime,
 }
 
 /// A scanned container QR code, waiting for the user's confirmation; registers once.
@@ -81,11 +78,19 @@ pub struct ContainerPolicies {
 
 impl From<PoliciesInfo> for ContainerPolicies {
     fn from(p: PoliciesInfo) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let PoliciesInfo {
+            container_client_rollover,
+            initially_add_tokens_to_container,
+            disable_client_token_deletion,
+            disable_client_container_unregister,
+        } = p;
         ContainerPolicies {
-            client_rollover: p.container_client_rollover,
-            initially_add_tokens: p.initially_add_tokens_to_container,
-            disable_token_deletion: p.disable_client_token_deletion,
-            disable_unregister: p.disable_client_container_unregister,
+            client_rollover: container_client_rollover,
+            initially_add_tokens: initially_add_tokens_to_container,
+            disable_token_deletion: disable_client_token_deletion,
+            disable_unregister: disable_client_container_unregister,
         }
     }
 }
@@ -112,23 +117,36 @@ pub struct Container {
     pub registered: bool,
     pub policies: ContainerPolicies,
     pub tokens: Vec<ContainerToken>,
-    pub registered_at: i64,
-    pub last_sync_at: Option<i64>,
+    pub registered_at: UnixTime,
+    pub last_sync_at: Option<UnixTime>,
     /// How the last exchange with the server failed, if it did.
     pub last_error: Option<String>,
 }
 
 impl From<CoreContainerInfo> for Container {
     fn from(c: CoreContainerInfo) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreContainerInfo {
+            serial,
+            issuer,
+            url,
+            ssl_verify,
+            registered,
+            policies,
+            tokens,
+            registered_at,
+            last_sync_at,
+            last_error,
+        } = c;
         Container {
-            serial: c.serial,
-            issuer: c.issuer,
-            url: c.url,
-            ssl_verify: c.ssl_verify,
-            registered: c.registered,
-            policies: c.policies.into(),
-            tokens: c
-                .tokens
+            serial,
+            issuer,
+            url,
+            ssl_verify,
+            registered,
+            policies: policies.into(),
+            tokens: tokens
                 .into_iter()
                 .map(|t| ContainerToken {
                     account_id: t.account_id,
@@ -137,9 +155,9 @@ impl From<CoreContainerInfo> for Container {
                     token_type: t.token_type.to_owned(),
                 })
                 .collect(),
-            registered_at: c.registered_at,
-            last_sync_at: c.last_sync_at,
-            last_error: c.last_error,
+            registered_at,
+            last_sync_at,
+            last_error,
         }
     }
 }
@@ -162,18 +180,30 @@ pub struct ContainerSyncReport {
 
 impl From<&CoreSyncReport> for ContainerSyncReport {
     fn from(r: &CoreSyncReport) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreSyncReport {
+            serial,
+            added,
+            rekeyed,
+            taken_over,
+            unchanged,
+            removed,
+            problems,
+            policies,
+        } = r;
         let accounts = |list: &[authcore::authenticator::AccountInfo]| -> Vec<Account> {
             list.iter().map(Into::into).collect()
         };
         ContainerSyncReport {
-            serial: r.serial.clone(),
-            added: accounts(&r.added),
-            renewed: accounts(&r.rekeyed),
-            taken_over: accounts(&r.taken_over),
-            unchanged: count(r.unchanged),
-            removed: r.removed.clone(),
-            problems: r.problems.clone(),
-            policies: r.policies.into(),
+            serial: serial.clone(),
+            added: accounts(added),
+            renewed: accounts(rekeyed),
+            taken_over: accounts(taken_over),
+            unchanged: count(*unchanged),
+            removed: removed.clone(),
+            problems: problems.clone(),
+            policies: (*policies).into(),
         }
     }
 }
@@ -218,7 +248,7 @@ impl Authenticator {
             needs_passphrase: registration.needs_passphrase(),
             passphrase_prompt: registration.passphrase_prompt.clone(),
             send_passphrase: registration.send_passphrase,
-            expires_at: unix(registration.expires_at()),
+            expires_at: registration.expires_at(),
         };
         Ok(Arc::new(ContainerScan {
             preview,

@@ -3,6 +3,7 @@
 use authcore::account::{CredentialKind, NewAccount};
 use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode as CoreHotpCode};
 use authcore::otp::Algorithm;
+use authcore::time::UnixTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum OtpType {
@@ -55,33 +56,56 @@ pub struct Account {
     pub counter: Option<u64>,
     /// The push token's serial when the account has one; its code (if any) is the fallback.
     pub push_serial: Option<String>,
+    /// When the push token's server registered it.
+    pub push_enrolled_at: Option<UnixTime>,
     pub group: Option<String>,
     pub note: Option<String>,
     pub sort_order: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
     /// Passwordless (phone sign-in) is on for this account.
     pub passwordless: bool,
 }
 
 impl From<&AccountInfo> for Account {
     fn from(a: &AccountInfo) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let AccountInfo {
+            id,
+            issuer,
+            label,
+            kind,
+            algorithm,
+            digits,
+            period,
+            counter,
+            push_serial,
+            push_enrolled_at,
+            group,
+            note,
+            sort_order,
+            created_at,
+            updated_at,
+            passwordless,
+        } = a;
         Account {
-            id: a.id.to_string(),
-            issuer: a.issuer.clone(),
-            label: a.label.clone(),
-            otp_type: a.kind.into(),
-            algorithm: a.algorithm.map(Into::into),
-            digits: a.digits,
-            period: a.period,
-            counter: a.counter,
-            push_serial: a.push_serial.clone(),
-            group: a.group.clone(),
-            note: a.note.clone(),
-            sort_order: a.sort_order,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-            passwordless: a.passwordless,
+            id: id.to_string(),
+            issuer: issuer.clone(),
+            label: label.clone(),
+            otp_type: (*kind).into(),
+            algorithm: algorithm.map(Into::into),
+            digits: *digits,
+            period: *period,
+            counter: *counter,
+            push_serial: push_serial.clone(),
+            push_enrolled_at: *push_enrolled_at,
+            group: group.clone(),
+            note: note.clone(),
+            sort_order: *sort_order,
+            created_at: *created_at,
+            updated_at: *updated_at,
+            passwordless: *passwordless,
         }
     }
 }
@@ -99,11 +123,12 @@ pub fn preview(a: &NewAccount) -> Account {
         period: kind.period(),
         counter: kind.counter(),
         push_serial: None,
+        push_enrolled_at: None,
         group: a.group.clone(),
         note: a.note.clone(),
         sort_order: 0,
-        created_at: 0,
-        updated_at: 0,
+        created_at: UnixTime::EPOCH,
+        updated_at: UnixTime::EPOCH,
         passwordless: false,
     }
 }
@@ -147,10 +172,17 @@ pub struct PasswordlessRule {
 
 impl From<authcore::policy::PasswordlessRule> for PasswordlessRule {
     fn from(r: authcore::policy::PasswordlessRule) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let authcore::policy::PasswordlessRule {
+            max_accounts,
+            require_number_matching,
+            require_device_unlock,
+        } = r;
         PasswordlessRule {
-            max_accounts: r.max_accounts,
-            require_number_matching: r.require_number_matching,
-            require_device_unlock: r.require_device_unlock,
+            max_accounts,
+            require_number_matching,
+            require_device_unlock,
         }
     }
 }
@@ -174,17 +206,30 @@ pub struct AccountCode {
 
 impl From<&CodeInfo> for AccountCode {
     fn from(c: &CodeInfo) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CodeInfo {
+            id,
+            issuer,
+            label,
+            kind,
+            code,
+            valid_for,
+            next_code,
+            period,
+            clock_offset,
+        } = c;
         AccountCode {
-            id: c.id.to_string(),
-            issuer: c.issuer.clone(),
-            label: c.label.clone(),
-            otp_type: c.kind.into(),
-            code: c.code.clone(),
-            valid_for: c.valid_for,
-            next_code: c.next_code.clone(),
-            period: c.period,
-            clock_offset: c.clock_offset.seconds(),
-            clock_from_server: matches!(c.clock_offset, CodeClock::Server(_)),
+            id: id.to_string(),
+            issuer: issuer.clone(),
+            label: label.clone(),
+            otp_type: (*kind).into(),
+            code: code.as_str().to_owned(),
+            valid_for: *valid_for,
+            next_code: next_code.as_str().to_owned(),
+            period: *period,
+            clock_offset: clock_offset.seconds(),
+            clock_from_server: matches!(clock_offset, CodeClock::Server(_)),
         }
     }
 }
@@ -199,10 +244,13 @@ pub struct HotpCode {
 
 impl From<&CoreHotpCode> for HotpCode {
     fn from(h: &CoreHotpCode) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreHotpCode { id, code, counter } = h;
         HotpCode {
-            id: h.id.to_string(),
-            code: h.code.clone(),
-            counter: h.counter,
+            id: id.to_string(),
+            code: code.clone(),
+            counter: *counter,
         }
     }
 }

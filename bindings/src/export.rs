@@ -97,7 +97,11 @@ pub fn qr_code_png(text: String) -> Result<Vec<u8>> {
     let text = Zeroizing::new(text);
     authcore::qr_render::png(&text)
         .map(|png| png.to_vec())
-        .map_err(|e| AuthCoreError::InvalidInput {
-            text: e.to_string(),
+        .map_err(|e| {
+            AuthCoreError::of_kind(
+                e.kind(),
+                e.to_string(),
+                authcore::error::ErrorFacts::default(),
+            )
         })
 }

@@ -30,6 +30,7 @@ use std::sync::Arc;
 static ALLOCATOR: authcore::allocator::Zeroizing = authcore::allocator::ZEROIZING;
 
 use authcore::authenticator::Authenticator as CoreAuthenticator;
+use authcore::time::UnixTime;
 use authcore::vault::Unlock;
 
 pub use backup::{
@@ -148,7 +149,11 @@ impl Authenticator {
     }
 
     /// The same at an explicit Unix time (no offset applied).
-    pub fn codes_at(&self, unix_seconds: u64, query: Option<String>) -> Result<Vec<AccountCode>> {
+    pub fn codes_at(
+        &self,
+        unix_seconds: UnixTime,
+        query: Option<String>,
+    ) -> Result<Vec<AccountCode>> {
         Ok(self
             .inner
             .codes(query.as_deref(), Some(unix_seconds))?

@@ -4,9 +4,18 @@ use std::sync::Arc;
 
 use authcore::clock::{Clock, SystemClock};
 use authcore::secret::Secret;
+use authcore::time::UnixTime;
 use authcore::vault::{KeyStore as CoreKeyStore, KeyStoreError as CoreKeyStoreError};
 
 use crate::errors::KeyStoreError;
+
+// Every moment crosses the FFI as whole Unix seconds, an `i64` (Kotlin `Long`, Swift `Int64`,
+// under the name `UnixTime`): the core's one time type, lowered in one place.
+uniffi::custom_type!(UnixTime, i64, {
+    remote,
+    lower: |t| t.as_secs(),
+    try_lift: |secs| Ok(UnixTime::from_secs(secs)),
+});
 
 /// Wraps and unwraps the vault's 32-byte master key with a key the platform holds (Android
 /// Keystore, iOS Keychain / Secure Enclave). The wrapped bytes are stored in the vault as given.
@@ -19,14 +28,14 @@ pub trait VaultKeyStore: Send + Sync {
 /// Where "now" comes from (Unix seconds). Apps pass the system clock; tests pass a fixed one.
 #[uniffi::export(with_foreign)]
 pub trait TimeSource: Send + Sync {
-    fn now_unix_seconds(&self) -> i64;
+    fn now_unix_seconds(&self) -> UnixTime;
 }
 
 struct SystemTimeSource;
 
 impl TimeSource for SystemTimeSource {
-    fn now_unix_seconds(&self) -> i64 {
-        SystemClock.now_unix_seconds()
+    fn now_unix_seconds(&self) -> UnixTime {
+        SystemClock.now()
     }
 }
 
@@ -63,7 +72,7 @@ fn to_core(e: KeyStoreError) -> CoreKeyStoreError {
 struct ForeignClock(Arc<dyn TimeSource>);
 
 impl Clock for ForeignClock {
-    fn now_unix_seconds(&self) -> i64 {
+    fn now(&self) -> UnixTime {
         self.0.now_unix_seconds()
     }
 }

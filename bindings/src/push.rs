@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::errors::{AuthCoreError, KeyStoreError};
 use crate::{Account, Authenticator};
+use authcore::time::UnixTime;
 
 type Result<T> = std::result::Result<T, AuthCoreError>;
 
@@ -77,8 +78,8 @@ pub struct PushEnrollmentPreview {
     /// How long the QR code may be used after scanning.
     pub ttl_seconds: u64,
     /// When it was scanned, and the last moment it may be enrolled (Unix seconds).
-    pub scanned_at: u64,
-    pub expires_at: u64,
+    pub scanned_at: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 /// A scanned enrollment QR code, waiting for the user's confirmation. It keeps the scan time
@@ -106,11 +107,6 @@ impl PushEnrollmentScan {
     }
 }
 
-fn unix(t: std::time::SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl From<&PushEnrollment> for PushEnrollmentPreview {
     fn from(e: &PushEnrollment) -> Self {
         PushEnrollmentPreview {
@@ -121,8 +117,8 @@ impl From<&PushEnrollment> for PushEnrollmentPreview {
             sslverify: e.sslverify,
             poll_only: e.poll_only,
             ttl_seconds: e.ttl.as_secs(),
-            scanned_at: unix(e.scanned_at),
-            expires_at: unix(e.expires_at()),
+            scanned_at: e.scanned_at,
+            expires_at: e.expires_at(),
         }
     }
 }
@@ -142,8 +138,8 @@ pub struct PushRequest {
     /// the server did not ask for it.
     pub answers: Option<Vec<String>>,
     /// Unix seconds.
-    pub received_at: u64,
-    pub expires_at: u64,
+    pub received_at: UnixTime,
+    pub expires_at: UnixTime,
     /// The server accepts a reason with a denial.
     pub decline_reasons: bool,
     /// The account holds passwordless sign-in: approving needs number matching and
@@ -155,20 +151,37 @@ pub struct PushRequest {
 
 impl From<&PushRequestInfo> for PushRequest {
     fn from(r: &PushRequestInfo) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let PushRequestInfo {
+            nonce,
+            account_id,
+            serial,
+            issuer,
+            label,
+            title,
+            question,
+            answers,
+            received_at,
+            expires_at,
+            decline_reasons,
+            passwordless,
+            unlock_required,
+        } = r;
         PushRequest {
-            nonce: r.nonce.clone(),
-            account_id: r.account_id.to_string(),
-            serial: r.serial.clone(),
-            issuer: r.issuer.clone(),
-            label: r.label.clone(),
-            title: r.title.clone(),
-            question: r.question.clone(),
-            answers: r.answers.clone(),
-            received_at: r.received_at,
-            expires_at: r.expires_at,
-            decline_reasons: r.decline_reasons,
-            passwordless: r.passwordless,
-            unlock_required: r.unlock_required,
+            nonce: nonce.clone(),
+            account_id: account_id.to_string(),
+            serial: serial.clone(),
+            issuer: issuer.clone(),
+            label: label.clone(),
+            title: title.clone(),
+            question: question.clone(),
+            answers: answers.clone(),
+            received_at: *received_at,
+            expires_at: *expires_at,
+            decline_reasons: *decline_reasons,
+            passwordless: *passwordless,
+            unlock_required: *unlock_required,
         }
     }
 }
@@ -196,11 +209,17 @@ pub struct ServerClock {
 
 impl From<&CoreCheckOutcome> for CheckOutcome {
     fn from(c: &CoreCheckOutcome) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let CoreCheckOutcome {
+            requests,
+            problems,
+            server_clocks,
+        } = c;
         CheckOutcome {
-            requests: c.requests.iter().map(Into::into).collect(),
-            problems: c.problems.clone(),
-            server_clocks: c
-                .server_clocks
+            requests: requests.iter().map(Into::into).collect(),
+            problems: problems.clone(),
+            server_clocks: server_clocks
                 .iter()
                 .map(|s| ServerClock {
                     server: s.server.clone(),
@@ -222,9 +241,15 @@ pub struct ApproveOutcome {
 
 impl From<AnswerOutcome> for ApproveOutcome {
     fn from(a: AnswerOutcome) -> Self {
+        // Every field named, so a field added to the core's record stops this build until
+        // the FFI decides what becomes of it.
+        let AnswerOutcome {
+            display_code,
+            message,
+        } = a;
         ApproveOutcome {
-            display_code: a.display_code,
-            message: a.message,
+            display_code,
+            message,
         }
     }
 }

@@ -40,6 +40,12 @@ extension AuthCoreClient {
         try await run { try $0.handleNotificationData(data: data) }
     }
 
+    /// The same for a notification as JSON: the data map, or privacyIDEA's gateway message
+    /// `{"device_token", "data"}`, as a relay of the app's own may pass it on.
+    public func handleNotification(json payload: String) async throws -> PushRequest {
+        try await run { try $0.handleNotification(payload: payload) }
+    }
+
     /// The requests kept and still answerable, without asking any server.
     public func pendingPushRequests() async throws -> [PushRequest] { try await run { try $0.pendingPushRequests() } }
 

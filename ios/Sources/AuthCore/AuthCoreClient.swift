@@ -1,8 +1,9 @@
 import Foundation
 
 /// What an app uses of authcore: every call of the core as `async` functions, for SwiftUI and
-/// any actor. The generated `Authenticator` stays inside (internal); failures throw
-/// `AuthCoreError`, whose cases name what went wrong with a message a user can read.
+/// any actor. The client's generated `Authenticator` stays inside (an internal property; UniFFI
+/// itself declares the class public in this module); failures throw `AuthCoreError`, whose
+/// cases name what went wrong with a message a user can read.
 ///
 /// **Threads.** Every vault call of the core is synchronous and some are slow: unlocking with
 /// the password runs Argon2id (a tenth of a second or more), the Keychain may block, SQLite
@@ -161,7 +162,7 @@ public final class AuthCoreClient: Sendable {
     /// throws `AuthCoreError.InvalidInput`.
     public func codes(at date: Date, matching query: String? = nil) async throws -> [AccountCode] {
         let seconds = date.timeIntervalSince1970.rounded(.down)
-        guard seconds >= 0, let unix = UInt64(exactly: seconds) else {
+        guard seconds >= 0, let unix = Int64(exactly: seconds) else {
             throw AuthCoreError.InvalidInput(text: "at must not be before 1970 (was \(seconds))")
         }
         return try await run { try $0.codesAt(unixSeconds: unix, query: query) }

@@ -82,7 +82,7 @@ final class AuthCoreTests: XCTestCase {
 
     func testCodesAtFixedTimesEqualTheRfc6238Vectors() throws {
         let auth = try rfcVault()
-        let table: [(UInt64, [String])] = [
+        let table: [(Int64, [String])] = [
             (59, ["94287082", "46119246", "90693936"]),
             (1111111109, ["07081804", "68084774", "25091201"]),
             (1111111111, ["14050471", "67062674", "99943326"]),

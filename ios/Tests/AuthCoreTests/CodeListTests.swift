@@ -221,7 +221,6 @@ final class CodeListTests: XCTestCase {
             { time.now += 1; _ = try unwatched.refreshHere(); held = unwatched.rows },
             { time.now += 1; _ = try list.refreshHere() },
             { _ = try list.refreshHere() },
-            { time.now += 1; _ = try auth.codeTicks() },
             { time.now += 1; _ = try auth.codeTicksOn(deviceUnixSeconds: time.now) },
             { time.now += 1; _ = try auth.listVersion() },
         ])
@@ -231,9 +230,8 @@ final class CodeListTests: XCTestCase {
         print(String(format: "FFI cost (Swift): refresh() with no watch open = %.1f µs", timings[1]))
         print(String(format: "FFI cost (Swift): refresh() with nobody holding the last rows = %.1f µs", timings[2]))
         print(String(format: "FFI cost (Swift): refresh() within one second = %.1f µs", timings[3]))
-        print(String(format: "FFI cost (Swift): codeTicks() alone = %.1f µs", timings[4]))
-        print(String(format: "FFI cost (Swift): codeTicksOn() (no time-source callback) = %.1f µs", timings[5]))
-        print(String(format: "FFI cost (Swift): listVersion() = %.1f µs", timings[6]))
+        print(String(format: "FFI cost (Swift): codeTicksOn() alone (no time-source callback) = %.1f µs", timings[4]))
+        print(String(format: "FFI cost (Swift): listVersion() = %.1f µs", timings[5]))
     }
 }
 

@@ -269,7 +269,7 @@ final class PushTests: XCTestCase {
         XCTAssertTrue(preview.sslverify)
         XCTAssertFalse(preview.pollOnly)
         XCTAssertGreaterThan(preview.ttlSeconds, 0)
-        XCTAssertEqual(preview.expiresAt - preview.scannedAt, preview.ttlSeconds)
+        XCTAssertEqual(preview.expiresAt - preview.scannedAt, Int64(preview.ttlSeconds))
         let none = try await client.accounts()
         XCTAssertTrue(none.isEmpty, "a scan stores nothing")
 
@@ -290,6 +290,14 @@ final class PushTests: XCTestCase {
         XCTAssertEqual(request.nonce, triggered.nonce)
         let twice = try await client.handleNotification(data: try XCTUnwrap(triggered.notification))
         XCTAssertEqual(twice, request, "the same request as a string map: delivered twice, kept once")
+        // As JSON (a relay's form) and as privacyIDEA's gateway message.
+        let map = try XCTUnwrap(triggered.notification)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: map), as: UTF8.self)
+        let asJSON = try await client.handleNotification(json: json)
+        XCTAssertEqual(asJSON, request)
+        let wrapped = try JSONSerialization.data(withJSONObject: ["device_token": try XCTUnwrap(triggered.deviceToken), "data": map])
+        let viaGateway = try await client.handleNotification(json: String(decoding: wrapped, as: UTF8.self))
+        XCTAssertEqual(viaGateway, request)
         XCTAssertEqual(request.serial, enrolled.serial)
         XCTAssertEqual(request.accountId, account.id)
         XCTAssertNil(request.answers)

@@ -404,6 +404,12 @@ class AuthCore internal constructor(
     suspend fun handleNotification(data: Map<String, String>): PushRequest =
         io { handleNotificationData(data) }.toModel()
 
+    /**
+     * The same for a notification as JSON: the data map, or privacyIDEA's gateway message
+     * `{"device_token", "data"}`, as a relay of the app's own may pass it on.
+     */
+    suspend fun handleNotificationJson(payload: String): PushRequest = io { handleNotification(payload) }.toModel()
+
     /** The requests kept and still answerable, without asking any server. */
     suspend fun pendingPushRequests(): List<PushRequest> = io { pendingPushRequests() }.map { it.toModel() }
 

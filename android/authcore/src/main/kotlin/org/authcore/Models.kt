@@ -26,6 +26,8 @@ data class Account(
     val counter: Long?,
     /** The push token's serial when the account has one; its code (if any) is the fallback. */
     val pushSerial: String?,
+    /** When the push token's server registered it; `null` without a push token. */
+    val pushEnrolledAt: Instant?,
     val group: String?,
     val note: String?,
     /** Position in the user's order (0 is the top). */
@@ -213,7 +215,6 @@ private fun UInt.toIntExact(name: String): Int =
 private fun ULong.toLongExact(name: String): Long =
     if (this <= Long.MAX_VALUE.toULong()) toLong() else throw ArithmeticException("$name: $this does not fit a Long")
 
-private fun ULong.toInstant(name: String): Instant = Instant.ofEpochSecond(toLongExact(name))
 
 /** A parameter the caller gives as a non-negative Int, as the FFI's `u32`. */
 internal fun Int.toUIntParam(name: String): UInt {
@@ -221,10 +222,10 @@ internal fun Int.toUIntParam(name: String): UInt {
     return toUInt()
 }
 
-/** A moment as the FFI's Unix seconds (`u64`): only from 1970 on. */
-internal fun Instant.toUnixSecondsParam(name: String): ULong {
+/** A moment as the FFI's `UnixTime` (whole Unix seconds): only from 1970 on. */
+internal fun Instant.toUnixSecondsParam(name: String): Long {
     require(epochSecond >= 0) { "$name must not be before 1970 (was $this)" }
-    return epochSecond.toULong()
+    return epochSecond
 }
 
 internal fun FfiAccount.toModel() = Account(
@@ -237,6 +238,7 @@ internal fun FfiAccount.toModel() = Account(
     period = period?.toIntExact("Account.period"),
     counter = counter?.toLongExact("Account.counter"),
     pushSerial = pushSerial,
+    pushEnrolledAt = pushEnrolledAt?.let(Instant::ofEpochSecond),
     group = group,
     note = note,
     sortOrder = sortOrder,
@@ -276,8 +278,8 @@ internal fun FfiPushEnrollmentPreview.toModel() = PushEnrollmentPreview(
     sslverify = sslverify,
     pollOnly = pollOnly,
     ttl = Duration.ofSeconds(ttlSeconds.toLongExact("PushEnrollmentPreview.ttl")),
-    scannedAt = scannedAt.toInstant("PushEnrollmentPreview.scannedAt"),
-    expiresAt = expiresAt.toInstant("PushEnrollmentPreview.expiresAt"),
+    scannedAt = Instant.ofEpochSecond(scannedAt),
+    expiresAt = Instant.ofEpochSecond(expiresAt),
 )
 
 internal fun FfiPushRequest.toModel() = PushRequest(
@@ -289,8 +291,8 @@ internal fun FfiPushRequest.toModel() = PushRequest(
     title = title,
     question = question,
     answers = answers,
-    receivedAt = receivedAt.toInstant("PushRequest.receivedAt"),
-    expiresAt = expiresAt.toInstant("PushRequest.expiresAt"),
+    receivedAt = Instant.ofEpochSecond(receivedAt),
+    expiresAt = Instant.ofEpochSecond(expiresAt),
     declineReasons = declineReasons,
     passwordless = passwordless,
     unlockRequired = unlockRequired,

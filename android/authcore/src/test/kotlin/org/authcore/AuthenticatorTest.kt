@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Tag
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 
@@ -88,12 +89,12 @@ class AuthenticatorTest {
     fun `codes at fixed times equal the RFC 6238 vectors`() {
         rfcVault().use { auth ->
             val table = mapOf(
-                59UL to listOf("94287082", "46119246", "90693936"),
-                1111111109UL to listOf("07081804", "68084774", "25091201"),
-                1111111111UL to listOf("14050471", "67062674", "99943326"),
-                1234567890UL to listOf("89005924", "91819424", "93441116"),
-                2000000000UL to listOf("69279037", "90698825", "38618901"),
-                20000000000UL to listOf("65353130", "77737706", "47863826"),
+                59L to listOf("94287082", "46119246", "90693936"),
+                1111111109L to listOf("07081804", "68084774", "25091201"),
+                1111111111L to listOf("14050471", "67062674", "99943326"),
+                1234567890L to listOf("89005924", "91819424", "93441116"),
+                2000000000L to listOf("69279037", "90698825", "38618901"),
+                20000000000L to listOf("65353130", "77737706", "47863826"),
             )
             for ((t, want) in table) {
                 assertEquals(want, auth.codesAt(t, null).map { it.code }, "at $t")
@@ -204,7 +205,7 @@ class AuthenticatorTest {
             }.awaitAll()
             assertTrue(added.all { it >= 3 })
             val threads = (0 until 8).map { t ->
-                Thread { repeat(50) { auth.codesAt(59UL, null); auth.accounts() } }.also { it.start() }
+                Thread { repeat(50) { auth.codesAt(59L, null); auth.accounts() } }.also { it.start() }
             }
             threads.forEach { it.join(30_000) }
             assertTrue(threads.none { it.isAlive }, "no thread is stuck")
@@ -256,6 +257,7 @@ class AuthenticatorTest {
     }
 
     @Test
+    @Tag("benchmark")
     fun `FFI cost of fetching 100 accounts' codes`() {
         Authenticator.openOrCreate(vault, SoftwareKeyStore(), testOptions(FixedTime(1_700_000_000))).use { auth ->
             auth.addUriLines((0 until 100).joinToString("\n") { "otpauth://totp/Bench:u$it?secret=JBSWY3DPEHPK3P${'A' + it % 26}${'A' + it / 26}&issuer=B$it" })

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.runBlocking
+import org.json.JSONObject
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -143,6 +144,10 @@ class PushTest {
             assertNull(request.answers)
             assertEquals(listOf(request), core.pendingPushRequests())
             assertEquals(request, core.handleNotification(data), "delivered twice, kept once")
+            // The same data as JSON (a relay's form), and as privacyIDEA's gateway message.
+            assertEquals(request, core.handleNotificationJson(JSONObject(data).toString()))
+            val gateway = JSONObject().put("device_token", "fcm-token-1").put("data", JSONObject(data))
+            assertEquals(request, core.handleNotificationJson(gateway.toString()))
             // A SECURITY EVENT: the same request with its question changed on the way.
             val tampered = data + ("question" to "${data["question"]} (changed)")
             val forged = assertThrows<AuthCoreException.Forged> { core.handleNotification(tampered) }
