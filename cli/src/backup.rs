@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use authcore::authenticator::{Authenticator, BackupStatus, ReenrollItem};
-use authcore::backup::{MAX_FILE_BYTES, Reenroll};
+use authcore::authenticator::{Authenticator, BackupStatus};
+use authcore::backup::MAX_FILE_BYTES;
 use authcore::vault::KdfParams;
 use serde_json::{Value, json};
 
@@ -95,14 +95,7 @@ pub fn run(
             let password = password()?;
             let report = auth.restore_backup(&bytes, &password, merge)?;
             if json {
-                render::print_json(&json!({
-                    "created_at": report.created_at,
-                    "added": report.added.iter().map(|a| json!({
-                        "id": a.id.as_str(), "issuer": a.issuer, "label": a.label,
-                    })).collect::<Vec<_>>(),
-                    "duplicates": report.duplicates.iter().map(|(i, l)| json!({"issuer": i, "label": l})).collect::<Vec<_>>(),
-                    "reenroll": report.reenroll.iter().map(reenroll_json).collect::<Vec<_>>(),
-                }));
+                render::print_json(&render::record_json(&report));
             } else {
                 println!(
                     "Restored {} account(s) from a backup made {}{}",
@@ -130,16 +123,9 @@ pub fn run(
             let password = password()?;
             let report = auth.verify_backup(&bytes, &password)?;
             if json {
-                render::print_json(&json!({
-                    "identical": report.is_identical(),
-                    "created_at": report.created_at,
-                    "accounts": report.accounts,
-                    "matching": report.matching,
-                    "only_in_backup": report.only_in_backup,
-                    "only_in_vault": report.only_in_vault,
-                    "different": report.different.iter().map(|d| json!({"name": d.name, "fields": d.fields})).collect::<Vec<_>>(),
-                    "reenroll": report.reenroll.iter().map(reenroll_json).collect::<Vec<_>>(),
-                }));
+                let mut shown = render::record_json(&report);
+                shown["identical"] = Value::from(report.is_identical());
+                render::print_json(&shown);
             } else {
                 println!(
                     "The backup decrypts: {} account(s), made {}.",
@@ -218,7 +204,7 @@ pub fn run(
 pub fn reenroll(auth: &Authenticator, json: bool) -> Result<(), CliError> {
     let items = auth.reenroll_list()?;
     if json {
-        render::print_json(&Value::Array(items.iter().map(item_json).collect()));
+        render::print_json(&render::record_json(&items));
         return Ok(());
     }
     if items.is_empty() {
@@ -259,18 +245,6 @@ fn reenroll_hint(count: usize) -> String {
             "; {count} push token(s) must be enrolled again on a new phone: see `authcore reenroll`"
         )
     }
-}
-
-fn reenroll_json(r: &Reenroll) -> Value {
-    json!({"issuer": r.issuer, "label": r.label, "kind": r.kind, "server": r.server,
-           "serial": r.serial, "has_code": r.has_code})
-}
-
-fn item_json(r: &ReenrollItem) -> Value {
-    let mut json = reenroll_json(&r.token);
-    json["id"] = Value::from(r.id.as_str());
-    json["action"] = Value::from(r.action.as_str());
-    json
 }
 
 fn status_json(s: &BackupStatus) -> Value {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use authcore::authenticator::Authenticator;
 use authcore::clock::{self, Clock, SystemClock};
 use authcore::policy::Platform;
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, KdfParams, Unlock, Vault};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -69,7 +70,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Codes { query, at, json } => {
-            let codes = auth.codes(query.as_deref(), at)?;
+            let codes = auth.codes(query.as_deref(), at.map(UnixTime::from_secs))?;
             if let Some(q) = query.as_deref()
                 && codes.is_empty()
                 && auth.search(q)?.is_empty()
@@ -177,7 +178,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn platform(name: &str) -> Result<Platform, CliError> {
-    Platform::parse(name).map_err(|e| CliError::BadInput(e.to_string()))
+    Platform::parse(name).map_err(|e| authcore::authenticator::AuthError::from(e).into())
 }
 
 fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<(), CliError> {
@@ -191,13 +192,13 @@ fn passwordless(auth: &Authenticator, command: PasswordlessCommand) -> Result<()
                 .filter(|a| a.passwordless)
                 .collect();
             if json {
-                render::print_json(&json!({
-                    "platform": p.as_str(),
-                    "max_accounts": rule.max_accounts,
-                    "require_number_matching": rule.require_number_matching,
-                    "require_device_unlock": rule.require_device_unlock,
-                    "accounts": holders.iter().map(render::account_json).collect::<Vec<_>>(),
-                }));
+                // The rule's own fields (its `Serialize`, the rules' JSON format), then which
+                // platform and who holds it.
+                let mut shown = render::record_json(&rule);
+                shown["platform"] = json!(p.as_str());
+                shown["accounts"] =
+                    json!(holders.iter().map(render::account_json).collect::<Vec<_>>());
+                render::print_json(&shown);
             } else {
                 let limit = rule.max_accounts.map_or_else(
                     || "any number of accounts".to_owned(),
@@ -376,10 +377,12 @@ fn watch(auth: &Authenticator, query: Option<&str>, frames: Option<u32>) -> Resu
             return Ok(());
         }
         // Wake just after the next whole second so the countdown ticks in step with the codes.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let to_next = 1_000 - u64::from(now.subsec_millis());
+        let to_next = 1_000
+            - SystemClock
+                .now()
+                .as_millis()
+                .rem_euclid(1_000)
+                .unsigned_abs();
         std::thread::sleep(Duration::from_millis(to_next + 5));
     }
 }
@@ -387,9 +390,9 @@ fn watch(auth: &Authenticator, query: Option<&str>, frames: Option<u32>) -> Resu
 fn time(auth: &Authenticator, command: TimeCommand) -> Result<(), CliError> {
     match command {
         TimeCommand::Show { json } => {
-            let system = SystemClock.now_unix_seconds();
+            let system = SystemClock.now();
             let offset = auth.clock_offset()?;
-            let corrected = clock::corrected_unix(system, offset);
+            let corrected = clock::corrected(system, offset);
             if json {
                 render::print_json(&json!({
                     "system_time": system,
@@ -397,9 +400,9 @@ fn time(auth: &Authenticator, command: TimeCommand) -> Result<(), CliError> {
                     "corrected_time": corrected,
                 }));
             } else {
-                println!("system time     {system}");
+                println!("system time     {}", system.as_secs());
                 println!("offset          {offset:+} s");
-                println!("codes use       {corrected}");
+                println!("codes use       {}", corrected.as_secs());
             }
             Ok(())
         }

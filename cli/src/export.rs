@@ -65,9 +65,10 @@ fn write_out(bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn render_error(e: qr_render::QrRenderError) -> CliError {
-    match e {
-        qr_render::QrRenderError::TooLong { .. } => CliError::BadInput(e.to_string()),
-        qr_render::QrRenderError::Image { .. } => CliError::Failed(e.to_string()),
+    if crate::is_callers_mistake(e.kind()) {
+        CliError::BadInput(e.to_string())
+    } else {
+        CliError::Failed(e.to_string())
     }
 }
 

@@ -6,7 +6,7 @@
 //! the file's the second). Exit status 0 whenever the file was read, even if every entry was a
 //! duplicate or skipped; 2 for a bad file, a wrong password or a refused all-or-nothing import.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use authcore::authenticator::{
@@ -59,19 +59,13 @@ fn read_input(file: &str) -> Result<Zeroizing<Vec<u8>>, CliError> {
 }
 
 fn read_password_line() -> Result<Zeroizing<String>, CliError> {
-    let mut line = Zeroizing::new(String::new());
-    io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::Failed(format!(
-            "cannot read the file's password from standard input: {e}"
-        ))
-    })?;
-    let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
-    if trimmed.is_empty() {
+    let line = crate::input::stdin_line("the file's password on standard input")?;
+    if line.is_empty() {
         return Err(CliError::BadInput(
             "file password: no line for it on standard input".into(),
         ));
     }
-    Ok(trimmed)
+    Ok(line)
 }
 
 pub fn import(auth: &Authenticator, args: ImportArgs) -> Result<(), CliError> {
@@ -86,7 +80,7 @@ pub fn import(auth: &Authenticator, args: ImportArgs) -> Result<(), CliError> {
         .as_deref()
         .map(Format::parse)
         .transpose()
-        .map_err(|e| CliError::BadInput(e.to_string()))?;
+        .map_err(|e| CliError::from(ImportFailure::from(e)))?;
     let password = if args.file_password_stdin {
         Some(read_password_line()?)
     } else {
@@ -144,12 +138,7 @@ pub fn add_qr(auth: &Authenticator, image: &Path, json: bool) -> Result<(), CliE
 }
 
 fn dropped_json(d: &Dropped) -> Value {
-    json!({
-        "icons": d.icons,
-        "pins": d.pins,
-        "favourites": d.favourites,
-        "extra_groups": d.extra_groups,
-    })
+    render::record_json(d)
 }
 
 fn dropped_text(d: &Dropped) -> Option<String> {

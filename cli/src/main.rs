@@ -103,8 +103,8 @@ pub enum Command {
         /// Only accounts whose issuer or label contains this (any case), or whose id starts with it.
         query: Option<String>,
         /// Compute codes at this Unix time instead of now (no clock offset applied).
-        #[arg(long, value_name = "UNIX_SECONDS")]
-        at: Option<u64>,
+        #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
+        at: Option<i64>,
         #[arg(long)]
         json: bool,
     },

@@ -4,11 +4,11 @@
 //! the same call (`--password-stdin`) as the user's confirmation that they are present, which
 //! is what a passwordless approval needs; without it such an approval is refused.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use authcore::authenticator::{
     Authenticator, CLOCK_WARN_SECONDS, Decision, DeclineReason, UserPresence,
 };
+use authcore::clock::{Clock, SystemClock};
+use authcore::time::UnixTime;
 use serde_json::json;
 
 use clap::{Subcommand, ValueEnum};
@@ -19,10 +19,8 @@ use crate::{CliError, render};
 /// and the CLI waits for each call on its main thread.
 use authcore_http::block_on;
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+fn now() -> UnixTime {
+    SystemClock.now()
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 
 use authcore::account::CredentialKind;
 use authcore::authenticator::{AccountInfo, Added, CodeClock, CodeInfo, HotpCode, PushRequestInfo};
+use authcore::time::UnixTime;
 use serde_json::{Value, json};
 
 /// Splits a code into groups as authenticator apps show it: `528 064`, `9428 7082`.
@@ -39,7 +40,7 @@ fn short_id(id: &str) -> &str {
 
 /// The stable JSON of a facade record: its `Serialize` (core/src/authenticator/records.rs),
 /// whose field names are the ones README.md documents.
-fn record_json<T: serde::Serialize>(record: &T) -> Value {
+pub fn record_json<T: serde::Serialize>(record: &T) -> Value {
     // These records hold strings, numbers, options and plain enums: serializing cannot fail,
     // and null is the harmless answer should a future field change that.
     serde_json::to_value(record).unwrap_or(Value::Null)
@@ -53,7 +54,7 @@ pub fn push_request_json(r: &PushRequestInfo) -> Value {
     record_json(r)
 }
 
-pub fn push_request_text(r: &PushRequestInfo, now: u64) -> String {
+pub fn push_request_text(r: &PushRequestInfo, now: UnixTime) -> String {
     let mut out = format!(
         "{}  {}\n  {}\n  {}\n",
         r.nonce,
@@ -69,7 +70,7 @@ pub fn push_request_text(r: &PushRequestInfo, now: u64) -> String {
     }
     out.push_str(&format!(
         "  expires in {} s; `authcore push approve {}`{} or `authcore push deny {}`\n",
-        r.expires_at.saturating_sub(now),
+        r.expires_at.since(now).as_secs(),
         r.nonce,
         if r.answers.is_some() {
             " --answer X"
@@ -114,11 +115,10 @@ pub fn hotp_json(h: &HotpCode) -> Value {
     record_json(h)
 }
 
-/// Unix seconds as UTC, `2026-12-01T14:40:36Z`.
-pub fn unix_time(at: i64) -> String {
-    let secs = u64::try_from(at).unwrap_or(0);
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
+/// A moment as UTC, `2026-12-01T14:40:36Z` (1970's first second for a clock set before it,
+/// which humantime cannot show).
+pub fn unix_time(at: UnixTime) -> String {
+    at.rfc3339_seconds()
 }
 
 pub fn print_json(value: &Value) {
@@ -182,9 +182,9 @@ pub fn codes_table(codes: &[CodeInfo]) -> String {
         out.push_str(&format!(
             "{:<width$}  {:>11}  {:>2}s  next {}{}\n",
             name(&c.issuer, &c.label),
-            grouped(&c.code),
+            grouped(c.code.as_str()),
             c.valid_for,
-            grouped(&c.next_code),
+            grouped(c.next_code.as_str()),
             clock_note(c),
         ));
     }
@@ -200,11 +200,11 @@ pub fn watch_row(c: &CodeInfo, width: usize) -> String {
     format!(
         "{:<width$}  {:>11}  [{}{}] {:>2}s  next {}",
         name(&c.issuer, &c.label),
-        grouped(&c.code),
+        grouped(c.code.as_str()),
         "#".repeat(filled),
         " ".repeat(BAR - filled),
         c.valid_for,
-        grouped(&c.next_code),
+        grouped(c.next_code.as_str()),
     )
 }
 
@@ -224,9 +224,9 @@ pub fn added_text(added: &[Added], codes: &[CodeInfo]) -> String {
         if let Some(c) = codes.iter().find(|c| c.id == info.id) {
             out.push_str(&format!(
                 "  code {}  valid {}s  next {}\n",
-                grouped(&c.code),
+                grouped(c.code.as_str()),
                 c.valid_for,
-                grouped(&c.next_code)
+                grouped(c.next_code.as_str())
             ));
         } else if info.counter.is_some() {
             out.push_str(&format!(
@@ -241,7 +241,7 @@ pub fn added_text(added: &[Added], codes: &[CodeInfo]) -> String {
 #[cfg(test)]
 mod tests {
     use authcore::account::AccountId;
-    use authcore::otp::Algorithm;
+    use authcore::otp::{Algorithm, Code};
 
     use super::*;
 
@@ -274,11 +274,12 @@ mod tests {
             period: Some(30),
             counter: None,
             push_serial: None,
+            push_enrolled_at: None,
             group: None,
             note: None,
             sort_order: 3,
-            created_at: 1,
-            updated_at: 2,
+            created_at: UnixTime::from_secs(1),
+            updated_at: UnixTime::from_secs(2),
             passwordless: false,
         };
         let v = account_json(&account);
@@ -308,9 +309,9 @@ mod tests {
             issuer: "Example".into(),
             label: "alice".into(),
             kind: CredentialKind::Steam,
-            code: "FR8RV".into(),
+            code: Code::from_text("FR8RV").unwrap(),
             valid_for: 12,
-            next_code: "2BC4D".into(),
+            next_code: Code::from_text("2BC4D").unwrap(),
             period: 30,
             clock_offset: CodeClock::Server(-4),
         };
@@ -341,8 +342,8 @@ mod tests {
             title: "T".into(),
             question: "Q".into(),
             answers: Some(vec!["12".into(), "34".into()]),
-            received_at: 10,
-            expires_at: 130,
+            received_at: UnixTime::from_secs(10),
+            expires_at: UnixTime::from_secs(130),
             decline_reasons: true,
             passwordless: false,
             unlock_required: true,

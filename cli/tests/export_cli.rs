@@ -35,11 +35,12 @@ fn ok(home: &Path, args: &[&str], stdin: &str) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
-fn bad_input(out: &Output, needle: &str) {
+/// Exit status 2, nothing on stdout, and exactly `line` (after the `authcore: ` prefix) on
+/// stderr.
+fn bad_input(out: &Output, line: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "{err}");
+    assert_eq!(err, format!("authcore: {line}\n"));
     assert!(out.stdout.is_empty());
 }
 
@@ -222,7 +223,7 @@ fn aegis_export_is_read_by_the_independent_reader() {
     // Without --plaintext or a password nothing is written.
     bad_input(
         &authcore(h, &["export", "--format", "aegis"], ""),
-        "--plaintext",
+        "an Aegis export holds every secret: add --plaintext for a plain file, or --file-password-stdin to encrypt it",
     );
     bad_input(
         &authcore(
@@ -236,7 +237,7 @@ fn aegis_export_is_read_by_the_independent_reader() {
             ],
             "pw\n",
         ),
-        "not both",
+        "give --plaintext or --file-password-stdin, not both",
     );
     bad_input(
         &authcore(
@@ -244,7 +245,7 @@ fn aegis_export_is_read_by_the_independent_reader() {
             &["export", "--format", "aegis", "--file-password-stdin"],
             "\n",
         ),
-        "password is empty",
+        "the export password is empty: give one, or export in plain text",
     );
 
     let password = "Tr0ub4dor & 3 ünïcode";
@@ -370,7 +371,7 @@ fn transfer_qr_pngs_decode_to_the_carried_accounts() {
 
     bad_input(
         &authcore(h, &["export", "--format", "migration", "--qr", "x"], ""),
-        "--plaintext",
+        "export prints every secret in the clear: add --plaintext to confirm",
     );
     // A --qr that cannot be a directory: one line, before any warning.
     let file = h.join("a-file");
@@ -388,7 +389,10 @@ fn transfer_qr_pngs_decode_to_the_carried_accounts() {
             ],
             "",
         ),
-        "cannot create",
+        &format!(
+            "cannot create {}: File exists (os error 17)",
+            file.display()
+        ),
     );
     // Text: one URI per line on stdout, one warning per left-out account on stderr.
     let out = authcore(h, &["export", "--format", "migration", "--plaintext"], "");
@@ -397,8 +401,30 @@ fn transfer_qr_pngs_decode_to_the_carried_accounts() {
     let warnings = String::from_utf8(out.stderr).unwrap();
     let warnings: Vec<&str> = warnings.lines().collect();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings[0].contains("Slow (minute)") && warnings[0].contains("60 s period"));
-    assert!(warnings[1].contains("Steam (gamer)") && warnings[1].contains("Steam codes"));
+    let listed: Value = serde_json::from_str(&ok(h, &["list", "--json"], "")).unwrap();
+    let id_of = |issuer: &str, label: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["issuer"] == issuer && a["label"] == label)
+            .and_then(|a| a["id"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "authcore: warning: left out Slow (minute) ({}): a 60 s period cannot be exported to Google Authenticator (30 s only)",
+                id_of("Slow", "minute")
+            ),
+            format!(
+                "authcore: warning: left out Steam (gamer) ({}): Steam codes cannot be exported to Google Authenticator",
+                id_of("Steam", "gamer")
+            ),
+        ]
+    );
 
     let dir = h.join("qrs/new");
     let out = authcore(
@@ -483,7 +509,10 @@ fn one_account_qr_decodes_to_its_otpauth_uri() {
     let png = h.join("one.png");
     for (i, expected) in exported.lines().enumerate() {
         let id = list[i]["id"].as_str().unwrap();
-        bad_input(&authcore(h, &["qr", id], ""), "--plaintext");
+        bad_input(
+            &authcore(h, &["qr", id], ""),
+            "a QR code shows the account's secret: add --plaintext to confirm",
+        );
         let said = ok(
             h,
             &[
@@ -506,6 +535,6 @@ fn one_account_qr_decodes_to_its_otpauth_uri() {
     assert!(drawn.contains('█') && drawn.contains('▀'));
     bad_input(
         &authcore(h, &["qr", "zzzz", "--plaintext"], ""),
-        "no account matches",
+        "no account matches 'zzzz'",
     );
 }

@@ -7,6 +7,10 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn authcore(home: &Path, args: &[&str], stdin: &str) -> Output {
+    authcore_bytes(home, args, stdin.as_bytes())
+}
+
+fn authcore_bytes(home: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
         .args(args)
         .env("AUTHCORE_HOME", home)
@@ -16,7 +20,7 @@ fn authcore(home: &Path, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .expect("spawn authcore");
     let mut pipe = child.stdin.take().expect("stdin");
-    let _ = pipe.write_all(stdin.as_bytes());
+    let _ = pipe.write_all(stdin);
     drop(pipe);
     child.wait_with_output().expect("run authcore")
 }
@@ -113,9 +117,23 @@ fn wrong_password_is_one_line_and_exit_2() {
         err,
         "authcore: wrong password for this 2FAS file; nothing was imported\n"
     );
+    // A password line that is not text is the caller's mistake too.
+    let out = authcore_bytes(
+        home.path(),
+        &["import", file.to_str().unwrap(), "--file-password-stdin"],
+        b"pass\xffword\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "authcore: the file's password on standard input: not UTF-8 text (byte 5)\n"
+    );
     let out = authcore(home.path(), &["import", file.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("give its password"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "authcore: this 2FAS file is encrypted: give its password\n"
+    );
     assert_eq!(count(home.path()), 0);
 }
 
@@ -125,7 +143,11 @@ fn partial_by_default_all_or_nothing_on_request_from_stdin() {
     let list = "# two good, one mOTP\notpauth://totp/A:one?secret=JBSWY3DPEHPK3PXP\notpauth://motp/B:two?secret=abcd\notpauth://hotp/C:three?secret=GEZDGNBVGY3TQOJQ&counter=3\n";
     let out = authcore(home.path(), &["import", "-", "--all-or-nothing"], list);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("mOTP is not supported"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "authcore: all-or-nothing import refused: 1 of the entries cannot be imported \
+         (first: entry 2: mOTP is not supported); nothing was imported\n"
+    );
     assert_eq!(count(home.path()), 0);
     let out = json_of(&authcore(home.path(), &["import", "-", "--json"], list));
     assert_eq!(out["format"], "otpauth");
@@ -148,7 +170,10 @@ fn format_flag_overrides_and_unknown_names_are_refused() {
         "",
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'nonsense' is not an import format"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "authcore: 'nonsense' is not an import format\n"
+    );
     let out = json_of(&authcore(
         home.path(),
         &[

@@ -15,7 +15,7 @@ pub fn secret_for(label: &str) -> Vec<u8> {
 
 /// The push request the crash-test writer keeps under `nonce`: answerable for an hour from now.
 pub fn push_request_for(nonce: &str) -> authcore::push::PushRequest {
-    let now = std::time::SystemTime::now();
+    let now = authcore::clock::Clock::now(&authcore::clock::SystemClock);
     authcore::push::PushRequest {
         nonce: nonce.into(),
         serial: "PIPU0CRASHTEST".into(),

@@ -3,7 +3,6 @@
 //! `edupush` token). Its checks panic with what was found, as the cases' asserts do.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use authcore::push::{
     AnswerOutcome, DeviceKey, PollOutcome, PushAnswer, PushClient, PushClientConfig,
@@ -16,6 +15,7 @@ use libtest_mimic::Failed;
 use crate::server::PushServer;
 use crate::server::TokenInit;
 use crate::suite::block_on;
+use authcore::clock::{Clock, SystemClock};
 
 /// A push client over the reqwest transport, as the CLI has.
 pub fn new_client() -> Result<PushClient, PushError> {
@@ -47,7 +47,7 @@ impl Phone {
         fb_token: Option<&str>,
     ) -> Result<Phone, Failed> {
         let init = server.init_push_token(user, pin)?;
-        let now = SystemTime::now();
+        let now = SystemClock.now();
         let enrollment = PushEnrollment::parse(&init.uri, now, now)?;
         assert_eq!(
             enrollment.serial, init.serial,
@@ -61,7 +61,7 @@ impl Phone {
         assert!(!enrollment.sslverify, "the policy says ssl_verify=0");
         let key = SoftwareDeviceKey::generate(bits)?;
         let client = new_client()?;
-        let credential = block_on(client.register(&enrollment, &key, fb_token, SystemTime::now()))?;
+        let credential = block_on(client.register(&enrollment, &key, fb_token, SystemClock.now()))?;
         assert_eq!(credential.serial, init.serial);
         assert_eq!(credential.fb_token.as_deref(), fb_token);
         Ok(Phone {
@@ -79,7 +79,7 @@ impl Phone {
     pub fn poll(&self) -> Result<PollOutcome, PushError> {
         block_on(
             self.client
-                .poll(&self.credential, &self.key, SystemTime::now()),
+                .poll(&self.credential, &self.key, SystemClock.now()),
         )
     }
 
@@ -115,7 +115,7 @@ impl Phone {
             &self.key,
             request,
             answer,
-            SystemTime::now(),
+            SystemClock.now(),
         ))
     }
 
@@ -141,7 +141,7 @@ impl Phone {
             token["info"]["firebase_token"], "no_firebase_token",
             "{token}"
         );
-        let now = SystemTime::now();
+        let now = SystemClock.now();
         let enrollment = PushEnrollment::parse(&self.init.uri, now, now)?;
         match block_on(self.client.register(&enrollment, &self.key, None, now)) {
             Err(PushError::Server { status, .. }) => assert!(status >= 400, "status {status}"),
@@ -167,7 +167,7 @@ impl Phone {
         let intruder = SoftwareDeviceKey::generate(2048)?;
         match block_on(
             self.client
-                .poll(&self.credential, &intruder, SystemTime::now()),
+                .poll(&self.credential, &intruder, SystemClock.now()),
         ) {
             Err(PushError::Server { status: 400, .. }) => {}
             other => panic!("a poll signed by another key must fail with HTTP 400: {other:?}"),
@@ -178,7 +178,7 @@ impl Phone {
             &intruder,
             &request,
             &PushAnswer::Accept,
-            SystemTime::now(),
+            SystemClock.now(),
         ));
         assert!(
             matches!(forged, Err(PushError::Rejected { .. })),

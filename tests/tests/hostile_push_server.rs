@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use authcore::account::{AccountId, Names};
 use authcore::authenticator::{Authenticator, Config};
-use authcore::clock::SystemClock;
+use authcore::clock::{Clock, SystemClock};
 use authcore::push::{DeviceKey, PushCredential, SoftwareDeviceKey};
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, StoredDeviceKey, Unlock, Vault};
 use authcore_http::ReqwestTransport;
 
@@ -44,7 +45,7 @@ fn app(port: u16) -> (tempfile::TempDir, Authenticator) {
     )
     .unwrap()
     .into_vec();
-    let mut v = Vault::create(&path, &store, None, 0).unwrap();
+    let mut v = Vault::create(&path, &store, None, UnixTime::from_secs(0)).unwrap();
     v.add_push_account(
         AccountId::random(),
         Names {
@@ -60,11 +61,11 @@ fn app(port: u16) -> (tempfile::TempDir, Authenticator) {
             server_public_key_pkcs1: pkcs1,
             poll_only: true,
             fb_token: None,
-            enrolled_at: std::time::SystemTime::now(),
+            enrolled_at: SystemClock.now(),
             app_force_unlock: None,
         },
         StoredDeviceKey::Software(device.pkcs8().clone()),
-        0,
+        UnixTime::from_secs(0),
     )
     .unwrap();
     drop(v);

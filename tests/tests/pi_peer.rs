@@ -486,14 +486,14 @@ fn the_peer_serves_privacyidea_through_its_fronts_and_stops_with_stdin() {
     let trusting = client_config(std::slice::from_ref(&trusted_ca));
     handshake(trusted_port, trusting.clone()).expect("the trusted CA verifies the trusted front");
     let refused = handshake(untrusted_port, trusting).expect_err("the untrusted front is refused");
-    assert!(refused.contains("UnknownIssuer"), "{refused}");
+    assert_eq!(refused, "invalid peer certificate: UnknownIssuer");
     let untrusted_ca = presented_ca(untrusted_port);
     assert_ne!(untrusted_ca, trusted_ca);
     let only_untrusted = client_config(std::slice::from_ref(&untrusted_ca));
     handshake(untrusted_port, only_untrusted.clone()).expect("its own CA verifies it");
     let refused = handshake(trusted_port, only_untrusted)
         .expect_err("the untrusted CA does not verify the trusted front");
-    assert!(refused.contains("UnknownIssuer"), "{refused}");
+    assert_eq!(refused, "invalid peer certificate: UnknownIssuer");
 
     let api = Control::new(control);
     let roots = vec![trusted_ca.clone()];
@@ -641,7 +641,11 @@ fn the_peer_serves_privacyidea_through_its_fronts_and_stops_with_stdin() {
     // Bad input: one-line errors with 4xx statuses.
     let (status, reply) = api.post_status("/enroll", &json!({"front": "nowhere"}));
     assert_eq!(status, 400, "{reply}");
-    assert!(text(&reply, "error").contains("nowhere"), "{reply}");
+    assert_eq!(
+        text(&reply, "error"),
+        r#"front "nowhere": expected trusted, untrusted or plain"#,
+        "{reply}"
+    );
     let (status, reply) = api.post_status("/trigger", &json!({"user": "nobody-enrolled"}));
     assert_eq!(status, 404, "{reply}");
 

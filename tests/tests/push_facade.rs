@@ -18,6 +18,7 @@ use authcore::authenticator::{
     ErrorKind, PlatformDeviceKeys, PushError, UserPresence,
 };
 use authcore::clock::SystemClock;
+use authcore::container::DeviceInfo;
 use authcore::log::{LogLevel, Logger};
 use authcore::policy::Platform;
 use authcore::push::{
@@ -423,12 +424,13 @@ fn a_backup_moves_codes_and_lists_push_tokens_to_enroll_again(pi: &PrivacyIdea) 
         listed.iter().all(|r| r.token.server == origin),
         "{listed:?}"
     );
-    assert!(
-        listed[0]
-            .action
-            .contains("remove the lost phone's sign-in method"),
-        "{}",
-        listed[0].action
+    assert_eq!(
+        listed[0].action,
+        format!(
+            "at {origin}, remove the lost phone's sign-in method (push token {}) and add the new \
+             phone's: scan a new enrollment QR code there",
+            both.serial
+        )
     );
     let file = old
         .auth
@@ -498,9 +500,10 @@ impl KeyStore for KnownMasterKey {
 }
 
 /// Every secret of a push user's day (the OTP secret, the device key, the vault's master key
-/// and password, the enrollment credential) stays out of the diagnostics, through enrollment,
-/// notifications (a forged and a replayed one included), polls, answers, a token update, an
-/// export and a reopening with the password; while the log does say what happened.
+/// and password, the enrollment credential, a container's key) stays out of the diagnostics,
+/// through enrollment, notifications (a forged and a replayed one included), polls, answers, a
+/// token update, an export, a container's registration and sync, and a reopening with the
+/// password; while the log does say what happened.
 fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
     use data_encoding::{BASE32_NOPAD, BASE64, BASE64URL_NOPAD, HEXLOWER, HEXUPPER};
     pi.use_fake_fcm_for_user(GATEWAY, "heidi")?;
@@ -530,6 +533,7 @@ fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
     };
     let otp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ";
     let init = pi.init_push_token("heidi", "heidi-pin")?;
+    let mut containers = Vec::new();
     let enrollment_credential = url::Url::parse(&init.uri)?
         .query_pairs()
         .find(|(k, _)| k == "enrollment_credential")
@@ -569,8 +573,28 @@ fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
         assert_eq!(pi.challenge_status(&transaction)?, "declined");
         block_on(auth.update_push_token("fcm-heidi-2"))?;
         assert_eq!(auth.export_otpauth()?.len(), 1);
+        // A container registered and synced: its P-384 key signs both.
+        pi.enable_containers()?;
+        let container = pi.init_container("heidi")?;
+        let scanned = auth.scan_container(&pi.container_qr(&container, &[])?)?;
+        block_on(auth.register_container(scanned, None, DeviceInfo::default(), None))?;
+        block_on(auth.sync_container(&container, None))?;
+        containers.push(container);
     }
     Authenticator::open(&path, Unlock::Password(password), config()?)?;
+    // The container's key as the vault keeps it (sealed), to search the log for.
+    let container_keys: Vec<Vec<u8>> = {
+        let vault = authcore::vault::Vault::open(&path, Unlock::Password(password))?;
+        containers
+            .iter()
+            .map(|serial| {
+                vault
+                    .container_keys(serial)
+                    .map(|(key, _)| key.expose().to_vec())
+            })
+            .collect::<Result<_, _>>()?
+    };
+    assert_eq!(container_keys.len(), 1, "the container was registered");
 
     let lines = log.0.lock().map_err(|_| "the log's lock")?.clone();
     // The log tells the story (so the search below searched something).
@@ -612,6 +636,7 @@ fn nothing_secret_reaches_the_logger(pi: &PrivacyIdea) -> Outcome {
     let device_der = device.0.pkcs8().expose().to_vec();
     let mut binary = vec![("OTP secret", raw_otp), ("device key", device_der)];
     binary.extend(master_keys.into_iter().map(|k| ("master key", k)));
+    binary.extend(container_keys.into_iter().map(|k| ("container key", k)));
     for (what, bytes) in binary {
         for encoding in [
             &HEXLOWER,

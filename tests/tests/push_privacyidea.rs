@@ -11,8 +11,9 @@
 //! skipped.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use authcore::clock::{Clock, SystemClock};
 use authcore::otp::OtpKind;
 use authcore::push::{
     AppForceUnlock, ClockOffset, DeclineReason, PushAnswer, PushEnrollment, PushError, PushRequest,
@@ -265,7 +266,7 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
                 phone.serial()
             )
         });
-    let now = SystemTime::now();
+    let now = SystemClock.now();
     let genuine = UnverifiedChallenge::from_notification(&message.to_string())?;
 
     // Tampered text: the server's signature no longer matches.
@@ -297,7 +298,7 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
         genuine.clone().verify(&wrong_key, now, VALIDITY),
         Err(PushError::BadSignature { .. })
     ));
-    let polled = block_on(phone.client.poll(&wrong_key, &phone.key, SystemTime::now()))?;
+    let polled = block_on(phone.client.poll(&wrong_key, &phone.key, SystemClock.now()))?;
     assert!(
         polled.requests.is_empty(),
         "nothing unverified is offered: {:?}",
@@ -319,7 +320,7 @@ fn forged_and_stale_requests_are_rejected(pi: &PrivacyIdea) -> Outcome {
 
     // Stale: received longer ago than the answer window. The client does not send an answer
     // for it (the vault refuses to keep one: core/src/vault/tests.rs).
-    let long_ago = now - VALIDITY - Duration::from_secs(1);
+    let long_ago = now.saturating_sub(VALIDITY + Duration::from_secs(1));
     let stale = genuine
         .clone()
         .verify(&phone.credential, long_ago, VALIDITY)?;
@@ -376,7 +377,7 @@ fn delivered_through_the_http_gateway(pi: &PrivacyIdea) -> Outcome {
             )
         });
     assert_eq!(message["device_token"], "fcm-mallory", "{message}");
-    let received = SystemTime::now();
+    let received = SystemClock.now();
     let challenge = UnverifiedChallenge::from_notification(&message.to_string())?;
     assert_eq!(challenge.device_token(), Some("fcm-mallory"));
     // The bare data map (what an FCM handler gets) parses to the same challenge.
@@ -402,7 +403,7 @@ fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
         &phone.credential,
         &phone.key,
         "fcm-niaj-new",
-        SystemTime::now(),
+        SystemClock.now(),
     ))?;
     let token = pi.token_info(phone.serial())?;
     assert_eq!(token["info"]["firebase_token"], "fcm-niaj-new", "{token}");
@@ -415,7 +416,7 @@ fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
         .wait_for_serial(phone.serial(), 0, FCM_WAIT)
         .unwrap_or_else(|| panic!("no push message for {}", phone.serial()));
     assert_eq!(message["device_token"], "fcm-niaj-new", "{message}");
-    let now = SystemTime::now();
+    let now = SystemClock.now();
     let challenge = UnverifiedChallenge::from_notification(&message.to_string())?;
     assert!(matches!(
         challenge.clone().verify(&old_credential, now, VALIDITY),
@@ -430,7 +431,7 @@ fn push_token_update_is_accepted(pi: &PrivacyIdea) -> Outcome {
         &phone.credential,
         &intruder,
         "fcm-evil",
-        SystemTime::now(),
+        SystemClock.now(),
     ));
     assert!(
         forged.is_err(),
@@ -458,7 +459,7 @@ fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
     // minute window (HTTP 400), its Date header shows the offset, and the retry with the
     // corrected time goes through.
     let fresh = new_client()?;
-    let slow_now = SystemTime::now() - Duration::from_secs(600);
+    let slow_now = SystemClock.now().saturating_sub(Duration::from_secs(600));
     let outcome = block_on(fresh.poll(&phone.credential, &phone.key, slow_now))?;
     assert!(
         outcome.requests.is_empty() && outcome.rejected.is_empty(),
@@ -473,7 +474,7 @@ fn clock_offset_is_near_zero(pi: &PrivacyIdea) -> Outcome {
         &phone.credential.url,
         Some(ClockOffset::from_millis(-300_000)),
     );
-    block_on(fresh.poll(&phone.credential, &phone.key, SystemTime::now()))?;
+    block_on(fresh.poll(&phone.credential, &phone.key, SystemClock.now()))?;
     let seen = fresh
         .clock_offset(&phone.credential.url)
         .unwrap_or_else(|| unreachable!());
@@ -507,11 +508,7 @@ fn totp_from_the_servers_uri(pi: &PrivacyIdea) -> Outcome {
     let account = &accounts[0];
     assert_eq!(account.otp.params.kind, OtpKind::Totp { period: 30 });
     let generator = account.otp.generator()?;
-    let unix = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let code = generator.code_at(unix)?;
+    let code = generator.code_at(SystemClock.now())?;
     let wrong = format!(
         "{:06}",
         (code.as_str().parse::<u32>().unwrap_or(0) + 1) % 1_000_000
@@ -579,7 +576,7 @@ fn enrollment_uri_variants(pi: &PrivacyIdea) -> Outcome {
         "{}",
         phone.init.uri
     );
-    let now = SystemTime::now();
+    let now = SystemClock.now();
     let enrollment = PushEnrollment::parse(&phone.init.uri, now, now)?;
     assert!(enrollment.pin, "push_force_app_pin puts pin=True in the QR");
     assert_eq!(enrollment.app_force_unlock, Some(AppForceUnlock::Biometric));
@@ -600,7 +597,7 @@ fn sslverify_over_plain_http_is_refused(pi: &PrivacyIdea) -> Outcome {
         "victor",
     )?;
     let init = pi.init_push_token("victor", "victor-pin")?;
-    let now = SystemTime::now();
+    let now = SystemClock.now();
     let registered = PushEnrollment::parse(&init.uri, now, now).and_then(|enrollment| {
         let key = SoftwareDeviceKey::generate(2048)?;
         let client = new_client()?;

@@ -1,5 +1,6 @@
-//! The vault file, its WAL and its shared-memory file never hold a secret in the clear (OTP
-//! secrets, a push token's software device key, a container's P-384 key): not the raw bytes, not base32, not hex,
+//! The vault file, its WAL and its shared-memory file never hold a secret in the clear (the
+//! master key, OTP secrets, a push token's software device key, a container's P-384 key and the
+//! next one of a rollover, the secrets a container sync delivered): not the raw bytes, not base32, not hex,
 //! whether or not the WAL has been checkpointed. The same scan finds what the vault keeps in
 //! the clear by design (names, a push serial, a container serial), so a scan that could not see would fail. Backup
 //! files (made by hand and automatically) and their directory hold no OTP secret, password or
@@ -7,16 +8,23 @@
 use std::path::Path;
 
 use authcore::account::{AccountId, Names, NewAccount, OtpCredential};
+use authcore::container::{ContainerPolicies, TokenType};
 use authcore::otp::{Algorithm, OtpParams};
 use authcore::push::{PushCredential, SoftwareDeviceKey};
 use authcore::secret::Secret;
-use authcore::vault::{FileKeyStore, KdfParams, StoredDeviceKey, Unlock, Vault};
+use authcore::time::UnixTime;
+use authcore::vault::{
+    FileKeyStore, KdfParams, KeyStore, StoredDeviceKey, SyncChange, Unlock, Vault,
+};
 
 /// Kept in the clear by design (docs/vault.md, "What is in the clear"): the positive controls.
 const CLEAR_ISSUER: &str = "ClearIssuerMarker";
 const CLEAR_SERIAL: &str = "PIPU0CLEARSERIAL";
 /// A container serial, kept in the clear like the push serial.
 const CLEAR_CONTAINER: &str = "SMPH0CLEARSERIAL";
+
+/// The secret of the token a container sync delivers.
+const SYNCED_SECRET: &[u8] = b"ContainerSyncedSecretMarker!";
 
 const SECRETS: [&[u8]; 3] = [
     b"12345678901234567890",
@@ -47,7 +55,8 @@ fn files_holding(path: &Path, needle: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn assert_clean(path: &Path, device_key: &[u8], container_key: &[u8]) {
+/// `container_key` and `more` (whole keys and secrets) are searched for too.
+fn assert_clean(path: &Path, device_key: &[u8], container_key: &[u8], more: &[&[u8]]) {
     // The whole PKCS#8 key, and 32 bytes from its middle (inside the private exponent); the
     // container's whole PKCS#8 and its 48-byte private scalar (SEC1: version 1, then an octet
     // string of 48 bytes).
@@ -63,7 +72,12 @@ fn assert_clean(path: &Path, device_key: &[u8], container_key: &[u8]) {
         container_key,
         &container_key[scalar_at..scalar_at + 48],
     ];
-    for secret in SECRETS.iter().copied().chain(pieces) {
+    for secret in SECRETS
+        .iter()
+        .copied()
+        .chain(pieces)
+        .chain(more.iter().copied())
+    {
         for form in forms(secret) {
             let holding = files_holding(path, &form);
             assert!(holding.is_empty(), "{holding:?} hold a secret in the clear");
@@ -86,7 +100,7 @@ fn push_credential() -> PushCredential {
         server_public_key_pkcs1: vec![0x30, 0x03, 0x02, 0x01, 0x03],
         poll_only: true,
         fb_token: None,
-        enrolled_at: std::time::UNIX_EPOCH,
+        enrolled_at: UnixTime::EPOCH,
         app_force_unlock: None,
     }
 }
@@ -101,7 +115,7 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
         iterations: 1,
         parallelism: 1,
     };
-    let mut v = Vault::create(&path, &store, Some(("pw", cheap)), 0).unwrap();
+    let mut v = Vault::create(&path, &store, Some(("pw", cheap)), UnixTime::from_secs(0)).unwrap();
     for (i, secret) in SECRETS.iter().enumerate() {
         v.add(
             NewAccount {
@@ -116,7 +130,7 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
                 note: None,
                 extra_params: vec![],
             },
-            0,
+            UnixTime::from_secs(0),
         )
         .unwrap();
     }
@@ -132,7 +146,7 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
         },
         push_credential(),
         StoredDeviceKey::Software(device_key.pkcs8().clone()),
-        0,
+        UnixTime::from_secs(0),
     )
     .unwrap();
     let container_key = authcore::container::ContainerKey::generate()
@@ -145,9 +159,51 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
         "https://pi.example",
         true,
         &container_key,
-        0,
+        UnixTime::from_secs(0),
     )
     .unwrap();
+    v.container_registered(CLEAR_CONTAINER, &ContainerPolicies::default())
+        .unwrap();
+    // A rollover's next key, and a token a sync delivered.
+    let next_key = authcore::container::ContainerKey::generate()
+        .and_then(|k| k.to_pkcs8())
+        .unwrap();
+    v.set_container_next_key(CLEAR_CONTAINER, &next_key)
+        .unwrap();
+    v.apply_container_sync(
+        CLEAR_CONTAINER,
+        vec![SyncChange::Add {
+            new: NewAccount {
+                issuer: "Synced".into(),
+                label: "me".into(),
+                otp: OtpCredential::new(
+                    OtpParams::totp(Algorithm::Sha1, 6, 30),
+                    Secret::from_slice(SYNCED_SECRET),
+                )
+                .unwrap(),
+                group: None,
+                note: None,
+                extra_params: vec![],
+            },
+            token_serial: "TOTP0SYNCED".into(),
+            token_type: TokenType::Totp,
+        }],
+        &ContainerPolicies::default(),
+        UnixTime::from_secs(0),
+    )
+    .unwrap();
+    // The master key, as the key store unwraps it from the vault's key-store slot.
+    let wrapped: Vec<u8> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT wrapped_key FROM key_slots WHERE kind = 'keystore'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let master = store.unwrap(&wrapped).unwrap();
+    let next_der = next_key.expose().to_vec();
+    let more: [&[u8]; 3] = [master.expose(), &next_der, SYNCED_SECRET];
     // The connection is open: the writes sit in the WAL.
     assert!(
         std::fs::metadata(format!("{}-wal", path.display()))
@@ -155,13 +211,13 @@ fn no_secret_in_the_clear_before_or_after_checkpoint() {
             .len()
             > 0
     );
-    assert_clean(&path, &device_der, &container_der);
+    assert_clean(&path, &device_der, &container_der, &more);
     drop(v);
     // Closing checkpoints the WAL into the main file.
-    assert_clean(&path, &device_der, &container_der);
+    assert_clean(&path, &device_der, &container_der, &more);
     let v = Vault::open(&path, Unlock::Password("pw")).unwrap();
-    assert_eq!(v.accounts().unwrap().len(), 4);
-    assert_clean(&path, &device_der, &container_der);
+    assert_eq!(v.accounts().unwrap().len(), 5);
+    assert_clean(&path, &device_der, &container_der, &more);
 }
 
 /// Every file in `dir` (recursively) in which `needle` occurs.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use authcore::account::AccountId;
 use authcore::otp::{Algorithm, OtpKind, OtpParams};
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, Unlock, Vault};
 use authcore_tests::{account_for, secret_for};
 
@@ -70,7 +71,7 @@ fn killed_writer_never_loses_or_half_writes_an_account() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
     let store = FileKeyStore::create(&key).unwrap();
-    drop(Vault::create(&vault, &store, None, 0).unwrap());
+    drop(Vault::create(&vault, &store, None, UnixTime::from_secs(0)).unwrap());
     let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
     let mut rng = Rng::new();
     let mut committed: Vec<(String, String)> = Vec::new();
@@ -156,14 +157,14 @@ fn killed_hotp_writer_never_reuses_a_counter() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
     let store = FileKeyStore::create(&key).unwrap();
-    let mut v = Vault::create(&vault, &store, None, 0).unwrap();
+    let mut v = Vault::create(&vault, &store, None, UnixTime::from_secs(0)).unwrap();
     let mut account = account_for("hotp");
     account.otp = authcore::account::OtpCredential::new(
         OtpParams::hotp(Algorithm::Sha1, 6, 0),
         authcore::secret::Secret::new(secret_for("hotp")),
     )
     .unwrap();
-    let id = v.add(account, 0).unwrap().id;
+    let id = v.add(account, UnixTime::from_secs(0)).unwrap().id;
     drop(v);
     let mut rng = Rng::new();
     let mut highest_used: Option<u64> = None;
@@ -254,7 +255,7 @@ fn killed_creation_leaves_no_vault_or_a_whole_one() {
                     cut_in_vault += 1;
                 }
                 // What the app does on its next launch: create again, and succeed.
-                Vault::create(&vault, &store, None, 0)
+                Vault::create(&vault, &store, None, UnixTime::from_secs(0))
                     .unwrap_or_else(|e| panic!("retrying {run_name}-v{i}: {e}"));
             }
         }
@@ -509,7 +510,7 @@ fn killed_push_writer_keeps_requests_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
     let store = FileKeyStore::create(&key).unwrap();
-    drop(Vault::create(&vault, &store, None, 0).unwrap());
+    drop(Vault::create(&vault, &store, None, UnixTime::from_secs(0)).unwrap());
     let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
     let mut rng = Rng::new();
     let (mut kept, mut answered) = (Vec::new(), Vec::new());
@@ -559,7 +560,7 @@ fn killed_container_sync_applies_whole_syncs_or_none() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, key) = (dir.path().join("v.sqlite"), dir.path().join("k"));
     let store = FileKeyStore::create(&key).unwrap();
-    drop(Vault::create(&vault, &store, None, 0).unwrap());
+    drop(Vault::create(&vault, &store, None, UnixTime::from_secs(0)).unwrap());
     let (vault_s, key_s) = (vault.to_str().unwrap(), key.to_str().unwrap());
     let mut rng = Rng::new();
     let runs = runs() / 2;

@@ -21,8 +21,9 @@ use std::sync::Arc;
 
 use authcore::account::AccountId;
 use authcore::authenticator::{Authenticator, Config, ImportMode};
-use authcore::clock::SystemClock;
+use authcore::clock::{Clock, SystemClock};
 use authcore::policy::Platform;
+use authcore::time::UnixTime;
 use authcore::vault::{FileKeyStore, Unlock, Vault};
 use authcore_tests::account_for;
 
@@ -36,7 +37,7 @@ fn main() {
             for i in 0.. {
                 let label = format!("{run}-{i}");
                 let a = v
-                    .add(account_for(&label), i)
+                    .add(account_for(&label), UnixTime::from_secs(i))
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "{} {label}", a.id);
                 let _ = out.flush();
@@ -47,7 +48,7 @@ fn main() {
             let id = AccountId::parse(id).unwrap_or_else(|e| fail(&e.to_string()));
             loop {
                 let (used, _) = v
-                    .advance_hotp(&id, 0)
+                    .advance_hotp(&id, UnixTime::from_secs(0))
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "{used}");
                 let _ = out.flush();
@@ -156,7 +157,7 @@ fn main() {
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "kept {nonce}");
                 let _ = out.flush();
-                v.mark_push_answered(&nonce, std::time::SystemTime::now())
+                v.mark_push_answered(&nonce, SystemClock.now())
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "answered {nonce}");
                 let _ = out.flush();
@@ -170,8 +171,15 @@ fn main() {
             let key = ContainerKey::generate()
                 .and_then(|k| k.to_pkcs8())
                 .unwrap_or_else(|e| fail(&e));
-            v.add_container(&serial, "privacyIDEA", "https://pi.example", true, &key, 0)
-                .unwrap_or_else(|e| fail(&e.to_string()));
+            v.add_container(
+                &serial,
+                "privacyIDEA",
+                "https://pi.example",
+                true,
+                &key,
+                UnixTime::from_secs(0),
+            )
+            .unwrap_or_else(|e| fail(&e.to_string()));
             v.container_registered(&serial, &ContainerPolicies::default())
                 .unwrap_or_else(|e| fail(&e.to_string()));
             let _ = writeln!(out, "registered {serial}");
@@ -193,7 +201,12 @@ fn main() {
                     });
                 }
                 let added = v
-                    .apply_container_sync(&serial, changes, &ContainerPolicies::default(), i)
+                    .apply_container_sync(
+                        &serial,
+                        changes,
+                        &ContainerPolicies::default(),
+                        UnixTime::from_secs(i),
+                    )
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "synced {label}");
                 let _ = out.flush();
@@ -205,8 +218,13 @@ fn main() {
                 let dir = Path::new(dir);
                 let store = FileKeyStore::create(&dir.join(format!("{run}-k{i}")))
                     .unwrap_or_else(|e| fail(&e.to_string()));
-                Vault::create(&dir.join(format!("{run}-v{i}")), &store, None, i)
-                    .unwrap_or_else(|e| fail(&e.to_string()));
+                Vault::create(
+                    &dir.join(format!("{run}-v{i}")),
+                    &store,
+                    None,
+                    UnixTime::from_secs(i),
+                )
+                .unwrap_or_else(|e| fail(&e.to_string()));
                 let _ = writeln!(out, "{i}");
                 let _ = out.flush();
             }
