@@ -5,7 +5,7 @@
 # change is there, nothing half-written is, the vault opens and the newest complete backup
 # restores (tests/tests/vault_crash.rs). A release build, so more kills land inside writes.
 #
-#   bash scripts/crash-soak.sh [KILLS]     (default 400: 1,400 kills in all)
+#   bash scripts/crash-soak.sh [KILLS]     (default 400: 1,600 kills in all)
 #
 # `cargo test` runs the same tests with 30 (105 kills) on every CI run.
 set -euo pipefail
@@ -16,7 +16,7 @@ if ! [[ $kills =~ ^[1-9][0-9]*$ ]]; then
     echo "usage: scripts/crash-soak.sh [KILLS]" >&2
     exit 2
 fi
-total=$((kills + 5 * (kills / 2)))
+total=$((kills + 6 * (kills / 2)))
 echo "crash soak: $total kills ($kills of the add writer, $((kills / 2)) of each other writer)"
 started=$SECONDS
 AUTHCORE_CRASH_KILLS=$kills cargo test --release --locked -p authcore-tests --test vault_crash \

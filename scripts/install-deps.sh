@@ -27,8 +27,9 @@ if ((${#need_test_apt[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_test_apt[@]}"
 fi
-# A python3 that is not Debian's (pyenv, a venv) does not see python3-cryptography.
-python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography
+# A python3 that is not Debian's (pyenv, a venv) does not see python3-cryptography: a pinned
+# release then (44.0.3: wheels for every CPython from 3.7).
+python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install -q cryptography==44.0.3
 python3 -c 'import cryptography' || { echo "python3 cannot import cryptography" >&2; exit 1; }
 command -v zbarimg >/dev/null || { echo "zbarimg is missing" >&2; exit 1; }
 cargo --version

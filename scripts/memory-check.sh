@@ -57,7 +57,8 @@ case $allocator in
     *) echo "memory check: AUTHCORE_MEMCHECK_ALLOCATOR is zeroizing or system, not $allocator" >&2; exit 2 ;;
 esac
 cargo build --locked -q "${build_flags[@]}" -p authcore-tests --bin memory_subject --bin memory_scan
-bin=${CARGO_TARGET_DIR:-$root/target}/$profile
+. "$root/scripts/cargo-paths.sh"
+bin=$target_dir/$profile
 built=$SECONDS
 
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/authcore-memcheck.XXXXXX")

@@ -14,7 +14,8 @@
 # however that happens. Run long-lived children with `{PI_PEER_FD}>&-` so they do not hold the
 # pipe open.
 start_pi_peer() {
-    local dir="$root/target/pi-peer"
+    . "$root/scripts/cargo-paths.sh"
+    local dir="$target_dir/pi-peer"
     mkdir -p "$dir"
     PI_PEER_JSON="$dir/pi-peer-$$.json"
     PI_PEER_LOG="$dir/pi-peer-$$.log"
@@ -29,7 +30,7 @@ start_pi_peer() {
         export AUTHCORE_PRIVACYIDEA_VENV="$venv"
     fi
     cargo build -q -p authcore-tests --bin pi_peer
-    local bin="${CARGO_TARGET_DIR:-$root/target}/debug/pi_peer"
+    local bin="$target_dir/debug/pi_peer"
     exec {PI_PEER_FD}> >(exec "$bin" "$PI_PEER_JSON" 2>"$PI_PEER_LOG")
     PI_PEER_PID=$!
     local i

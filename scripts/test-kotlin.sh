@@ -19,7 +19,8 @@
 # system property authcore.fixtures. A missing corpus fails here, before anything is built.
 #
 # AUTHCORE_KOTLIN_TEST_FILTER: passed to Surefire as -Dtest for android/jvm (e.g. BackupTest), for a
-# quick run while working; CI leaves it unset and runs everything.
+# quick run while working; CI leaves it unset and runs everything but the tests tagged
+# "benchmark" (timing loops), which run only when a filter names them (scripts/bench.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -97,7 +98,7 @@ common=(
 status=0
 mvn -B -ntp -f android/jvm/pom.xml clean test -Dauthcore.generated.dir="$work/kotlin-jvm" "${common[@]}" \
     -Dauthcore.fixtures="$fixtures" \
-    ${AUTHCORE_KOTLIN_TEST_FILTER:+-Dtest=$AUTHCORE_KOTLIN_TEST_FILTER -Dsurefire.failIfNoSpecifiedTests=false} \
+    ${AUTHCORE_KOTLIN_TEST_FILTER:+-Dtest=$AUTHCORE_KOTLIN_TEST_FILTER -Dsurefire.failIfNoSpecifiedTests=false -Dauthcore.excludedGroups=none} \
     {PI_PEER_FD}>&- || status=$?
 stage "android/jvm done (exit $status)"
 android_status=0

@@ -16,15 +16,21 @@ export AUTHCORE_FIXTURES=${AUTHCORE_FIXTURES:-$root/../shared/fixtures}
 if [[ -n ${CI:-} ]]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
 
 # Disk use at the end of the run, so a creeping target directory shows before it fills a disk.
-report_disk() { printf '\ndisk: target %s, free %s\n' \
-    "$(du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | cut -f1)" \
-    "$(df -h --output=avail "$root" | tail -n 1 | tr -d ' ')"; }
+# The target directory is cargo's own answer (scripts/cargo-paths.sh), known once the toolchain
+# step below has installed cargo.
+target_dir=
+report_disk() {
+    printf '\ndisk: target %s, free %s\n' \
+        "$( [ -n "$target_dir" ] && du -sh "$target_dir" 2>/dev/null | cut -f1)" \
+        "$(df -h --output=avail "$root" | tail -n 1 | tr -d ' ')"
+}
 trap report_disk EXIT
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "toolchain"
 bash scripts/install-deps.sh
+source scripts/cargo-paths.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
