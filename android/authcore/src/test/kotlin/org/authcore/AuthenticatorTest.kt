@@ -118,7 +118,7 @@ class AuthenticatorTest {
         val stranger = assertThrows<FfiAuthCoreException.KeyStore> {
             Authenticator.openOrCreate(vault, SoftwareKeyStore(), testOptions(FixedTime(59)))
         }
-        assertTrue(stranger.text.contains("key store"), stranger.text)
+        assertEquals("the key store's key does not open this vault", stranger.text)
     }
 
     @Test

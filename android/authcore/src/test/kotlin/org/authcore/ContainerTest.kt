@@ -63,7 +63,7 @@ class ContainerTest {
                 "synced through the Kotlin transport: ${transport.sent}",
             )
             val again = assertThrows<AuthCoreException.InvalidInput> { runBlocking { old.registerContainer(scan) } }
-            assertTrue(again.message.contains("already used"), again.message)
+            assertEquals("this container QR code was already used: scan it again", again.message)
 
             val token = old.containers().single().tokens.single()
             assertEquals(made.totpSerial, token.tokenSerial)
@@ -92,10 +92,9 @@ class ContainerTest {
     fun `a bad QR code is one clear error and a gone container says so`(): Unit = runBlocking {
         open("vault.sqlite").use { core ->
             val bad = assertThrows<AuthCoreException.BadPush> { runBlocking { core.scanContainer("pia://container/X?nonce=a") } }
-            assertTrue(bad.message.startsWith("container QR code: "), bad.message)
-            assertFalse(bad.message.contains('\n'))
+            assertEquals("container QR code: time: is missing", bad.message)
             val unknown = assertThrows<AuthCoreException.NotFound> { runBlocking { core.syncContainer("SMPH0000NONE") } }
-            assertTrue(unknown.message.contains("SMPH0000NONE"), unknown.message)
+            assertEquals("no container SMPH0000NONE is registered on this device", unknown.message)
             val made = PiPeer.container("plain")
             core.registerContainer(core.scanContainer(made.qr))
             val done = core.unregisterContainer(made.container)
