@@ -327,3 +327,26 @@ fn a_failed_creation_leaves_nothing() {
     assert!(!Vault::exists(&f.path));
     Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
 }
+
+/// The SQLite the vault and the importers run is built without extension loading
+/// (.cargo/config.toml): no SQL, from a damaged vault or an imported app database, can load a
+/// library into the process.
+#[test]
+fn the_bundled_sqlite_cannot_load_an_extension() {
+    let conn = Connection::open_in_memory().unwrap();
+    let err = conn
+        .query_row("SELECT load_extension('libc.so.6')", [], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .unwrap_err();
+    // A build with the function would say "not authorized" (loading is off at run time).
+    assert_eq!(
+        err.to_string(),
+        "no such function: load_extension in SELECT load_extension('libc.so.6') at offset 7"
+    );
+    // What stays: the statements the vault uses.
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 0);
+}
