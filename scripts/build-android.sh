@@ -19,4 +19,5 @@ rm -rf "$module/build/generated/uniffi"
 "$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/release/libauthcore_ffi.$lib_ext" -l kotlin \
     --config android/uniffi-kotlin.toml -o "$module/build/generated/uniffi" --no-format
 bash scripts/kotlin-rename-fixups.sh "$module/build/generated/uniffi"
+bash scripts/kotlin-internal.sh "$module/build/generated/uniffi"
 echo "jniLibs in $module/src/main/jniLibs, bindings in $module/build/generated/uniffi"

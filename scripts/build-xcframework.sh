@@ -20,6 +20,7 @@ rm -rf "$out" ios/AuthCoreFFI.xcframework
 mkdir -p "$out/headers" "$out/sim" ios/Sources/AuthCore/Generated
 "$target/debug/uniffi-bindgen" generate --library "$target/release/libauthcore_ffi.dylib" -l swift \
     -o "$out/gen" --no-format
+bash scripts/swift-internal.sh "$out/gen/AuthCore.swift"
 cp "$out/gen/AuthCore.swift" ios/Sources/AuthCore/Generated/AuthCore.swift
 cp "$out/gen/AuthCoreFFI.h" "$out/headers/"
 # A plain module map named module.modulemap, as XCFramework headers expect.

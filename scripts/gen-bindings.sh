@@ -29,5 +29,7 @@ bindgen() { "$target_dir/debug/uniffi-bindgen" generate --library "$lib" --no-fo
 bindgen -l kotlin -o "$out/kotlin-jvm" --config "$out/kotlin-jvm.toml"
 bindgen -l kotlin -o "$out/kotlin-android" --config "$out/kotlin-android.toml"
 bash "$root/scripts/kotlin-rename-fixups.sh" "$out/kotlin-jvm" "$out/kotlin-android"
+bash "$root/scripts/kotlin-internal.sh" "$out/kotlin-jvm" "$out/kotlin-android"
 bindgen -l swift -o "$out/swift"
+bash "$root/scripts/swift-internal.sh" "$out/swift/AuthCore.swift"
 echo "bindings for $lib in $out"

@@ -1,8 +1,8 @@
 import Foundation
 
 /// What an app uses of authcore: every call of the core as `async` functions, for SwiftUI and
-/// any actor. The client's generated `Authenticator` stays inside (an internal property; UniFFI
-/// itself declares the class public in this module); failures throw `AuthCoreError`, whose
+/// any actor. The generated `Authenticator` it wraps is internal to this module
+/// (scripts/swift-internal.sh); failures throw `AuthCoreError`, whose
 /// cases name what went wrong with a message a user can read.
 ///
 /// **Threads.** Every vault call of the core is synchronous and some are slow: unlocking with

@@ -16,7 +16,8 @@ import kotlinx.coroutines.withTimeoutOrNull
  * What an Android app uses of authcore: every call of the core, as `suspend` functions that run
  * on [dispatcher] (I/O by default), so UI code calls them from the main thread without blocking,
  * with Kotlin types ([Account], [AccountCode], [PushRequest]: `Int`, `Long`, `Instant`, never
- * unsigned types). The generated `Authenticator` stays inside this class.
+ * unsigned types). The generated `Authenticator` it wraps is internal to this module
+ * (scripts/kotlin-internal.sh).
  *
  * Failures are thrown as the sealed [AuthCoreException] hierarchy (Errors.kt): one class per
  * thing an app may do differently ([AuthCoreException.NeedsUnlock],
