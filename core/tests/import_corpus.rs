@@ -1260,7 +1260,10 @@ fn bitwarden_account_restricted_export_is_refused() {
         ),
         "{err}"
     );
-    assert!(err.to_string().contains("account-restricted"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "this Bitwarden file cannot be imported: it is an account-restricted export, sealed with your Bitwarden account's key, which no password opens; export again choosing \"Password protected\""
+    );
 }
 
 /// One account of extract_otp_secrets' expected output (`example_output.json`): its name as
@@ -1718,8 +1721,10 @@ fn lastpass_damaged() {
         None,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("LastPass"), "{err}");
-    assert!(err.to_string().contains("accounts"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "this LastPass Authenticator file is damaged: accounts: missing or not a list"
+    );
     // A bad secret is one skipped entry, with its names, not a failed file.
     let text = String::from_utf8(bytes).unwrap().replacen(
         "54VEGZFJHM3BGDONFERMPUOKNGDJETGM",
@@ -1736,7 +1741,10 @@ fn lastpass_damaged() {
         (skip.issuer.as_str(), skip.label.as_str()),
         ("Standard", "Totp")
     );
-    assert!(skip.skip_reason().unwrap().contains("'!'"), "{skip:?}");
+    assert_eq!(
+        skip.skip_reason().unwrap(),
+        "secret: '!' is not base32 (character 17)"
+    );
 }
 
 #[test]
@@ -1853,10 +1861,10 @@ fn winauth_damaged() {
     let mut altered = bytes.clone();
     altered[0x34 + 12 + 20] ^= 0x55;
     let err = import::read(&altered, None, Some("test")).unwrap_err();
-    let text = err.to_string();
-    assert!(text.contains("WinAuth"), "{text}");
-    assert!(text.contains("winauth-2023-03-24.txt"), "{text}");
-    assert!(text.contains("altered"), "{text}");
+    assert_eq!(
+        err.to_string(),
+        "this WinAuth file is damaged: zip file winauth-2023-03-24.txt: it does not decrypt and inflate to a text with its CRC-32: the file is altered, or the password is wrong (ZipCrypto lets about one wrong password in 256 past its check)"
+    );
 }
 
 corpus_test!(

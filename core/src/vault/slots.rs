@@ -336,12 +336,18 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         };
-        assert!(bad.validate().unwrap_err().starts_with("memory_kib=1"));
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            "memory_kib=1: must be between 8 and 4194304"
+        );
         let bad = KdfParams {
             iterations: 0,
             ..KdfParams::default()
         };
-        assert!(bad.validate().unwrap_err().starts_with("iterations=0"));
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            "iterations=0: must be between 1 and 100"
+        );
         KdfParams::default().validate().unwrap();
     }
 }
