@@ -60,8 +60,11 @@ class CodeList internal constructor(private val core: AuthCore) {
     private var decodedFrom: List<FfiCodeListRow>? = null
     /** The codes buffer [rows] were made from: while the next one is equal, only countdowns move. */
     private var decodedCodes: ByteArray? = null
-    /** Each row's time step when its codes were fetched: until it moves, they are current. */
-    private var steps = LongArray(0)
+    /**
+     * When each row's codes stop being current, in device seconds: the end of the time step
+     * they were fetched in (see [stepEnd]). Until then only its countdown moves.
+     */
+    private var ends = LongArray(0)
     private val state = MutableStateFlow<List<CodeRow>>(emptyList())
     /** The version the open watches were last told (null: no watch, or not told yet). */
     private val watched = MutableStateFlow<ULong?>(null)
@@ -97,7 +100,7 @@ class CodeList internal constructor(private val core: AuthCore) {
         }
         val shown = state.value
         if (listVersion == version && decodedFrom === stable && shown.size == stable.size) {
-            val counted = countDown(now, stable, steps, shown)
+            val counted = countDown(now, stable, ends, shown)
             if (counted != null) {
                 if (counted === shown) return false
                 state.value = counted
@@ -119,7 +122,7 @@ class CodeList internal constructor(private val core: AuthCore) {
         val next = decode(ticks.validFor, ticks.codes.takeUnless { sameCodes }, stable, previous)
         decodedFrom = stable
         decodedCodes = ticks.codes
-        steps = LongArray(stable.size) { step(now, stable[it]) }
+        ends = LongArray(stable.size) { stepEnd(now, stable[it]) }
         if (next === shown) return false
         state.value = next
         true
@@ -201,20 +204,34 @@ class CodeList internal constructor(private val core: AuthCore) {
             return if (overflowed) (if (now < 0) 0 else Long.MAX_VALUE) else sum.coerceAtLeast(0)
         }
 
-        private fun step(now: Long, row: FfiCodeListRow): Long =
-            java.lang.Long.divideUnsigned(corrected(now, row), row.period.toLong())
+        /**
+         * The device second at which [row]'s time step at [now] ends: its step covers
+         * `end - period until end`, where the countdown is `end - now`. Divides once, when codes
+         * are fetched, so the per-second countdown compares and subtracts only. Where the
+         * corrected time is not `now + offset` (clamped below 1970 or at the end of time) it is
+         * [now]: the row then asks the core again each second.
+         */
+        internal fun stepEnd(now: Long, row: FfiCodeListRow): Long {
+            val time = corrected(now, row)
+            if (time != now + row.clockOffset) return now
+            val period = row.period.toLong()
+            val end = now + (period - time % period)
+            return if (end < now) now else end
+        }
 
         /**
-         * [shown] with each countdown at [now], or null when a row's step is no longer the one
-         * in [steps] (its codes rolled over: fetch them); [shown] itself when nothing moved.
+         * [shown] with each countdown at [now], or null when [now] is outside a row's step
+         * window ending at [ends] (its codes rolled over, or the clock went back: fetch them);
+         * [shown] itself when nothing moved.
          */
-        fun countDown(now: Long, stable: List<FfiCodeListRow>, steps: LongArray, shown: List<CodeRow>): List<CodeRow>? {
+        fun countDown(now: Long, stable: List<FfiCodeListRow>, ends: LongArray, shown: List<CodeRow>): List<CodeRow>? {
+            if (ends.size < stable.size || shown.size < stable.size) return null
             var rows: ArrayList<CodeRow>? = null
             for (i in stable.indices) {
-                val row = stable[i]
-                if (i >= steps.size || step(now, row) != steps[i]) return null
-                val period = row.period.toLong()
-                val seconds = (period - corrected(now, row) % period).toInt()
+                val end = ends[i]
+                val left = end - now
+                if (left <= 0 || left > stable[i].period.toLong()) return null
+                val seconds = left.toInt()
                 val old = shown[i]
                 if (old.validFor != seconds && rows == null) {
                     rows = ArrayList(shown.subList(0, i))
