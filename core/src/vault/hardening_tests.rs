@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::tests::{NOW, cheap, fixture, new_account, totp};
+use super::tests::{AT, cheap, fixture, new_account, totp};
 use super::*;
 use crate::account::{Account, AccountId};
 use crate::otp::{Algorithm, OtpParams};
-use crate::time::UnixTime;
 
 /// A key store whose wrapping is not authenticated (as a raw RSA or XOR wrap on some platforms
 /// would be): a wrong key unwraps to 32 bytes of nonsense instead of failing.
@@ -42,8 +41,8 @@ fn main_file(path: &Path) -> Vec<u8> {
 #[test]
 fn an_unauthenticated_key_store_with_the_wrong_key_is_a_wrong_key() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &XorStore(0x5a), None, UnixTime::from_secs(NOW)).unwrap();
-    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &XorStore(0x5a), None, AT).unwrap();
+    v.add(totp("A"), AT).unwrap();
     drop(v);
     let before = main_file(&f.path);
     let err = Vault::open(&f.path, Unlock::KeyStore(&XorStore(0x33))).unwrap_err();
@@ -60,14 +59,8 @@ fn an_unauthenticated_key_store_with_the_wrong_key_is_a_wrong_key() {
 #[test]
 fn a_wrong_password_changes_nothing() {
     let f = fixture();
-    let mut v = Vault::create(
-        &f.path,
-        &f.store,
-        Some(("right", cheap())),
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
-    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, Some(("right", cheap())), AT).unwrap();
+    v.add(totp("A"), AT).unwrap();
     drop(v);
     let before = main_file(&f.path);
     assert!(matches!(
@@ -80,15 +73,7 @@ fn a_wrong_password_changes_nothing() {
 #[test]
 fn a_password_slot_with_missing_parameters_is_damage() {
     let f = fixture();
-    drop(
-        Vault::create(
-            &f.path,
-            &f.store,
-            Some(("pw", cheap())),
-            UnixTime::from_secs(NOW),
-        )
-        .unwrap(),
-    );
+    drop(Vault::create(&f.path, &f.store, Some(("pw", cheap())), AT).unwrap());
     Connection::open(&f.path)
         .unwrap()
         .execute(
@@ -106,13 +91,7 @@ fn a_password_slot_with_missing_parameters_is_damage() {
 #[test]
 fn damage_anywhere_in_the_file_is_reported_or_harmless() {
     let f = fixture();
-    let mut v = Vault::create(
-        &f.path,
-        &f.store,
-        Some(("pw", cheap())),
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
+    let mut v = Vault::create(&f.path, &f.store, Some(("pw", cheap())), AT).unwrap();
     let written: HashMap<AccountId, Account> = (0..40)
         .map(|i| {
             let secret = format!("secret number {i:02} padded to 32b");
@@ -123,7 +102,7 @@ fn damage_anywhere_in_the_file_is_reported_or_harmless() {
                         secret.as_bytes(),
                         OtpParams::totp(Algorithm::Sha256, 8, 30),
                     ),
-                    UnixTime::from_secs(NOW),
+                    AT,
                 )
                 .unwrap();
             (a.id.clone(), a)
@@ -183,12 +162,12 @@ fn open_twice(f: &super::tests::Fixture) -> (Vault, Vault) {
 #[test]
 fn two_handles_can_add_at_the_same_time() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap());
+    drop(Vault::create(&f.path, &f.store, None, AT).unwrap());
     let (a, b) = open_twice(&f);
     let run = |mut v: Vault, name: &'static str| {
         std::thread::spawn(move || {
             for i in 0..60 {
-                v.add(totp(&format!("{name}{i}")), UnixTime::from_secs(NOW))
+                v.add(totp(&format!("{name}{i}")), AT)
                     .unwrap_or_else(|e| panic!("{name}{i}: {e}"));
             }
         })
@@ -209,12 +188,12 @@ fn two_handles_can_add_at_the_same_time() {
 #[test]
 fn edits_through_two_handles_are_never_lost() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    let id = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    let id = v.add(totp("A"), AT).unwrap().id;
     let h = v
         .add(
             new_account("H", b"hotp-secret", OtpParams::hotp(Algorithm::Sha1, 6, 0)),
-            UnixTime::from_secs(NOW),
+            AT,
         )
         .unwrap()
         .id;
@@ -225,9 +204,8 @@ fn edits_through_two_handles_are_never_lost() {
         let mut a = a;
         let mut used = Vec::new();
         for i in 0..50 {
-            a.set_note(&id_a, Some(format!("note {i}")), UnixTime::from_secs(NOW))
-                .unwrap();
-            used.push(a.advance_hotp(&h_a, UnixTime::from_secs(NOW)).unwrap().0);
+            a.set_note(&id_a, Some(format!("note {i}")), AT).unwrap();
+            used.push(a.advance_hotp(&h_a, AT).unwrap().0);
         }
         used
     });
@@ -235,14 +213,9 @@ fn edits_through_two_handles_are_never_lost() {
         let mut b = b;
         let mut used = Vec::new();
         for i in 0..50 {
-            b.rename(
-                &id_b,
-                Some(format!("issuer {i}")),
-                None,
-                UnixTime::from_secs(NOW),
-            )
-            .unwrap();
-            used.push(b.advance_hotp(&h_b, UnixTime::from_secs(NOW)).unwrap().0);
+            b.rename(&id_b, Some(format!("issuer {i}")), None, AT)
+                .unwrap();
+            used.push(b.advance_hotp(&h_b, AT).unwrap().0);
         }
         used
     });
@@ -270,8 +243,8 @@ fn a_draft_left_by_a_killed_creation_does_not_block_the_next() {
     let draft = files::draft_path(&f.path);
     std::fs::write(&draft, b"half a vault").unwrap();
     std::fs::write(format!("{}-journal", draft.display()), b"junk").unwrap();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    v.add(totp("A"), AT).unwrap();
     let leftovers: Vec<_> = std::fs::read_dir(f._dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -305,7 +278,7 @@ fn a_failed_creation_leaves_nothing() {
     }
     let f = fixture();
     assert!(matches!(
-        Vault::create(&f.path, &Refusing, None, UnixTime::from_secs(NOW)),
+        Vault::create(&f.path, &Refusing, None, AT),
         Err(VaultError::KeyStore(KeyStoreError::Refused { .. }))
     ));
     assert!(!Vault::exists(&f.path));
@@ -320,12 +293,12 @@ fn a_failed_creation_leaves_nothing() {
                     ..cheap()
                 }
             )),
-            UnixTime::from_secs(NOW)
+            AT
         ),
         Err(VaultError::BadKdfParams { .. })
     ));
     assert!(!Vault::exists(&f.path));
-    Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    Vault::create(&f.path, &f.store, None, AT).unwrap();
 }
 
 /// The SQLite the vault and the importers run is built without extension loading

@@ -8,6 +8,8 @@ use crate::otp::{Algorithm, OtpKind, OtpParams};
 use crate::time::UnixTime;
 
 pub(super) const NOW: i64 = 1_700_000_000;
+/// [NOW] as the time the vault calls take.
+pub(super) const AT: UnixTime = UnixTime::from_secs(NOW);
 
 pub(super) fn cheap() -> KdfParams {
     KdfParams {
@@ -56,8 +58,8 @@ pub(super) fn totp(issuer: &str) -> NewAccount {
 #[test]
 fn create_add_reopen_and_read_back() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    let a = v.add(totp("GitHub"), AT).unwrap();
     let b = v
         .add(
             new_account(
@@ -84,8 +86,8 @@ fn create_add_reopen_and_read_back() {
 fn the_vault_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    v.add(totp("A"), AT).unwrap();
     for suffix in ["", "-wal"] {
         let p = format!("{}{suffix}", f.path.display());
         let mode = std::fs::metadata(&p).unwrap().permissions().mode();
@@ -98,7 +100,7 @@ fn create_refuses_an_existing_file() {
     let f = fixture();
     std::fs::write(&f.path, b"precious").unwrap();
     assert!(matches!(
-        Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)),
+        Vault::create(&f.path, &f.store, None, AT),
         Err(VaultError::AlreadyExists { .. })
     ));
     assert_eq!(std::fs::read(&f.path).unwrap(), b"precious");
@@ -107,8 +109,8 @@ fn create_refuses_an_existing_file() {
 #[test]
 fn wrong_key_store_changes_nothing() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    v.add(totp("GitHub"), AT).unwrap();
     drop(v);
     let before = std::fs::read(&f.path).unwrap();
     let other = FileKeyStore::create(&f._dir.path().join("other")).unwrap();
@@ -122,14 +124,8 @@ fn wrong_key_store_changes_nothing() {
 #[test]
 fn password_slot_unlocks_and_wrong_password_is_refused() {
     let f = fixture();
-    let mut v = Vault::create(
-        &f.path,
-        &f.store,
-        Some(("hunter2", cheap())),
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
-    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, Some(("hunter2", cheap())), AT).unwrap();
+    let a = v.add(totp("GitHub"), AT).unwrap();
     assert!(v.has_password().unwrap());
     drop(v);
     let v = Vault::open(&f.path, Unlock::Password("hunter2")).unwrap();
@@ -144,7 +140,7 @@ fn password_slot_unlocks_and_wrong_password_is_refused() {
 #[test]
 fn password_can_be_added_changed_and_removed() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     assert!(!v.has_password().unwrap());
     assert!(matches!(v.remove_password(), Err(VaultError::NoPassword)));
     assert!(matches!(
@@ -171,19 +167,12 @@ fn password_can_be_added_changed_and_removed() {
 #[test]
 fn replacing_the_key_store_moves_the_vault_to_a_new_device_key() {
     let f = fixture();
-    let mut v = Vault::create(
-        &f.path,
-        &f.store,
-        Some(("pw", cheap())),
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
-    v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, Some(("pw", cheap())), AT).unwrap();
+    v.add(totp("GitHub"), AT).unwrap();
     drop(v);
     let mut v = Vault::open(&f.path, Unlock::Password("pw")).unwrap();
     let new_store = FileKeyStore::create(&f._dir.path().join("new")).unwrap();
-    v.replace_key_store(&new_store, UnixTime::from_secs(NOW))
-        .unwrap();
+    v.replace_key_store(&new_store, AT).unwrap();
     drop(v);
     assert_eq!(
         Vault::open(&f.path, Unlock::KeyStore(&new_store))
@@ -225,10 +214,9 @@ fn not_a_vault_and_garbage_are_named() {
 #[test]
 fn truncated_file_is_an_error_not_a_panic() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     for i in 0..20 {
-        v.add(totp(&format!("Issuer {i}")), UnixTime::from_secs(NOW))
-            .unwrap();
+        v.add(totp(&format!("Issuer {i}")), AT).unwrap();
     }
     drop(v);
     let bytes = std::fs::read(&f.path).unwrap();
@@ -243,8 +231,8 @@ fn truncated_file_is_an_error_not_a_panic() {
 #[test]
 fn tampered_or_swapped_secrets_are_detected() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    let a = v.add(totp("A"), AT).unwrap();
     let b = v
         .add(
             new_account(
@@ -252,7 +240,7 @@ fn tampered_or_swapped_secrets_are_detected() {
                 b"bbbbbbbbbbbbbbbbbbbb",
                 OtpParams::totp(Algorithm::Sha1, 6, 30),
             ),
-            UnixTime::from_secs(NOW),
+            AT,
         )
         .unwrap();
     drop(v);
@@ -311,7 +299,7 @@ fn tampered_or_swapped_secrets_are_detected() {
 #[test]
 fn newer_format_is_refused() {
     let f = fixture();
-    drop(Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap());
+    drop(Vault::create(&f.path, &f.store, None, AT).unwrap());
     Connection::open(&f.path)
         .unwrap()
         .pragma_update(None, "user_version", 99)
@@ -325,22 +313,15 @@ fn newer_format_is_refused() {
 #[test]
 fn invalid_accounts_change_nothing() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     let mut bad = totp("ok");
     bad.issuer = "bad\u{0}issuer".into();
-    let err = v
-        .add_many(vec![totp("first"), bad], UnixTime::from_secs(NOW))
-        .unwrap_err();
+    let err = v.add_many(vec![totp("first"), bad], AT).unwrap_err();
     assert!(matches!(err, VaultError::Invalid(_)));
     assert!(v.accounts().unwrap().is_empty(), "all or nothing");
-    let a = v.add(totp("GitHub"), UnixTime::from_secs(NOW)).unwrap();
+    let a = v.add(totp("GitHub"), AT).unwrap();
     assert!(matches!(
-        v.rename(
-            &a.id,
-            Some(String::new()),
-            Some(" ".into()),
-            UnixTime::from_secs(NOW)
-        ),
+        v.rename(&a.id, Some(String::new()), Some(" ".into()), AT),
         Err(VaultError::Invalid(AccountError::Unnamed))
     ));
     assert_eq!(v.get(&a.id).unwrap(), a);
@@ -349,10 +330,10 @@ fn invalid_accounts_change_nothing() {
 #[test]
 fn rename_group_note_move_delete() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     let ids: Vec<AccountId> = ["A", "B", "C"]
         .iter()
-        .map(|n| v.add(totp(n), UnixTime::from_secs(NOW)).unwrap().id)
+        .map(|n| v.add(totp(n), AT).unwrap().id)
         .collect();
     let renamed = v
         .rename(
@@ -367,18 +348,13 @@ fn rename_group_note_move_delete() {
         ("Acme", UnixTime::from_secs(NOW + 5))
     );
     assert_eq!(renamed.label, "alice@example.com");
-    v.set_group(&ids[1], Some("Work".into()), UnixTime::from_secs(NOW))
+    v.set_group(&ids[1], Some("Work".into()), AT).unwrap();
+    v.set_note(&ids[1], Some("two lines\nof note".into()), AT)
         .unwrap();
-    v.set_note(
-        &ids[1],
-        Some("two lines\nof note".into()),
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
-    v.move_to(&ids[2], 0, UnixTime::from_secs(NOW)).unwrap();
+    v.move_to(&ids[2], 0, AT).unwrap();
     let order: Vec<_> = v.accounts().unwrap().into_iter().map(|a| a.id).collect();
     assert_eq!(order, vec![ids[2].clone(), ids[0].clone(), ids[1].clone()]);
-    v.move_to(&ids[2], 99, UnixTime::from_secs(NOW)).unwrap();
+    v.move_to(&ids[2], 99, AT).unwrap();
     let last = v.accounts().unwrap().pop().unwrap();
     assert_eq!(last.id, ids[2]);
     let b = v.get(&ids[1]).unwrap();
@@ -391,7 +367,7 @@ fn rename_group_note_move_delete() {
         Err(VaultError::NotFound { .. })
     ));
     assert!(matches!(
-        v.move_to(&ids[1], 0, UnixTime::from_secs(NOW)),
+        v.move_to(&ids[1], 0, AT),
         Err(VaultError::NotFound { .. })
     ));
 }
@@ -399,7 +375,7 @@ fn rename_group_note_move_delete() {
 #[test]
 fn hotp_counter_is_reserved_before_use() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     let h = v
         .add(
             new_account(
@@ -407,12 +383,12 @@ fn hotp_counter_is_reserved_before_use() {
                 b"12345678901234567890",
                 OtpParams::hotp(Algorithm::Sha1, 6, 0),
             ),
-            UnixTime::from_secs(NOW),
+            AT,
         )
         .unwrap();
-    let t = v.add(totp("T"), UnixTime::from_secs(NOW)).unwrap();
+    let t = v.add(totp("T"), AT).unwrap();
     for want in 0..3 {
-        let (used, stored) = v.advance_hotp(&h.id, UnixTime::from_secs(NOW)).unwrap();
+        let (used, stored) = v.advance_hotp(&h.id, AT).unwrap();
         assert_eq!(used, want);
         assert_eq!(
             stored.otp.unwrap().params.kind,
@@ -426,7 +402,7 @@ fn hotp_counter_is_reserved_before_use() {
         OtpKind::Hotp { counter: 3 }
     );
     assert!(matches!(
-        v.advance_hotp(&t.id, UnixTime::from_secs(NOW)),
+        v.advance_hotp(&t.id, AT),
         Err(VaultError::NotHotp { .. })
     ));
 }
@@ -434,19 +410,16 @@ fn hotp_counter_is_reserved_before_use() {
 #[test]
 fn hotp_counters_beyond_i64_survive() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     let h = v
         .add(
             new_account("H", b"k", OtpParams::hotp(Algorithm::Sha1, 6, u64::MAX - 1)),
-            UnixTime::from_secs(NOW),
+            AT,
         )
         .unwrap();
-    assert_eq!(
-        v.advance_hotp(&h.id, UnixTime::from_secs(NOW)).unwrap().0,
-        u64::MAX - 1
-    );
+    assert_eq!(v.advance_hotp(&h.id, AT).unwrap().0, u64::MAX - 1);
     assert!(matches!(
-        v.advance_hotp(&h.id, UnixTime::from_secs(NOW)),
+        v.advance_hotp(&h.id, AT),
         Err(VaultError::CounterExhausted { .. })
     ));
 }
@@ -454,7 +427,7 @@ fn hotp_counters_beyond_i64_survive() {
 #[test]
 fn settings_round_trip() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     assert_eq!(v.setting(Setting::ClockOffset).unwrap(), None);
     v.set_setting(Setting::ClockOffset, "-12").unwrap();
     v.set_setting(Setting::ClockOffset, "7").unwrap();
@@ -480,7 +453,7 @@ fn setting_names_are_the_documented_ones() {
 #[test]
 fn debug_output_has_no_key_material() {
     let f = fixture();
-    let v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+    let v = Vault::create(&f.path, &f.store, None, AT).unwrap();
     let shown = format!("{v:?} {:?}", f.store);
     assert!(
         shown.contains("Vault") && !shown.contains("master"),
@@ -491,24 +464,17 @@ fn debug_output_has_no_key_material() {
 #[test]
 fn passwordless_flags_change_together() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
-    let b = v.add(totp("B"), UnixTime::from_secs(NOW)).unwrap().id;
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    let a = v.add(totp("A"), AT).unwrap().id;
+    let b = v.add(totp("B"), AT).unwrap().id;
     assert!(v.passwordless_ids().unwrap().is_empty());
-    v.set_passwordless(&[(a.clone(), true)], UnixTime::from_secs(NOW))
+    v.set_passwordless(&[(a.clone(), true)], AT).unwrap();
+    v.set_passwordless(&[(a.clone(), false), (b.clone(), true)], AT)
         .unwrap();
-    v.set_passwordless(
-        &[(a.clone(), false), (b.clone(), true)],
-        UnixTime::from_secs(NOW),
-    )
-    .unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![b.clone()]);
     let gone = AccountId::random();
     assert!(matches!(
-        v.set_passwordless(
-            &[(b.clone(), false), (gone, true)],
-            UnixTime::from_secs(NOW)
-        ),
+        v.set_passwordless(&[(b.clone(), false), (gone, true)], AT),
         Err(VaultError::NotFound { .. })
     ));
     assert_eq!(
@@ -521,8 +487,8 @@ fn passwordless_flags_change_together() {
 #[test]
 fn a_version_1_vault_is_migrated_on_open() {
     let f = fixture();
-    let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-    let kept = v.add(totp("Kept"), UnixTime::from_secs(NOW)).unwrap();
+    let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+    let kept = v.add(totp("Kept"), AT).unwrap();
     drop(v);
     // Take the file back to what migration 1 alone left (the columns and tables the later
     // migrations add are gone; the rows are kept).
@@ -542,9 +508,8 @@ fn a_version_1_vault_is_migrated_on_open() {
         vec![kept],
         "every account survives the migrations"
     );
-    let a = v.add(totp("A"), UnixTime::from_secs(NOW)).unwrap().id;
-    v.set_passwordless(&[(a.clone(), true)], UnixTime::from_secs(NOW))
-        .unwrap();
+    let a = v.add(totp("A"), AT).unwrap().id;
+    v.set_passwordless(&[(a.clone(), true)], AT).unwrap();
     assert_eq!(v.passwordless_ids().unwrap(), vec![a]);
 }
 
@@ -565,7 +530,7 @@ mod push_storage {
     #[test]
     fn a_push_account_and_its_sealed_device_key_read_back() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
         let id = AccountId::random();
         let pkcs8 = device_key().pkcs8().clone();
         let added = v
@@ -574,7 +539,7 @@ mod push_storage {
                 names(),
                 credential(),
                 StoredDeviceKey::Software(pkcs8.clone()),
-                UnixTime::from_secs(NOW),
+                AT,
             )
             .unwrap();
         drop(v);
@@ -597,17 +562,10 @@ mod push_storage {
     #[test]
     fn a_serial_is_enrolled_once_and_an_account_holds_one_token() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-        let otp = v
-            .add(totp("privacyIDEA"), UnixTime::from_secs(NOW))
-            .unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+        let otp = v.add(totp("privacyIDEA"), AT).unwrap();
         let both = v
-            .attach_push(
-                &otp.id,
-                credential(),
-                StoredDeviceKey::Platform,
-                UnixTime::from_secs(NOW),
-            )
+            .attach_push(&otp.id, credential(), StoredDeviceKey::Platform, AT)
             .unwrap();
         assert!(both.otp.is_some() && both.push.is_some());
         assert_eq!(
@@ -619,7 +577,7 @@ mod push_storage {
             names(),
             credential(),
             StoredDeviceKey::Platform,
-            UnixTime::from_secs(NOW),
+            AT,
         );
         assert!(
             matches!(again, Err(VaultError::PushSerialTaken { .. })),
@@ -627,12 +585,7 @@ mod push_storage {
         );
         let mut other = credential();
         other.serial = "PIPU0000OTHER".into();
-        let second = v.attach_push(
-            &otp.id,
-            other,
-            StoredDeviceKey::Platform,
-            UnixTime::from_secs(NOW),
-        );
+        let second = v.attach_push(&otp.id, other, StoredDeviceKey::Platform, AT);
         assert!(
             matches!(second, Err(VaultError::AlreadyHasPush { .. })),
             "{second:?}"
@@ -643,7 +596,7 @@ mod push_storage {
             "failed calls change nothing"
         );
         // The code account has no push key to hand out; a push-less account says so.
-        let plain = v.add(totp("Plain"), UnixTime::from_secs(NOW)).unwrap();
+        let plain = v.add(totp("Plain"), AT).unwrap();
         assert!(matches!(
             v.push_device_key(&plain.id),
             Err(VaultError::NoPush { .. })
@@ -655,7 +608,7 @@ mod push_storage {
             names(),
             credential(),
             StoredDeviceKey::Platform,
-            UnixTime::from_secs(NOW),
+            AT,
         )
         .unwrap();
     }
@@ -663,7 +616,7 @@ mod push_storage {
     #[test]
     fn requests_are_kept_once_and_never_offered_again_once_answered_or_expired() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
         let start = t(1_700_000_000);
         let first = request("NONCE1", start);
         assert_eq!(
@@ -707,7 +660,7 @@ mod push_storage {
     #[test]
     fn request_bookkeeping_commits_relaxed_and_leaves_every_other_write_full() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
         let sync = |v: &Vault| -> i64 {
             v.conn
                 .query_row("PRAGMA synchronous", [], |r| r.get(0))
@@ -748,8 +701,8 @@ mod spare_device_keys {
     #[test]
     fn a_version_4_vault_is_migrated_to_5_on_open() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-        let kept = v.add(totp("Kept"), UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+        let kept = v.add(totp("Kept"), AT).unwrap();
         drop(v);
         let raw = Connection::open(&f.path).unwrap();
         raw.execute_batch("DROP TABLE spare_device_keys; PRAGMA user_version = 4;")
@@ -759,7 +712,7 @@ mod spare_device_keys {
         assert_eq!(v.accounts().unwrap(), vec![kept]);
         assert_eq!(v.spare_device_keys(SOFT).unwrap(), 0);
         assert!(
-            v.add_spare_software_key(2048, device_key().pkcs8(), 1, UnixTime::from_secs(NOW))
+            v.add_spare_software_key(2048, device_key().pkcs8(), 1, AT)
                 .unwrap()
         );
         drop(v);
@@ -770,13 +723,10 @@ mod spare_device_keys {
     #[test]
     fn a_software_spare_is_sealed_kept_up_to_the_pool_size_and_taken_once() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
         let first = device_key().pkcs8().clone();
         let second = stranger_key().pkcs8().clone();
-        assert!(
-            v.add_spare_software_key(2048, &first, 2, UnixTime::from_secs(NOW))
-                .unwrap()
-        );
+        assert!(v.add_spare_software_key(2048, &first, 2, AT).unwrap());
         assert!(
             v.add_spare_software_key(2048, &second, 2, UnixTime::from_secs(NOW + 1))
                 .unwrap()
@@ -813,8 +763,8 @@ mod spare_device_keys {
     #[test]
     fn a_spare_moved_on_disk_does_not_open_and_is_passed_over() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
-        v.add_spare_software_key(2048, device_key().pkcs8(), 2, UnixTime::from_secs(NOW))
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
+        v.add_spare_software_key(2048, device_key().pkcs8(), 2, AT)
             .unwrap();
         v.add_spare_software_key(
             2048,
@@ -852,14 +802,11 @@ mod spare_device_keys {
     #[test]
     fn a_platform_spare_names_its_alias_and_is_taken_once() {
         let f = fixture();
-        let mut v = Vault::create(&f.path, &f.store, None, UnixTime::from_secs(NOW)).unwrap();
+        let mut v = Vault::create(&f.path, &f.store, None, AT).unwrap();
         let alias = AccountId::random();
+        assert!(v.add_spare_platform_key(&alias, b"spki", 1, AT).unwrap());
         assert!(
-            v.add_spare_platform_key(&alias, b"spki", 1, UnixTime::from_secs(NOW))
-                .unwrap()
-        );
-        assert!(
-            !v.add_spare_platform_key(&AccountId::random(), b"spki", 1, UnixTime::from_secs(NOW))
+            !v.add_spare_platform_key(&AccountId::random(), b"spki", 1, AT)
                 .unwrap()
         );
         assert_eq!(v.spare_device_keys(SpareKind::Platform).unwrap(), 1);
@@ -870,12 +817,8 @@ mod spare_device_keys {
         );
         assert_eq!(v.take_spare_platform_key().unwrap(), None);
         // An alias some account has meanwhile is not handed out.
-        let taken = v
-            .add(totp("Has the id"), UnixTime::from_secs(NOW))
-            .unwrap()
-            .id;
-        v.add_spare_platform_key(&taken, b"spki", 1, UnixTime::from_secs(NOW))
-            .unwrap();
+        let taken = v.add(totp("Has the id"), AT).unwrap().id;
+        v.add_spare_platform_key(&taken, b"spki", 1, AT).unwrap();
         assert_eq!(v.take_spare_platform_key().unwrap(), None);
     }
 }
