@@ -211,7 +211,7 @@ class CodeList internal constructor(private val core: AuthCore) {
          * corrected time is not `now + offset` (clamped below 1970 or at the end of time) it is
          * [now]: the row then asks the core again each second.
          */
-        internal fun stepEnd(now: Long, row: FfiCodeListRow): Long {
+        private fun stepEnd(now: Long, row: FfiCodeListRow): Long {
             val time = corrected(now, row)
             if (time != now + row.clockOffset) return now
             val period = row.period.toLong()
