@@ -343,7 +343,7 @@ impl Generator {
     /// The time step that `at` falls in, for TOTP and Steam (before 1970: step 0).
     pub fn time_step(&self, at: UnixTime) -> Result<u64, OtpError> {
         let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        Ok(at.otp_secs() / u64::from(period))
+        Ok(time_step(at.otp_secs(), period).0)
     }
 
     /// Only the current code at `at`: half the work of [`Generator::totp`], for lists that
@@ -356,10 +356,9 @@ impl Generator {
     /// current one stays valid.
     pub fn totp(&self, at: UnixTime) -> Result<TotpCode, OtpError> {
         let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        let period = u64::from(period);
-        let unix_time = at.otp_secs();
-        let step = unix_time / period;
-        let valid_for = (period - unix_time % period) as u32;
+        let (step, into) = time_step(at.otp_secs(), period);
+        // 1..=period, and `period` is a u32.
+        let valid_for = (u64::from(period) - into) as u32;
         Ok(TotpCode {
             code: self.code_for_counter(step),
             valid_for,
@@ -367,6 +366,19 @@ impl Generator {
             time_step: step,
         })
     }
+}
+
+/// The time step that `secs` falls in for a period of `period` seconds (validated: at least
+/// 1), and the seconds since that step began. Nearly every account counts in 30 s steps: a
+/// division by that constant compiles to a multiplication, where one by a period read at run
+/// time is the slowest instruction on a code's path.
+#[inline(always)]
+pub(crate) fn time_step(secs: u64, period: u32) -> (u64, u64) {
+    let step = match period {
+        30 => secs / 30,
+        other => secs / u64::from(other),
+    };
+    (step, secs - step * u64::from(period))
 }
 
 fn truncate(digest: &[u8]) -> u32 {
@@ -394,15 +406,36 @@ fn decimal_code(value: u32, digits: u8) -> Code {
     }
 }
 
+/// "00" to "99": the two characters of each number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
+
 /// The last `LEN` decimal digits of `value`, or of its last `digits` when fewer (never made:
-/// parameters below 6 digits are refused, but a code must not panic on them).
+/// parameters below 6 digits are refused, but a code must not panic on them). Written two
+/// characters at a time, each pair divided out of `value` directly rather than out of what the
+/// last pair left, so the pairs do not wait on each other: one digit at a time was a chain of
+/// six dependent divisions at the end of every code.
 #[inline(always)]
 fn decimal<const LEN: usize>(value: u32, digits: u8) -> Code {
     let mut chars = [b'0'; MAX_DIGITS as usize];
-    let mut rest = value;
-    for slot in chars[..LEN].iter_mut().rev() {
-        *slot = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    let value = u64::from(value);
+    let mut scale = 1u64;
+    let mut end = LEN;
+    while end >= 2 {
+        let pair = DIGIT_PAIRS[((value / scale) % 100) as usize];
+        chars[end - 2..end].copy_from_slice(&pair);
+        scale *= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        chars[0] = b'0' + ((value / scale) % 10) as u8;
     }
     let len = digits.min(LEN as u8);
     if usize::from(len) < LEN {

@@ -177,3 +177,39 @@ fn one_block_hmac_matches_the_hmac_crate() {
         }
     }
 }
+
+#[test]
+fn every_length_is_the_last_digits_of_the_truncated_value() {
+    // RFC 4226, appendix D: the truncated HMAC of counter 0 under its key is 1284755224.
+    for (digits, want) in [
+        (6, "755224"),
+        (7, "4755224"),
+        (8, "84755224"),
+        (9, "284755224"),
+        (10, "1284755224"),
+    ] {
+        let g = generator(
+            OtpParams::hotp(Algorithm::Sha1, digits, 0),
+            b"12345678901234567890",
+        );
+        assert_eq!(g.code_for_counter(0), want, "{digits} digits");
+    }
+}
+
+#[test]
+fn time_steps_and_countdowns_for_any_period() {
+    for period in [1u32, 7, 29, 30, 31, 60, 86_400, u32::MAX] {
+        let g = generator(
+            OtpParams::totp(Algorithm::Sha1, 6, period),
+            b"12345678901234567890",
+        );
+        for secs in [0i64, 29, 30, 59, 1_111_111_109, 20_000_000_000] {
+            let at = UnixTime::from_secs(secs);
+            let code = g.totp(at).unwrap();
+            let (s, p) = (secs as u64, u64::from(period));
+            assert_eq!(code.time_step, s / p, "period {period}, {secs} s");
+            assert_eq!(u64::from(code.valid_for), p - s % p, "period {period}, {secs} s");
+            assert_eq!(g.time_step(at).unwrap(), s / p, "period {period}, {secs} s");
+        }
+    }
+}

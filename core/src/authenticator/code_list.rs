@@ -14,7 +14,7 @@ use super::state::{Loaded, State};
 use super::{Authenticator, CodeClock, Result};
 use crate::account::{AccountId, CredentialKind};
 use crate::clock;
-use crate::otp::{Code, Generator};
+use crate::otp::{self, Code, Generator};
 use crate::time::UnixTime;
 
 /// What a code list row shows that changes only with the accounts or a clock correction.
@@ -138,8 +138,7 @@ impl Authenticator {
             let unix = at
                 .unwrap_or_else(|| clock::corrected(device_now, offset.seconds()))
                 .otp_secs();
-            let period = u64::from(t.period);
-            let step = unix / period;
+            let (step, into) = otp::time_step(unix, t.period);
             let (code, next_code) = match t.loaded.step_codes.get() {
                 Some((cached, code, next)) if cached == step => (code, next),
                 _ => {
@@ -153,7 +152,7 @@ impl Authenticator {
                 code,
                 next_code,
                 // 1..=period, and `period` is a u32.
-                valid_for: (period - unix % period) as u32,
+                valid_for: (u64::from(t.period) - into) as u32,
             });
         }
         Ok(state.list_version)
