@@ -21,7 +21,12 @@ fn authcore(home: &Path, args: &[&str], stdin: &str) -> Result<Output, Failed> {
         .stderr(Stdio::piped())
         .spawn()?;
     if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.as_bytes())?;
+        // A CLI that refuses its arguments exits before reading stdin, closing the pipe: what it
+        // printed is what the test checks, so only another write failure is one.
+        match pipe.write_all(stdin.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
     }
     Ok(child.wait_with_output()?)
 }
@@ -167,7 +172,10 @@ fn passphrase_from_stdin_and_bad_input(pi: &PrivacyIdea) -> Outcome {
         "",
         2,
     )?;
-    assert!(bad.starts_with("authcore: container QR code: "), "{bad}");
+    assert_eq!(
+        bad,
+        "authcore: container QR code: nonce: contains a control character\n"
+    );
     let unknown = fails(home.path(), &["container", "sync", "SMPH0000NONE"], "", 2)?;
     assert_eq!(
         unknown,

@@ -253,11 +253,9 @@ mod tests {
         );
         rule.check_approval(true, true).unwrap();
         assert_eq!(Platform::parse("Android").unwrap(), Platform::Android);
-        assert!(
-            Platform::parse("windows")
-                .unwrap_err()
-                .to_string()
-                .contains("'windows'")
+        assert_eq!(
+            Platform::parse("windows").unwrap_err().to_string(),
+            "platform 'windows': must be ios, android or desktop"
         );
     }
 }

@@ -707,7 +707,14 @@ fn wrong_passwords_name_the_format() {
     ] {
         let err = read(path, Some("wrong-password-1")).expect_err(path);
         assert_eq!(err, ImportError::WrongPassword { format }, "{path}");
-        assert!(err.to_string().contains(format.display_name()), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "wrong password for this {} file; nothing was imported",
+                format.display_name()
+            ),
+            "{path}"
+        );
         let err = read(path, None).expect_err(path);
         assert_eq!(err, ImportError::PasswordNeeded { format }, "{path}");
     }

@@ -157,10 +157,18 @@ pub(crate) fn text_files(
         }
         let size = data.len() as u64;
         if size > limit {
+            // Which bound it crossed: its own, or the whole archive's with the files before it.
+            let what = if limit == MAX_FILE_BYTES {
+                format!("it inflates to more than {limit} bytes")
+            } else {
+                format!(
+                    "with the files before it, the archive inflates to more than {MAX_TOTAL_BYTES} bytes"
+                )
+            };
             return Err(sink.damaged(
                 format!("zip file {shown}"),
                 format!(
-                    "it inflates to more than {limit} bytes (files are read up to {MAX_FILE_BYTES} bytes, {MAX_TOTAL_BYTES} in all)"
+                    "{what} (files are read up to {MAX_FILE_BYTES} bytes, {MAX_TOTAL_BYTES} in all)"
                 ),
             ));
         }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use zeroize::Zeroizing;
 
 use super::{UriError, decode, encode, query_pairs, scheme_of};
-use crate::account::{NewAccount, OtpCredential};
+use crate::account::{AccountError, NewAccount, OtpCredential};
 use crate::otp::{
     Algorithm, DEFAULT_PERIOD, MAX_DIGITS, MIN_DIGITS, OtpKind, OtpParams, STEAM_DIGITS,
 };
@@ -145,7 +145,22 @@ pub fn parse_otpauth(uri: &str) -> Result<NewAccount, UriError> {
         extra_params,
     }
     .validated()
-    .map_err(|e| UriError::invalid("label", e.to_string()))
+    .map_err(|e| {
+        // A name's error starts with the field it is in (the issuer or the label): that field
+        // is what the URI got wrong, so it is not wrapped in a second name.
+        let field = match &e {
+            AccountError::ControlCharacter { field, .. } | AccountError::TooLong { field, .. } => {
+                field
+            }
+            _ => "label",
+        };
+        let text = e.to_string();
+        let reason = text
+            .strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&text);
+        UriError::invalid(field, reason)
+    })
 }
 
 /// Resolves issuer and account name from the label and the `issuer` parameter. The parameter wins
