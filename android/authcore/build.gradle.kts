@@ -24,7 +24,8 @@ android {
     // The tests are JUnit 5 (Jupiter), as on the JVM under Maven: without the JUnit Platform,
     // Gradle's default JUnit 4 runner would find no tests in them and pass.
     testOptions {
-        unitTests.all { it.useJUnitPlatform() }
+        // The timing benchmarks (tagged) run from scripts/bench.sh, not with the tests.
+        unitTests.all { it.useJUnitPlatform { excludeTags("benchmark") } }
     }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
