@@ -208,7 +208,11 @@ fn time_steps_and_countdowns_for_any_period() {
             let code = g.totp(at).unwrap();
             let (s, p) = (secs as u64, u64::from(period));
             assert_eq!(code.time_step, s / p, "period {period}, {secs} s");
-            assert_eq!(u64::from(code.valid_for), p - s % p, "period {period}, {secs} s");
+            assert_eq!(
+                u64::from(code.valid_for),
+                p - s % p,
+                "period {period}, {secs} s"
+            );
             assert_eq!(g.time_step(at).unwrap(), s / p, "period {period}, {secs} s");
         }
     }
