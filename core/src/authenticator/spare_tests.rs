@@ -2,7 +2,8 @@
 //! out of the vault before the registration is sent), the pool is refilled, closing does not
 //! wait for a key being made, and a platform store that makes keys ahead gets the same.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::config_tests::{HookedTransport, NOW, SERIAL, Vault, enrollment_uri, registered, run};
@@ -139,33 +140,105 @@ fn raw_vault_created(v: &Vault) -> crate::vault::Vault {
     raw_vault(v)
 }
 
+/// A platform store that makes keys ahead, whose `generate` tells when it starts (the alias)
+/// and then holds until the test opens its gate; `delete` reports the alias it was given.
+struct GatedKeys {
+    entered: Mutex<mpsc::Sender<String>>,
+    gate: Mutex<mpsc::Receiver<()>>,
+    returned: AtomicBool,
+    deleted: Mutex<mpsc::Sender<String>>,
+}
+
+impl PlatformDeviceKeys for GatedKeys {
+    fn generate(&self, alias: &str) -> Result<Vec<u8>, PushError> {
+        let _ = self.entered.lock().unwrap().send(alias.to_owned());
+        // Open, or the test is gone (its sender dropped).
+        let _ = self.gate.lock().unwrap().recv();
+        self.returned.store(true, Ordering::SeqCst);
+        device_key().public_key_spki_der()
+    }
+    fn sign(&self, _alias: &str, message: &[u8]) -> Result<Vec<u8>, PushError> {
+        device_key().sign_pkcs1_sha256(message)
+    }
+    fn delete(&self, alias: &str) -> Result<(), PushError> {
+        let _ = self.deleted.lock().unwrap().send(alias.to_owned());
+        Ok(())
+    }
+    fn prepare_ahead(&self) -> bool {
+        true
+    }
+}
+
+/// How long a step the test waits for may take before the test fails (a debug build under
+/// load); a bound on hanging, not a measure of speed.
+const STUCK: Duration = Duration::from_secs(60);
+
 #[test]
-fn closing_does_not_wait_for_a_key_being_made_and_nothing_is_kept_after() {
+fn closing_does_not_wait_for_a_key_being_made_and_the_key_is_not_kept() {
     let v = Vault::new();
-    drop(raw_vault_created(&v));
+    let (entered_tx, entered) = mpsc::channel();
+    let (open_gate, gate) = mpsc::channel();
+    let (deleted_tx, deleted) = mpsc::channel();
+    let keys = Arc::new(GatedKeys {
+        entered: Mutex::new(entered_tx),
+        gate: Mutex::new(gate),
+        returned: AtomicBool::new(false),
+        deleted: Mutex::new(deleted_tx),
+    });
     let auth = v.open_with(
-        DeviceKeys::Software { bits: 2048 },
+        DeviceKeys::Platform(keys.clone()),
         ScriptedTransport::new(Vec::new()),
         1,
     );
-    // The worker has counted the pool and is searching for primes.
-    std::thread::sleep(Duration::from_millis(50));
-    let started = Instant::now();
-    drop(auth);
-    let closed_in = started.elapsed();
-    assert!(
-        closed_in < Duration::from_millis(300),
-        "close took {closed_in:?}"
-    );
-    // Long enough for the search to end on the detached thread (a 2048-bit key takes well under
-    // a second here): it sees the stop and keeps nothing.
-    std::thread::sleep(Duration::from_secs(3));
+    // The worker has counted the pool and is making a key, which it cannot finish until the
+    // gate opens.
+    let alias = entered
+        .recv_timeout(STUCK)
+        .expect("the worker never started making a spare");
+    let (closed_tx, closed) = mpsc::channel();
+    std::thread::spawn(move || {
+        drop(auth);
+        let _ = closed_tx.send(());
+    });
+    let close = closed.recv_timeout(STUCK);
+    let still_making = !keys.returned.load(Ordering::SeqCst);
+    // Opened in any case, so a close that does wait ends and the test fails instead of hanging.
+    open_gate.send(()).unwrap();
+    close.expect("close waited for the key being made");
+    assert!(still_making, "the key was made before close returned");
+    // The key finished after close is deleted, not kept in the vault.
+    let gone = deleted
+        .recv_timeout(STUCK)
+        .expect("the key made after close was not deleted");
+    assert_eq!(gone, alias);
     assert_eq!(
         raw_vault(&v)
-            .spare_device_keys(SpareKind::Software { bits: 2048 })
+            .spare_device_keys(SpareKind::Platform)
             .unwrap(),
         0
     );
+}
+
+#[test]
+fn a_software_worker_keeps_nothing_after_close() {
+    let v = Vault::new();
+    drop(raw_vault_created(&v));
+    let auth = v.open_with(software(), ScriptedTransport::new(Vec::new()), 1);
+    drop(auth);
+    // Whatever the worker was doing (counting, searching for primes), from here on it must
+    // not touch the vault.
+    let at_close = raw_vault(&v).spare_device_keys(SOFT).unwrap();
+    // With the authenticator gone, the worker holds the only other handle on the clock, and
+    // lets it go when its thread ends.
+    let started = Instant::now();
+    while Arc::strong_count(&v.clock) > 1 {
+        assert!(
+            started.elapsed() < STUCK,
+            "the spare worker did not end after close"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(raw_vault(&v).spare_device_keys(SOFT).unwrap(), at_close);
 }
 
 #[test]

@@ -24,6 +24,12 @@ final class LocalServer: @unchecked Sendable {
         var delayMs = 0
         /// Send Content-Length (otherwise the body ends when the connection closes).
         var contentLength = true
+        /// Hold the answer until this gate opens (at most a minute), after `reply` returned.
+        var holdUntil: TestGate?
+        /// After the head (no Content-Length), send the body one byte at a time, 20 ms apart,
+        /// until the client closes the connection or the gate opens; up to 3,000 bytes (a minute),
+        /// then end the body.
+        var trickleUntil: TestGate?
     }
 
     struct Seen: Sendable {
@@ -48,8 +54,12 @@ final class LocalServer: @unchecked Sendable {
     private var seen: [Seen] = []
     private var connections = 0
 
+    private var trickles: (ended: Int, closedByClient: Int) = (0, 0)
+
     var requests: [Seen] { lock.lock(); defer { lock.unlock() }; return seen }
     var connectionCount: Int { lock.lock(); defer { lock.unlock() }; return connections }
+    /// Trickled bodies that ran to their end, and those the client cut off by closing.
+    var trickled: (ended: Int, closedByClient: Int) { lock.lock(); defer { lock.unlock() }; return trickles }
 
     init(reply: @escaping @Sendable (Seen) -> Reply) throws {
         self.reply = reply
@@ -126,13 +136,28 @@ final class LocalServer: @unchecked Sendable {
         lock.lock(); seen.append(request); lock.unlock()
         let answer = reply(request)
         if answer.delayMs > 0 { usleep(useconds_t(answer.delayMs) * 1000) }
+        if let hold = answer.holdUntil { _ = hold.block(seconds: 60) }
         var text = "HTTP/1.1 \(answer.status) X\r\nConnection: close\r\n"
         for (name, value) in answer.headers { text += "\(name): \(value)\r\n" }
-        if answer.contentLength { text += "Content-Length: \(answer.body.count)\r\n" }
+        if answer.contentLength && answer.trickleUntil == nil { text += "Content-Length: \(answer.body.count)\r\n" }
         text += "\r\n"
         var out = Data(text.utf8)
         out.append(answer.body)
-        out.withUnsafeBytes { raw in
+        guard sendAll(fd, out) else { return }
+        guard let stop = answer.trickleUntil else { return }
+        for _ in 0..<3_000 {
+            guard sendAll(fd, Data("x".utf8)) else {
+                lock.lock(); trickles.closedByClient += 1; lock.unlock()
+                return
+            }
+            if stop.block(seconds: 0.02) { return }
+        }
+        lock.lock(); trickles.ended += 1; lock.unlock()
+    }
+
+    /// False when the connection is gone.
+    private func sendAll(_ fd: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 #if os(Linux)
@@ -140,10 +165,87 @@ final class LocalServer: @unchecked Sendable {
                 #else
                 let n = send(fd, raw.baseAddress! + offset, raw.count - offset, 0)
                 #endif
-                if n <= 0 { return }
+                if n <= 0 { return false }
                 offset += n
             }
+            return true
         }
+    }
+}
+
+/// A one-shot signal for tests, opened once: waited for by a thread (blocking) or by a task
+/// (suspending). Every wait has a time-out that fails it (false) rather than hanging, fired by
+/// GCD, so a waiter fails even while the cooperative pool is saturated: a bound on hanging, not
+/// a measure of speed.
+final class TestGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = false
+    private var waiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
+
+    var opened: Bool { condition.lock(); defer { condition.unlock() }; return isOpen }
+
+    func open() {
+        condition.lock()
+        guard !isOpen else { condition.unlock(); return }
+        isOpen = true
+        let woken = waiters
+        waiters = [:]
+        condition.broadcast()
+        condition.unlock()
+        woken.values.forEach { $0.resume(returning: true) }
+    }
+
+    /// Blocks the calling thread (never one of the cooperative pool's) until open: false
+    /// after `seconds`.
+    func block(seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !isOpen {
+            if !condition.wait(until: deadline) { return isOpen }
+        }
+        return true
+    }
+
+    /// Suspends until open: false after `seconds`.
+    func wait(seconds: Double) async -> Bool {
+        let id = UUID()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            condition.lock()
+            if isOpen {
+                condition.unlock()
+                continuation.resume(returning: true)
+                return
+            }
+            waiters[id] = continuation
+            condition.unlock()
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                condition.lock()
+                let late = waiters.removeValue(forKey: id)
+                condition.unlock()
+                late?.resume(returning: false)
+            }
+        }
+    }
+}
+
+/// Counts arrivals; `all` opens at the `expected`th.
+final class TestTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen = 0
+    let expected: Int
+    let all = TestGate()
+
+    init(_ expected: Int) { self.expected = expected }
+
+    var count: Int { lock.lock(); defer { lock.unlock() }; return seen }
+
+    func arrive() {
+        lock.lock()
+        seen += 1
+        let reached = seen == expected
+        lock.unlock()
+        if reached { all.open() }
     }
 }
 
@@ -246,26 +348,38 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(exact.body.count, big.count, "a body of exactly the cap is fine")
     }
 
+    /// The deadline ends the exchange, not the session's idle timer: the server keeps sending a
+    /// byte every 20 ms (the idle timer, 1 s, never fires), and without the deadline the body
+    /// would end after a minute and arrive whole.
     func testTheRequestsTimeoutBoundsTheWholeExchange() async throws {
-        let server = try server { _ in .init(body: Data("late".utf8), delayMs: 3_000) }
-        let start = Date()
+        let stop = TestGate()
+        defer { stop.open() }
+        let server = try server { _ in .init(body: Data("start".utf8), trickleUntil: stop) }
         let error = await transportError { try await self.transport.send(request: self.request(server.url("/"), timeoutMs: 300)) }
-        let elapsed = Date().timeIntervalSince(start)
         XCTAssertEqual(error, .Timeout)
-        XCTAssertLessThan(elapsed, 1.5, "gave up after \(elapsed) s")
+        XCTAssertEqual(server.trickled.ended, 0, "the time-out came while the server was still sending")
+        // ... and the request was cancelled: the server's next bytes find the connection closed.
+        for _ in 0..<3_000 where server.trickled.closedByClient == 0 { try await Task.sleep(nanoseconds: 20_000_000) }
+        XCTAssertEqual(server.trickled.closedByClient, 1, "the connection was not closed")
     }
 
     func testCancellingTheAwaitingTaskCancelsTheRequest() async throws {
-        let server = try server { _ in .init(body: Data("late".utf8), delayMs: 5_000) }
+        // The server holds its answer until the test ends: only the cancellation can end the
+        // request before that (its time-out, 10 s, is only the bound on a failing run).
+        let arrived = TestGate()
+        let hold = TestGate()
+        defer { hold.open() }
+        let server = try server { _ in
+            arrived.open()
+            return .init(body: Data("late".utf8), holdUntil: hold)
+        }
         let transport = self.transport
-        let url = server.url("/")
-        let pending = request(url)
-        let start = Date()
+        let pending = request(server.url("/"))
         let task = Task { try await transport.send(request: pending) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let reached = await arrived.wait(seconds: 60)
+        XCTAssertTrue(reached, "the request reached the server")
         task.cancel()
         let result = await task.result
-        XCTAssertLessThan(Date().timeIntervalSince(start), 2, "cancelled at once")
         guard case .failure(let error) = result else { return XCTFail("\(result)") }
         XCTAssertEqual(error as? TransportError, .Other(reason: "the request was cancelled"))
     }
@@ -288,13 +402,20 @@ final class TransportTests: XCTestCase {
     }
 
     #if canImport(FoundationNetworking)
+    /// What `URLSessionTransport` says on Linux to a request with `verifyTls == false` over https.
+    let linuxRefusesSslverify0 = """
+        the server asked not to verify its certificate (sslverify=0), which URLSession on Linux \
+        cannot do for one request (swift-corelibs-foundation has no server-trust challenge); give \
+        the server a certificate this system trusts
+        """
+
     /// Linux cannot accept an unverified certificate for one request: said before connecting.
     func testSslverify0OverHttpsIsRefusedOnLinuxWithoutConnecting() async throws {
         let server = try server { _ in .init() }
         let url = "https://127.0.0.1:\(server.port)/ttype/push?serial=S&signature=SIGNATURESIGNATURE"
         let error = await transportError { try await self.transport.send(request: self.request(url, verifyTls: false)) }
         guard case .Tls(let reason)? = error else { return XCTFail("\(String(describing: error))") }
-        XCTAssertTrue(reason.contains("Linux"), reason)
+        XCTAssertEqual(reason, linuxRefusesSslverify0)
         XCTAssertEqual(server.connectionCount, 0)
         // Plain http with sslverify=0 has no certificate to check and works.
         let plain = try await transport.send(request: request(server.url("/"), verifyTls: false))
@@ -302,25 +423,40 @@ final class TransportTests: XCTestCase {
     }
     #endif
 
-    /// Requests in flight hold no thread of the cooperative pool: with several waiting on a slow
-    /// server, other work on the pool still runs at once.
+    /// Requests in flight hold no thread of the cooperative pool: while more requests than the
+    /// pool has threads wait on servers that hold their answers, a task on the pool still runs.
+    /// Each request goes to a server of its own (URLSession limits connections per host). Were
+    /// `send` to block its caller's thread, the pool would fill with fewer requests started
+    /// and the rest could never reach their servers: the wait for them fails after a minute.
     func testRequestsInFlightDoNotBlockTheCooperativePool() async throws {
-        let server = try server { _ in .init(body: Data("slow".utf8), delayMs: 1_500) }
-        let transport = self.transport
-        let urls = (0..<12).map { server.url("/\($0)") }
-        let requests = urls.map { request($0) }
-        try await withThrowingTaskGroup(of: Int32.self) { group in
-            for r in requests { group.addTask { try await transport.send(request: r).status } }
-            try await Task.sleep(nanoseconds: 300_000_000)
-            var probes: [Double] = []
-            for _ in 0..<8 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = await Task.detached { 1 + 1 }.value
-                probes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+        let count = max(12, 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
+        let arrived = TestTally(count)
+        let hold = TestGate()
+        defer { hold.open() }
+        let servers = try (0..<count).map { _ in
+            try server { _ in
+                arrived.arrive()
+                return .init(body: Data("slow".utf8), holdUntil: hold)
             }
-            XCTAssertLessThan(probes.max() ?? 0, 200, "pool work waited \(probes) ms")
+        }
+        let transport = self.transport
+        let requests = servers.enumerated().map { request($1.url("/\($0)")) }
+        let answered = TestTally(count)
+        try await withThrowingTaskGroup(of: Int32.self) { group in
+            for r in requests {
+                group.addTask {
+                    let status = try await transport.send(request: r).status
+                    answered.arrive()
+                    return status
+                }
+            }
+            let allInFlight = await arrived.all.wait(seconds: 60)
+            XCTAssertTrue(allInFlight, "\(arrived.count) of \(count) requests reached their servers")
+            let answeredWhileProbing = await Task.detached { answered.count }.value // needs a free pool thread
+            XCTAssertEqual(answeredWhileProbing, 0, "every request was still in flight")
+            hold.open()
             for try await status in group { XCTAssertEqual(status, 200) }
         }
-        XCTAssertEqual(server.requests.count, 12)
+        XCTAssertEqual(servers.map(\.requests.count), Array(repeating: 1, count: count))
     }
 }
