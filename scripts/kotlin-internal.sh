@@ -3,11 +3,19 @@
 # the module that compiles it, so an app sees only `AuthCore`, the coroutine API over it, and
 # cannot reach the raw blocking calls or open a second handle beside it. uniffi-bindgen 0.32.2
 # has no visibility setting (mozilla/uniffi-rs#1425, #2030 discuss why its helpers are public:
-# external types across crates, which this library does not use). Three declarations name the
-# type in a public signature: the class, its interface and its converter; each is rewritten by
-# its exact generated form, and the script fails if one is missing, so an upgrade that changes
-# the generator is noticed here. The Kotlin compiler checks the rest: a public declaration that
-# still names the type fails to compile ("exposes its internal type").
+# external types across crates, which this library does not use). Each declaration is rewritten
+# by its exact generated form, and the script fails if one is missing, so an upgrade that
+# changes the generator is noticed here. The Kotlin compiler checks the rest: a public
+# declaration that still names an internal type fails to compile ("exposes its internal type").
+#
+# What goes internal beside `Authenticator` (its class, interface and converter):
+#  - every type the layer wraps: the FFI names them `Ffi*` (bindings/src) so that the layer's
+#    own types keep the plain names (`Account`, `AuthCoreException`...), with their converters
+#    and the two free functions that return or throw them (`previewUri`, `qrCodePng`). Apps
+#    get the layer's versions, in Int/Long/Instant; these carry UInt and ULong;
+#  - the code list's watch (`ListObserver`, `ListWatch`), which only `CodeList` uses.
+# The foreign traits an app implements (`VaultKeyStore`, `DeviceKeyStore`, `HttpTransport`,
+# `TimeSource`, `LogSink`) and the plain records and enums the layer passes through stay public.
 #
 #   bash scripts/kotlin-internal.sh DIR...     (directories holding generated .kt files)
 set -euo pipefail
@@ -16,6 +24,14 @@ patterns=(
     's/^open class Authenticator: /internal open class Authenticator: /'
     's/^public interface AuthenticatorInterface \{/internal interface AuthenticatorInterface {/'
     's/^public object FfiConverterTypeAuthenticator: /internal object FfiConverterTypeAuthenticator: /'
+    's/^data class (Ffi[A-Z]\w*) \(/internal data class $1 (/'
+    's/^sealed class (Ffi[A-Z]\w*Exception): /internal sealed class $1: /'
+    's/^public interface (Ffi[A-Z]\w*Interface) \{/internal interface $1 {/'
+    's/^open class (Ffi[A-Z]\w*): /internal open class $1: /'
+    's/^public object (FfiConverter\w*Type(?:Ffi[A-Z]|ListObserver|ListWatch)\w*)/internal object $1/'
+    's/^public interface (ListObserver|ListWatchInterface) \{/internal interface $1 {/'
+    's/^open class (ListObserverImpl|ListWatch): /internal open class $1: /'
+    's/^(    \@Throws\(FfiAuthCoreException::class\)) fun `(previewUri|qrCodePng)`/$1 internal fun `$2`/'
 )
 for dir in "$@"; do
     file=$(grep -rl --include='*.kt' '^open class Authenticator: ' "$dir" || true)

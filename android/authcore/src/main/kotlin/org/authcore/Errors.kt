@@ -115,9 +115,12 @@ sealed class AuthCoreException(message: String) : Exception(message) {
     class ContainerGone(message: String, val serial: String, val serverCode: Long?) : AuthCoreException(message)
 }
 
-/** The layer's exception for a generated one, with the generated one as its cause. */
-internal fun FfiAuthCoreException.toPublic(): AuthCoreException {
-    val public = when (this) {
+/**
+ * The layer's exception for a generated one. Not chained to it: the generated type is internal
+ * (scripts/kotlin-internal.sh), and what it held is in the subclass's properties.
+ */
+internal fun FfiAuthCoreException.toPublic(): AuthCoreException =
+    when (this) {
         is FfiAuthCoreException.InvalidInput -> AuthCoreException.InvalidInput(text)
         is FfiAuthCoreException.NotFound -> AuthCoreException.NotFound(text)
         is FfiAuthCoreException.Ambiguous -> AuthCoreException.Ambiguous(text, matches.toIntSaturated())
@@ -140,9 +143,6 @@ internal fun FfiAuthCoreException.toPublic(): AuthCoreException {
         is FfiAuthCoreException.ContainerMoved -> AuthCoreException.ContainerMoved(text, serial)
         is FfiAuthCoreException.ContainerGone -> AuthCoreException.ContainerGone(text, serial, serverCode)
     }
-    public.initCause(this)
-    return public
-}
 
 // A count of accounts: the core's are small; more than Int.MAX_VALUE reads as Int.MAX_VALUE.
 private fun UInt.toIntSaturated(): Int = if (this <= Int.MAX_VALUE.toUInt()) toInt() else Int.MAX_VALUE
