@@ -225,18 +225,25 @@ class CodeList internal constructor(private val core: AuthCore) {
          * [shown] itself when nothing moved.
          */
         fun countDown(now: Long, stable: List<FfiCodeListRow>, ends: LongArray, shown: List<CodeRow>): List<CodeRow>? {
-            if (ends.size < stable.size || shown.size < stable.size) return null
+            val count = stable.size
+            if (ends.size < count || shown.size < count) return null
             var rows: ArrayList<CodeRow>? = null
-            for (i in stable.indices) {
-                val end = ends[i]
-                val left = end - now
-                if (left <= 0 || left > stable[i].period.toLong()) return null
-                val seconds = left.toInt()
+            for (i in 0 until count) {
+                val left = ends[i] - now
+                // A shown row is made from the stable row at its index, so its period is that row's.
                 val old = shown[i]
-                if (old.validFor != seconds && rows == null) {
-                    rows = ArrayList(shown.subList(0, i))
+                if (left <= 0 || left > old.period) return null
+                val seconds = left.toInt()
+                if (old.validFor == seconds) {
+                    rows?.add(old)
+                    continue
                 }
-                rows?.add(if (old.validFor == seconds) old else old.copy(validFor = seconds))
+                // Sized once: grown from empty, the list copied itself seven times for 100 rows.
+                val moved = rows ?: ArrayList<CodeRow>(count).also { list ->
+                    for (j in 0 until i) list.add(shown[j])
+                    rows = list
+                }
+                moved.add(old.copy(validFor = seconds))
             }
             return rows ?: shown
         }
