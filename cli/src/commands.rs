@@ -355,11 +355,7 @@ fn watch(auth: &Authenticator, query: Option<&str>, frames: Option<u32>) -> Resu
     let mut out = io::stdout();
     loop {
         let codes = auth.codes(query, None)?;
-        let width = codes
-            .iter()
-            .map(|c| render::name(&c.issuer, &c.label).chars().count())
-            .max()
-            .unwrap_or(0);
+        let width = render::name_width(codes.iter().map(|c| (c.issuer.as_str(), c.label.as_str())));
         let mut screen = String::from("\x1b[H\x1b[2J");
         screen.push_str("authcore watch: Ctrl-C to quit\n\n");
         if codes.is_empty() {

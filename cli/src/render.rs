@@ -26,12 +26,15 @@ pub fn grouped(code: &str) -> String {
     out
 }
 
-pub fn name(issuer: &str, label: &str) -> String {
-    match (issuer.is_empty(), label.is_empty()) {
-        (false, false) => format!("{issuer} ({label})"),
-        (false, true) => issuer.to_owned(),
-        _ => label.to_owned(),
-    }
+/// "Issuer (label)", as the core names accounts to people.
+pub use authcore::account::display_name as name;
+
+/// The widest [`name`] among `names` (issuer, label), in characters: a table's first column.
+pub fn name_width<'a>(names: impl Iterator<Item = (&'a str, &'a str)>) -> usize {
+    names
+        .map(|(issuer, label)| name(issuer, label).chars().count())
+        .max()
+        .unwrap_or(0)
 }
 
 fn short_id(id: &str) -> &str {
@@ -133,11 +136,11 @@ pub fn accounts_table(accounts: &[AccountInfo]) -> String {
     if accounts.is_empty() {
         return "The vault is empty. Add an account with `authcore add <otpauth URI>`.\n".into();
     }
-    let width = accounts
-        .iter()
-        .map(|a| name(&a.issuer, &a.label).chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = name_width(
+        accounts
+            .iter()
+            .map(|a| (a.issuer.as_str(), a.label.as_str())),
+    );
     let mut out = String::new();
     for a in accounts {
         let params = match (a.algorithm, a.digits) {
@@ -172,11 +175,7 @@ pub fn accounts_table(accounts: &[AccountInfo]) -> String {
 }
 
 pub fn codes_table(codes: &[CodeInfo]) -> String {
-    let width = codes
-        .iter()
-        .map(|c| name(&c.issuer, &c.label).chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = name_width(codes.iter().map(|c| (c.issuer.as_str(), c.label.as_str())));
     let mut out = String::new();
     for c in codes {
         out.push_str(&format!(
