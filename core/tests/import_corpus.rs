@@ -1610,35 +1610,26 @@ fn google_transfer_images() {
 }
 
 #[test]
-fn largest_encrypted_file_time() {
+fn largest_encrypted_files_import_through_the_facade() {
     if fixtures().is_none() {
         return;
     }
     // The largest encrypted files of the corpus: by key-derivation cost, Ente's (Argon2id,
-    // 1 GiB, 4 passes); by size, Stratum's Aegis vault (61 KiB, scrypt N = 2^15). Timed as
+    // 1 GiB, 4 passes); by size, Stratum's Aegis vault (61 KiB, scrypt N = 2^15). Read as
     // `import::read` (KDF, decryption, parsing) and as a whole import through the facade
-    // (preview, then commit into a new vault). Run in release for the figures:
-    // `cargo test --release -p authcore --test import_corpus -- --nocapture largest_encrypted`.
+    // (preview, then commit into a new vault).
     for (path, password, accounts) in [
         ("stratum/ente.encrypted.json", "test", 7),
         ("stratum/aegis.encrypted.json", "test", 9),
     ] {
         let bytes = corpus_bytes(path);
-        let started = Instant::now();
         let imported = read(path, Some(password)).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let read_time = started.elapsed();
         assert_eq!(accounts_of(&imported).count(), accounts, "{path}");
         let tmp = tempfile::tempdir().unwrap();
         let auth = open_vault(&tmp);
-        let started = Instant::now();
         let preview = auth.preview_import(&bytes, None, Some(password)).unwrap();
         let outcome = auth.commit_import(&preview, ImportMode::Partial).unwrap();
-        let import_time = started.elapsed();
         assert_eq!(outcome.added.len(), accounts, "{path}");
-        eprintln!(
-            "TIMING {path} ({} bytes): read {read_time:?}; preview and commit {import_time:?}",
-            bytes.len()
-        );
     }
 }
 
