@@ -34,10 +34,11 @@ case ${AUTHCORE_SWIFT_CONFIGURATION:-debug} in
     *) echo "test-swift: AUTHCORE_SWIFT_CONFIGURATION must be debug or release (was '$AUTHCORE_SWIFT_CONFIGURATION')" >&2; exit 2 ;;
 esac
 # A filter runs what it names; without one, everything but the timing loops.
+# An array, so a filter with spaces or a regex alternation (`A|B`) stays one argument.
 if [[ -n ${AUTHCORE_SWIFT_TEST_FILTER:-} ]]; then
-    selection="--filter $AUTHCORE_SWIFT_TEST_FILTER"
+    selection=(--filter "$AUTHCORE_SWIFT_TEST_FILTER")
 else
-    selection="--skip testFfiCost"
+    selection=(--skip testFfiCost)
 fi
 started=$(date +%s)
 stage() { echo "test-swift: $* (+$(($(date +%s) - started)) s)"; }
@@ -216,7 +217,7 @@ if [ -z "$chroot_dir" ]; then
     cd ios
     export AUTHCORE_FIXTURES="$fixtures"
     # shellcheck disable=SC2086 # swift_config is a list of words
-    run_tests swift test --disable-swift-testing $swift_config $selection \
+    run_tests swift test --disable-swift-testing $swift_config "${selection[@]}" \
         -Xlinker -L"$lib_dir" -Xlinker -rpath -Xlinker "$lib_dir"
     stage "swift test passed"
     exit 0
@@ -251,5 +252,5 @@ fi
 chroot_lib=$(to_chroot "$lib_dir")
 chroot_peer=$(to_chroot "$AUTHCORE_PI_PEER")
 run_tests chroot "$chroot_dir" env HOME=/root AUTHCORE_PI_PEER="$chroot_peer" AUTHCORE_FIXTURES=/fixtures bash -c \
-    "cd /repo/ios && swift test --disable-swift-testing $swift_config $selection -Xlinker -L$chroot_lib -Xlinker -rpath -Xlinker $chroot_lib"
+    "cd /repo/ios && swift test --disable-swift-testing $swift_config $(printf '%q ' "${selection[@]}")-Xlinker -L$chroot_lib -Xlinker -rpath -Xlinker $chroot_lib"
 stage "swift test passed"
