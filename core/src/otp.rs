@@ -356,9 +356,7 @@ impl Generator {
     /// current one stays valid.
     pub fn totp(&self, at: UnixTime) -> Result<TotpCode, OtpError> {
         let period = self.params.kind.period().ok_or(OtpError::NotTimeBased)?;
-        let (step, into) = time_step(at.otp_secs(), period);
-        // 1..=period, and `period` is a u32.
-        let valid_for = (u64::from(period) - into) as u32;
+        let (step, valid_for) = time_step(at.otp_secs(), period);
         Ok(TotpCode {
             code: self.code_for_counter(step),
             valid_for,
@@ -369,16 +367,17 @@ impl Generator {
 }
 
 /// The time step that `secs` falls in for a period of `period` seconds (validated: at least
-/// 1), and the seconds since that step began. Nearly every account counts in 30 s steps: a
-/// division by that constant compiles to a multiplication, where one by a period read at run
-/// time is the slowest instruction on a code's path.
+/// 1), and the whole seconds its code stays valid (1..=period). Nearly every account counts in
+/// 30 s steps: a division by that constant compiles to a multiplication, where one by a period
+/// read at run time is the slowest instruction on a code's path.
 #[inline(always)]
-pub(crate) fn time_step(secs: u64, period: u32) -> (u64, u64) {
+pub(crate) fn time_step(secs: u64, period: u32) -> (u64, u32) {
     let step = match period {
         30 => secs / 30,
         other => secs / u64::from(other),
     };
-    (step, secs - step * u64::from(period))
+    // `secs - step * period` is below `period`, a u32.
+    (step, period - (secs - step * u64::from(period)) as u32)
 }
 
 fn truncate(digest: &[u8]) -> u32 {

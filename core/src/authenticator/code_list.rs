@@ -138,7 +138,7 @@ impl Authenticator {
             let unix = at
                 .unwrap_or_else(|| clock::corrected(device_now, offset.seconds()))
                 .otp_secs();
-            let (step, into) = otp::time_step(unix, t.period);
+            let (step, valid_for) = otp::time_step(unix, t.period);
             let (code, next_code) = match t.loaded.step_codes.get() {
                 Some((cached, code, next)) if cached == step => (code, next),
                 _ => {
@@ -151,8 +151,7 @@ impl Authenticator {
             out.push(CodeTick {
                 code,
                 next_code,
-                // 1..=period, and `period` is a u32.
-                valid_for: (u64::from(t.period) - into) as u32,
+                valid_for,
             });
         }
         Ok(state.list_version)
