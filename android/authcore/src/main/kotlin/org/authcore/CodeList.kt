@@ -11,8 +11,11 @@ import kotlinx.coroutines.withTimeoutOrNull
 
 /**
  * One row of the code list: the account ([id], [issuer], [label], [otpType], [period],
- * [digits], the clock correction) and what moves each second ([code], [nextCode], [validFor]).
- * A new instance only when something in it changed, so `==` and identity are cheap for a UI.
+ * [digits], the clock correction) and what moves once a period ([code], [nextCode] and the
+ * second [validUntil] they hand over). The countdown is [validFor] at [CodeList.second]: a
+ * row says when its code ends rather than how long it has left, so a second in which no code
+ * rolled over changes no row. A new instance only when something in it changed, so `==` and
+ * identity are cheap for a UI.
  */
 data class CodeRow(
     val id: String,
@@ -25,29 +28,45 @@ data class CodeRow(
     val digits: Int,
     val code: String,
     val nextCode: String,
-    /** Whole seconds [code] stays valid (1..[period]), by the time source given at open. */
-    val validFor: Int,
+    /**
+     * The second of the time source given at open (Unix seconds) at which [code] stops being
+     * current and [nextCode] takes over.
+     */
+    val validUntil: Long,
     /** Seconds added to the device clock for this row's codes (see [AccountCode.clockOffset]). */
     val clockOffset: Long,
     val clockFromServer: Boolean,
-)
+) {
+    /**
+     * Whole seconds [code] stays valid at the time source's second [now] (usually
+     * [CodeList.second]): 1..[period] while it is current, 0 once [validUntil] passed (the
+     * list has the next code by its next refresh).
+     */
+    fun validFor(now: Long): Int {
+        if (now >= validUntil) return 0
+        val left = validUntil - now // negative only when it overflowed: far ahead
+        return if (left < 0 || left >= period) period else left.toInt()
+    }
+}
 
 /**
  * The code list of a screen, kept current at the cost of a second's change only: the rows'
  * names are fetched once and again only when the core says the list changed (an account added,
  * renamed, moved or removed, an import, a restore, a container sync, a push enrollment, a clock
  * offset; through this app or another process). Each second in between asks the core only for
- * that version (a number) and counts the countdowns down from the time source's reading; the
- * codes cross, packed, only when a row's time step rolled over. While [follow] runs (or a
- * [watch] is open) the core tells the list the version from a thread of its own whenever it
- * moves, so a second in which nothing changed makes no FFI call at all. A new [CodeRow] is made only
- * for a row that moved, a new code string only for a code that changed.
- * The same accounts as [AuthCore.codes], in the same order.
+ * that version (a number) and moves [second]; the codes cross, packed, only when a row's time
+ * step rolled over. While [follow] runs (or a [watch] is open) the core tells the list the
+ * version from a thread of its own whenever it moves, so a second in which nothing changed
+ * makes no FFI call and no row at all: each row carries the second its code ends
+ * ([CodeRow.validUntil]) and the countdown is [CodeRow.validFor] at [second]. A new [CodeRow]
+ * is made only for a row whose code rolled over or whose account changed, a new code string
+ * only for a code that changed. The same accounts as [AuthCore.codes], in the same order.
  *
  * ```
  * val list = core.codeList()
  * lifecycleScope.launch { repeatOnLifecycle(Lifecycle.State.STARTED) { list.follow() } }
- * list.rows.collect { rows -> render(rows) }
+ * combine(list.rows, list.second) { rows, now -> rows.map { it to it.validFor(now) } }
+ *     .collect { shown -> render(shown) }
  * ```
  *
  * Thread-safe: refreshes are serialized on the list.
@@ -61,11 +80,14 @@ class CodeList internal constructor(private val core: AuthCore) {
     /** The codes buffer [rows] were made from: while the next one is equal, only countdowns move. */
     private var decodedCodes: ByteArray? = null
     /**
-     * When each row's codes stop being current, in device seconds: the end of the time step
-     * they were fetched in (see [stepEnd]). Until then only its countdown moves.
+     * The device seconds `windowStart until windowEnd` in which every row's codes stay the ones
+     * fetched: where all of their time steps overlap (see [stepEnd]). Inside it a refresh
+     * changes no row.
      */
-    private var ends = LongArray(0)
+    private var windowStart = 0L
+    private var windowEnd = Long.MIN_VALUE
     private val state = MutableStateFlow<List<CodeRow>>(emptyList())
+    private val clock = MutableStateFlow(core.timeSource.nowUnixSeconds())
     /** The version the open watches were last told (null: no watch, or not told yet). */
     private val watched = MutableStateFlow<ULong?>(null)
     private var watches = 0
@@ -76,18 +98,32 @@ class CodeList internal constructor(private val core: AuthCore) {
     val rows: StateFlow<List<CodeRow>> = state.asStateFlow()
 
     /**
+     * The time source's second (Unix seconds) as of the last [refresh], set after [rows]: the
+     * countdowns are each row's [CodeRow.validFor] at it. Until the first refresh, the second
+     * the list was made in.
+     */
+    val second: StateFlow<Long> = clock.asStateFlow()
+
+    /**
      * Brings [rows] up to date now, on the calling thread. Returns whether [rows] changed.
      *
      * It reads the time source once and asks the core only for the list's version (one call
      * returning a number), and not even that while a [watch] is open and no change went through
-     * [core] since it last asked; the countdowns are that reading plus each row's correction, modulo
-     * its period. Only when a row's time step moved since its codes were made (a rollover), or
-     * the version did, does it fetch the codes (one call, both buffers), and the names only in
-     * the second case. A UI calls [follow] instead; this is for a caller with its own timer
-     * (off the main thread: the core takes its lock and may look at the vault).
+     * [core] since it last asked; the reading becomes [second]. Only when a row's time step
+     * moved since its codes were made (a rollover, or the clock went back), or the version did,
+     * does it fetch the codes (one call, both buffers), and the names only in the second case.
+     * A UI calls [follow] instead; this is for a caller with its own timer (off the main
+     * thread: the core takes its lock and may look at the vault).
      */
     fun refresh(): Boolean = synchronized(lock) {
         val now = core.timeSource.nowUnixSeconds()
+        val changed = update(now)
+        clock.value = now
+        changed
+    }
+
+    /** [refresh] at the time source's second [now], under [lock]. */
+    private fun update(now: Long): Boolean {
         val change = core.changes.value
         val told = watched.value
         val held = version
@@ -99,13 +135,10 @@ class CodeList internal constructor(private val core: AuthCore) {
             ffiCall { core.authenticator.listVersion() }.also { changesAtRead = change }
         }
         val shown = state.value
-        if (listVersion == version && decodedFrom === stable && shown.size == stable.size) {
-            val counted = countDown(now, stable, ends, shown)
-            if (counted != null) {
-                if (counted === shown) return false
-                state.value = counted
-                return true
-            }
+        if (listVersion == version && decodedFrom === stable && shown.size == stable.size &&
+            now >= windowStart && now < windowEnd
+        ) {
+            return false
         }
         var ticks = ffiCall { core.authenticator.codeTicksOn(now) }
         // A change between two calls shows as another version: fetch until they agree.
@@ -119,13 +152,21 @@ class CodeList internal constructor(private val core: AuthCore) {
         }
         val previous = if (decodedFrom === stable) shown else emptyList()
         val sameCodes = previous.size == stable.size && ticks.codes.contentEquals(decodedCodes)
-        val next = decode(ticks.validFor, ticks.codes.takeUnless { sameCodes }, stable, previous)
+        val next = decode(now, ticks.validFor, ticks.codes.takeUnless { sameCodes }, stable, previous)
         decodedFrom = stable
         decodedCodes = ticks.codes
-        ends = LongArray(stable.size) { stepEnd(now, stable[it]) }
+        var start = Long.MIN_VALUE
+        var end = Long.MAX_VALUE
+        for (row in stable) {
+            val stepEnd = stepEnd(now, row)
+            end = minOf(end, stepEnd)
+            start = maxOf(start, stepEnd - row.period.toLong())
+        }
+        windowStart = start
+        windowEnd = end
         if (next === shown) return false
         state.value = next
-        true
+        return true
     }
 
     /**
@@ -206,8 +247,8 @@ class CodeList internal constructor(private val core: AuthCore) {
 
         /**
          * The device second at which [row]'s time step at [now] ends: its step covers
-         * `end - period until end`, where the countdown is `end - now`. Divides once, when codes
-         * are fetched, so the per-second countdown compares and subtracts only. Where the
+         * `end - period until end`, where the countdown is `end - now`. Computed once, when codes
+         * are fetched, so a second inside every row's step compares two numbers only. Where the
          * corrected time is not `now + offset` (clamped below 1970 or at the end of time) it is
          * [now]: the row then asks the core again each second.
          */
@@ -220,41 +261,13 @@ class CodeList internal constructor(private val core: AuthCore) {
         }
 
         /**
-         * [shown] with each countdown at [now], or null when [now] is outside a row's step
-         * window ending at [ends] (its codes rolled over, or the clock went back: fetch them);
-         * [shown] itself when nothing moved.
+         * The rows the buffers describe at the device second [now] (layout:
+         * bindings/src/code_list.rs), reusing each row of [previous] (made from the same
+         * [stable] rows) that did not move, and [previous] itself when none did. [codes] is null
+         * when it equals the buffer [previous] was made from: the codes are [previous]'s and only
+         * the countdowns are read, each becoming the second its code ends.
          */
-        fun countDown(now: Long, stable: List<FfiCodeListRow>, ends: LongArray, shown: List<CodeRow>): List<CodeRow>? {
-            val count = stable.size
-            if (ends.size < count || shown.size < count) return null
-            var rows: ArrayList<CodeRow>? = null
-            for (i in 0 until count) {
-                val left = ends[i] - now
-                // A shown row is made from the stable row at its index, so its period is that row's.
-                val old = shown[i]
-                if (left <= 0 || left > old.period) return null
-                val seconds = left.toInt()
-                if (old.validFor == seconds) {
-                    rows?.add(old)
-                    continue
-                }
-                // Sized once: grown from empty, the list copied itself seven times for 100 rows.
-                val moved = rows ?: ArrayList<CodeRow>(count).also { list ->
-                    for (j in 0 until i) list.add(shown[j])
-                    rows = list
-                }
-                moved.add(old.copy(validFor = seconds))
-            }
-            return rows ?: shown
-        }
-
-        /**
-         * The rows the buffers describe (layout: bindings/src/code_list.rs), reusing each row of
-         * [previous] (made from the same [stable] rows) that did not move, and [previous] itself
-         * when none did. [codes] is null when it equals the buffer [previous] was made from: the
-         * codes are [previous]'s and only the countdowns are read.
-         */
-        fun decode(validFor: ByteArray, codes: ByteArray?, stable: List<FfiCodeListRow>, previous: List<CodeRow>): List<CodeRow> {
+        fun decode(now: Long, validFor: ByteArray, codes: ByteArray?, stable: List<FfiCodeListRow>, previous: List<CodeRow>): List<CodeRow> {
             if (validFor.size != 4 * stable.size) {
                 throw AuthCoreException.Internal("code ticks: ${validFor.size} countdown bytes for ${stable.size} rows")
             }
@@ -278,18 +291,20 @@ class CodeList internal constructor(private val core: AuthCore) {
             val rows = ArrayList<CodeRow>(stable.size)
             for (i in stable.indices) {
                 val b = 4 * i
-                val seconds = (validFor[b].toInt() and 0xff) or ((validFor[b + 1].toInt() and 0xff) shl 8) or
-                    ((validFor[b + 2].toInt() and 0xff) shl 16) or ((validFor[b + 3].toInt() and 0xff) shl 24)
+                val seconds = (validFor[b].toLong() and 0xff) or ((validFor[b + 1].toLong() and 0xff) shl 8) or
+                    ((validFor[b + 2].toLong() and 0xff) shl 16) or ((validFor[b + 3].toLong() and 0xff) shl 24)
+                // The core's countdown as the second it reaches 0 (saturating at the end of time).
+                val until = if (now > Long.MAX_VALUE - seconds) Long.MAX_VALUE else now + seconds
                 val old = previous.getOrNull(i)
                 val code = code(old?.code)
                 val nextCode = code(old?.nextCode)
-                if (old != null && old.code === code && old.nextCode === nextCode && old.validFor == seconds) {
+                if (old != null && old.code === code && old.nextCode === nextCode && old.validUntil == until) {
                     rows.add(old)
                 } else {
                     changed = true
                     rows.add(
-                        if (old != null && old.code === code && old.nextCode === nextCode) old.copy(validFor = seconds.checkedValidFor())
-                        else stable[i].toRow(code, nextCode, seconds),
+                        if (old != null && old.code === code && old.nextCode === nextCode) old.copy(validUntil = until)
+                        else stable[i].toRow(code, nextCode, until),
                     )
                 }
             }
@@ -297,10 +312,7 @@ class CodeList internal constructor(private val core: AuthCore) {
             return if (changed) rows else previous
         }
 
-        private fun Int.checkedValidFor(): Int =
-            if (this >= 0) this else throw ArithmeticException("CodeRow.validFor does not fit an Int")
-
-        private fun FfiCodeListRow.toRow(code: String, nextCode: String, validFor: Int) = CodeRow(
+        private fun FfiCodeListRow.toRow(code: String, nextCode: String, validUntil: Long) = CodeRow(
             id = id,
             issuer = issuer,
             label = label,
@@ -309,7 +321,7 @@ class CodeList internal constructor(private val core: AuthCore) {
             digits = digits.toInt(),
             code = code,
             nextCode = nextCode,
-            validFor = validFor.checkedValidFor(),
+            validUntil = validUntil,
             clockOffset = clockOffset,
             clockFromServer = clockFromServer,
         )

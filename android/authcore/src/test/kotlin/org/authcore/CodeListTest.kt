@@ -11,7 +11,6 @@ import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotSame
 import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Tag
@@ -45,8 +44,8 @@ class CodeListTest {
     private fun open(time: FixedTime): AuthCore =
         AuthCore(Authenticator.openOrCreate(vault, store, testOptions(time)), Platform.DESKTOP, time, Dispatchers.IO)
 
-    /** A row as [AuthCore.codes] shows it. */
-    private fun AccountCode.row() = CodeRow(id, issuer, label, otpType, period, code.length, code, nextCode, validFor, clockOffset, clockFromServer)
+    /** A row as [AuthCore.codes] shows it at the time source's second [now]. */
+    private fun AccountCode.row(now: Long) = CodeRow(id, issuer, label, otpType, period, code.length, code, nextCode, now + validFor, clockOffset, clockFromServer)
 
     @Test
     fun `rows are the codes at every second, across rollovers and a clock offset`(): Unit = runBlocking {
@@ -59,7 +58,10 @@ class CodeListTest {
                 for (second in 0 until 130) {
                     time.now = 1111111100L + second
                     list.refresh()
-                    assertEquals(core.codes().map { it.row() }, list.rows.value, "+$second s, offset $offset")
+                    val codes = core.codes()
+                    assertEquals(codes.map { it.row(time.now) }, list.rows.value, "+$second s, offset $offset")
+                    assertEquals(time.now, list.second.value)
+                    assertEquals(codes.map { it.validFor }, list.rows.value.map { it.validFor(list.second.value) }, "+$second s, offset $offset")
                 }
             }
             // HOTP has no countdown: three rows. RFC 6238 at 59 s, so the comparison cannot pass on two equal mistakes.
@@ -67,7 +69,7 @@ class CodeListTest {
             core.setClockOffset(0)
             time.now = 59
             list.refresh()
-            assertEquals(listOf("94287082", "1"), list.rows.value[0].let { listOf(it.code, it.validFor.toString()) })
+            assertEquals(listOf("94287082", "1"), list.rows.value[0].let { listOf(it.code, it.validFor(59).toString()) })
         }
     }
 
@@ -82,12 +84,11 @@ class CodeListTest {
             assertFalse(list.refresh(), "the same second: nothing moved")
             assertSame(first, list.rows.value)
 
-            time.now += 1 // a countdown second: every row moves, its code strings stay
-            assertTrue(list.refresh())
-            val second = list.rows.value
-            assertNotSame(first[0], second[0])
-            assertSame(first[0].code, second[0].code, "the code did not change: no new string")
-            assertEquals(first[0].validFor - 1, second[0].validFor)
+            time.now += 1 // a countdown second: no row moves, only the list's second
+            assertFalse(list.refresh())
+            assertSame(first, list.rows.value)
+            assertEquals(time.now, list.second.value)
+            assertEquals(first[0].validFor(time.now - 1) - 1, first[0].validFor(time.now))
 
             val rfc = first[0].id
             core.rename(rfc, issuer = "Renamed")
@@ -106,7 +107,7 @@ class CodeListTest {
             }
             assertTrue(list.refresh())
             assertEquals(listOf("Cloud", "Steam", "Other"), list.rows.value.map { it.issuer })
-            assertEquals(core.codes().map { it.row() }, list.rows.value)
+            assertEquals(core.codes().map { it.row(time.now) }, list.rows.value)
         }
     }
 
@@ -115,13 +116,18 @@ class CodeListTest {
         val row = FfiCodeListRow("a", "I", "L", OtpType.TOTP, 30u, 6u, 0, false)
         val seven = byteArrayOf(7, 0, 0, 0)
         val codes = byteArrayOf(6) + "123456".toByteArray() + byteArrayOf(6) + "654321".toByteArray()
-        val rows = CodeList.decode(seven, codes, listOf(row), emptyList())
-        assertEquals(listOf(listOf("123456", "654321", "7")), rows.map { listOf(it.code, it.nextCode, it.validFor.toString()) })
-        assertSame(rows, CodeList.decode(seven, codes, listOf(row), rows), "nothing moved")
-        assertSame(rows, CodeList.decode(seven, null, listOf(row), rows), "nothing moved")
-        val six = CodeList.decode(byteArrayOf(6, 0, 0, 0), null, listOf(row), rows).single()
-        assertEquals(6, six.validFor)
+        val rows = CodeList.decode(100, seven, codes, listOf(row), emptyList())
+        assertEquals(listOf(listOf("123456", "654321", "107", "7")), rows.map { listOf(it.code, it.nextCode, "${it.validUntil}", "${it.validFor(100)}") })
+        assertSame(rows, CodeList.decode(100, seven, codes, listOf(row), rows), "nothing moved")
+        assertSame(rows, CodeList.decode(100, seven, null, listOf(row), rows), "nothing moved")
+        assertSame(rows, CodeList.decode(101, byteArrayOf(6, 0, 0, 0), null, listOf(row), rows), "a second later, the same end")
+        val six = CodeList.decode(100, byteArrayOf(6, 0, 0, 0), null, listOf(row), rows).single()
+        assertEquals(listOf("106", "6"), listOf("${six.validUntil}", "${six.validFor(100)}"))
         assertSame(rows[0].code, six.code)
+        // The countdown at any second: 0 from the end on, never more than the period.
+        assertEquals(listOf(0, 0, 1, 30, 30), listOf(107L, 200L, 106L, 77L, Long.MIN_VALUE).map { rows[0].validFor(it) })
+        val late = CodeList.decode(Long.MAX_VALUE - 1, seven, codes, listOf(row), emptyList()).single()
+        assertEquals(Long.MAX_VALUE, late.validUntil, "saturates at the end of time")
         val bad = listOf(
             Triple(seven, codes.copyOf(codes.size - 1), emptyList()),
             Triple(seven, codes + byteArrayOf(0), emptyList()),
@@ -131,7 +137,7 @@ class CodeListTest {
             Triple(seven, null, emptyList<CodeRow>()),
         )
         for ((validFor, c, previous) in bad) {
-            assertThrows<AuthCoreException.Internal> { CodeList.decode(validFor, c, listOf(row), previous) }
+            assertThrows<AuthCoreException.Internal> { CodeList.decode(100, validFor, c, listOf(row), previous) }
         }
     }
 
@@ -145,9 +151,13 @@ class CodeListTest {
             suspend fun rowsWhere(what: String, p: (List<CodeRow>) -> Boolean) =
                 withTimeout(5_000) { list.rows.first(p) }.also { assertTrue(p(it), what) }
 
-            rowsWhere("first refresh") { it.singleOrNull()?.validFor == 2 }
+            val first = rowsWhere("first refresh") { it.singleOrNull()?.validUntil == 1111111110L }
+            time.now = 1111111109 // a countdown second: the list's second moves, no row
+            withTimeout(5_000) { list.second.first { it == 1111111109L } }
+            assertSame(first, list.rows.value)
+            assertEquals(1, first.single().validFor(list.second.value))
             time.now = 1111111110 // the rollover
-            val rolled = rowsWhere("rolled over") { it.singleOrNull()?.validFor == 30 }
+            val rolled = rowsWhere("rolled over") { it.singleOrNull()?.validUntil == 1111111140L }
             assertEquals("14050471", rolled.single().code)
             // The time source stands still: only the change itself can make this refresh.
             core.addUri("otpauth://totp/Other:bob?secret=JBSWY3DPEHPK3PXP&issuer=Other")
@@ -194,7 +204,8 @@ class CodeListTest {
             val auth = core.authenticator
             val rows = auth.codeList().rows
             val ticks = auth.codeTicksOn(time.now)
-            val decoded = CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList())
+            val at = time.now
+            val decoded = CodeList.decode(at, ticks.validFor, ticks.codes, rows, emptyList())
             // Each refresh is the next second, so one in 30 makes every code anew (a rollover).
             // The first body is what `follow()` pays each second: a watch is open, so a second
             // in which nothing changed makes no FFI call; the second is the same without one.
@@ -205,8 +216,8 @@ class CodeListTest {
                 { time.now += 1; unwatched.refresh() },
                 { time.now += 1; auth.codeTicksOn(time.now) },
                 { time.now += 1; auth.listVersion() },
-                { CodeList.decode(ticks.validFor, ticks.codes, rows, emptyList()) },
-                { CodeList.decode(ticks.validFor, null, rows, decoded) },
+                { CodeList.decode(at, ticks.validFor, ticks.codes, rows, emptyList()) },
+                { CodeList.decode(at, ticks.validFor, null, rows, decoded) },
             )
             watch.close()
             assertEquals(100, list.rows.value.size)
