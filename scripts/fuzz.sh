@@ -15,7 +15,9 @@
 # Environment: AUTHCORE_FUZZ_SANITIZER (address, the default, or none: about twice the speed,
 # for long campaigns; the core has no unsafe code of its own), AUTHCORE_FUZZ_TARGET_DIR (build
 # output, by default under $AUTHCORE_CACHE so CI runs on the same machine reuse it),
-# AUTHCORE_FUZZ_TIMEOUT (seconds per input before it counts as a hang; default 10).
+# AUTHCORE_FUZZ_TIMEOUT (seconds per input before it counts as a hang; default 10),
+# AUTHCORE_FUZZ_RUNS (stop each target after this many executions, or at SECONDS if sooner: a
+# 10-million campaign is then exactly that, whatever else shares the machine).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,6 +35,11 @@ target_dir=${AUTHCORE_FUZZ_TARGET_DIR:-$cache/fuzz-target-$sanitizer}
 rss_limit_mb=2048
 # A campaign may raise the per-input limit to look past a known slow input while it is fixed.
 timeout_s=${AUTHCORE_FUZZ_TIMEOUT:-10}
+runs=${AUTHCORE_FUZZ_RUNS:-}
+if [[ -n $runs && ! $runs =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz: AUTHCORE_FUZZ_RUNS must be a positive number of executions, not '$runs'" >&2
+    exit 2
+fi
 
 # cargo-fuzz needs nightly for -Zsanitizer; the project itself builds on stable.
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
@@ -95,7 +102,7 @@ for target in "${targets[@]}"; do
     TMPDIR=$scratch fuzz run --target-dir "$target_dir" --sanitizer "$sanitizer" \
         "$target" "${inputs[@]}" -- \
         -max_total_time="$seconds" -rss_limit_mb="$rss_limit_mb" -timeout="$timeout_s" \
-        -print_final_stats=1 >"$log" 2>&1
+        -print_final_stats=1 ${runs:+-runs="$runs"} >"$log" 2>&1
     code=$?
     set -e
     elapsed=$((SECONDS - started))
