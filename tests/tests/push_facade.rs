@@ -123,9 +123,10 @@ fn enrollment_with_a_ready_key(pi: &PrivacyIdea) -> Outcome {
     let enrolled_in = started.elapsed();
     let http = *transport.spent.lock().map_err(|_| "poisoned")?;
     assert_eq!(info.push_serial.as_deref(), Some(init.serial.as_str()));
-    // The spare was taken (the refill, a 4096-bit key, takes a second or more: not done yet),
-    // and is made again behind the enrollment. (No bound on the time: a loaded machine.)
-    assert_eq!(app.auth.spare_device_keys_ready()?, 0);
+    // The spare is made again behind the enrollment. Whether the refill is still running at
+    // this point depends on how fast its random prime search was (a 4096-bit key can take
+    // well under the registration's round trip), so nothing is asserted about it here; that
+    // enrollment registers the spare's own key is `spare_tests.rs`, deterministically.
     ready(1)?;
     eprintln!(
         "  timing: spare 4096-bit key made in the background in {made_in:.2?} after open; enrollment with it {enrolled_in:.2?}: registration round trip {http:.2?} (server on 127.0.0.1 included), client {:.2?}",
