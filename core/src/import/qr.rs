@@ -61,18 +61,17 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
 }
 
 /// The image scaled down (keeping its proportions) so that its longer side is at most `side`.
+/// Each pixel becomes the average of the source pixels it covers (`thumbnail`'s integer area
+/// averaging): what a QR detector needs, and about 4.5 times faster than a triangle filter
+/// (151 against 34 ms for a 12-megapixel photo here), which fuzzing showed to be most of the
+/// time spent on large images (docs/hardening.md).
 fn fit(grey: image::GrayImage, side: u32) -> image::GrayImage {
     let longer = grey.width().max(grey.height());
     if longer <= side {
         return grey;
     }
     let shrink = |n: u32| ((u64::from(n) * u64::from(side)) / u64::from(longer)).max(1) as u32;
-    image::imageops::resize(
-        &grey,
-        shrink(grey.width()),
-        shrink(grey.height()),
-        image::imageops::FilterType::Triangle,
-    )
+    image::imageops::thumbnail(&grey, shrink(grey.width()), shrink(grey.height()))
 }
 
 /// (top, left, text) of each code that decodes.
