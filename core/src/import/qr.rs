@@ -3,6 +3,10 @@
 //! What they carry is then read like lines of text (`uris.rs`), so transfer batches are checked
 //! for completeness across the codes of one image.
 
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
 use zeroize::Zeroizing;
 
 use super::entry::Sink;
@@ -50,9 +54,12 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
     let grey = fit(picture.to_luma8(), MAX_SCAN_SIDE);
     drop(picture);
     let mut found = scan(&grey);
-    if found.is_empty() && grey.width().max(grey.height()) > 1600 {
+    if found.as_ref().is_none_or(Vec::is_empty) && grey.width().max(grey.height()) > 1600 {
         found = scan(&fit(grey, RETRY_SCAN_SIDE));
     }
+    let Some(mut found) = found else {
+        return Err(damaged("the QR code detector failed on this image".into()));
+    };
     if found.is_empty() {
         return Err(ImportError::NoQrCode);
     }
@@ -74,23 +81,54 @@ fn fit(grey: image::GrayImage, side: u32) -> image::GrayImage {
     image::imageops::thumbnail(&grey, shrink(grey.width()), shrink(grey.height()))
 }
 
-/// (top, left, text) of each code that decodes.
-fn scan(grey: &image::GrayImage) -> Vec<(u32, u32, Zeroizing<String>)> {
+/// (top, left, text) of each code that decodes; `None` when the detector itself failed.
+fn scan(grey: &image::GrayImage) -> Option<Vec<(u32, u32, Zeroizing<String>)>> {
     let (w, h) = (grey.width() as usize, grey.height() as usize);
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
         grey.get_pixel(x as u32, y as u32)[0]
     });
+    let grids = contained(|| prepared.detect_grids())?;
     let mut out = Vec::new();
-    for grid in prepared.detect_grids() {
+    for grid in grids {
         let top = grid.bounds.iter().map(|p| p.y).min().unwrap_or(0).max(0) as u32;
         let left = grid.bounds.iter().map(|p| p.x).min().unwrap_or(0).max(0) as u32;
-        if let Ok((_, text)) = grid.decode() {
+        // A grid the decoder fails on counts as one that does not decode.
+        if let Some(Ok((_, text))) = contained(|| grid.decode()) {
             // Rows of codes: tops within a tenth of the image height count as one row.
             let row = top / (grey.height() / 10).max(1);
             out.push((row, left, Zeroizing::new(text)));
         }
     }
-    out
+    Some(out)
+}
+
+thread_local! {
+    /// Set while this thread runs rqrr inside [`contained`].
+    static IN_QR_DECODER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs rqrr, giving `None` if it panics. rqrr 0.11 asserts on some degenerate images instead
+/// of returning an error (fuzzing found one, a 662-byte JPEG: `Perspective::map`'s "x <=
+/// i32::MAX" in `find_alignment_pattern`; upstream rqrr issue 54, open), and a picture must not
+/// bring the app down. Its state is dropped after a panic, so nothing half-updated is used
+/// again. The panic hook in place when the first image is scanned (std's, the app's, or
+/// libFuzzer's, which aborts) still sees every other panic: the hook added here only keeps a
+/// contained panic of rqrr from printing or aborting. This needs `panic = "unwind"`, which every
+/// profile of the workspace keeps (Cargo.toml).
+fn contained<T>(decode: impl FnOnce() -> T) -> Option<T> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_QR_DECODER.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = IN_QR_DECODER.with(|flag| flag.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(decode));
+    IN_QR_DECODER.with(|flag| flag.set(was));
+    result.ok()
 }
 
 pub(crate) fn read_image(bytes: &[u8], sink: &mut Sink) -> Result<(), ImportError> {
@@ -118,5 +156,22 @@ mod tests {
         assert_eq!((thread.width(), thread.height()), (1200, 1));
         let small = fit(image::GrayImage::new(640, 480), MAX_SCAN_SIDE);
         assert_eq!((small.width(), small.height()), (640, 480));
+    }
+
+    #[test]
+    fn a_panic_of_the_qr_detector_is_an_error_naming_the_image() {
+        // The fuzzing finding (docs/hardening.md): byte 0 is the fuzz target's format selector,
+        // the rest a JPEG on which rqrr's detector asserts.
+        let input = include_bytes!(
+            "../../../fuzz/regressions/import_read/crash-jpeg-rqrr-perspective-assert"
+        );
+        let err = decode_qr_image(&input[1..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this QR code image file is damaged: image: the QR code detector failed on this image"
+        );
+        // Another panic on this thread after it still reaches the previous hook and unwinds.
+        assert!(std::panic::catch_unwind(|| panic!("outside the decoder")).is_err());
+        assert!(!IN_QR_DECODER.with(Cell::get));
     }
 }
