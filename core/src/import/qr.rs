@@ -54,11 +54,18 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
     let grey = fit(picture.to_luma8(), MAX_SCAN_SIDE);
     drop(picture);
     let mut found = scan(&grey);
-    if found.as_ref().is_none_or(Vec::is_empty) && grey.width().max(grey.height()) > 1600 {
+    let nothing = |scan: &Scan| !matches!(scan, Scan::Read(codes) if !codes.is_empty());
+    if nothing(&found) && grey.width().max(grey.height()) > 1600 {
         found = scan(&fit(grey, RETRY_SCAN_SIDE));
     }
-    let Some(mut found) = found else {
-        return Err(damaged("the QR code detector failed on this image".into()));
+    let mut found = match found {
+        Scan::Read(found) => found,
+        Scan::Failed => return Err(damaged("the QR code detector failed on this image".into())),
+        Scan::GaveUp => {
+            return Err(damaged(
+                "the QR code detector gave up on this image (too much work for its size)".into(),
+            ));
+        }
     };
     if found.is_empty() {
         return Err(ImportError::NoQrCode);
@@ -81,25 +88,117 @@ fn fit(grey: image::GrayImage, side: u32) -> image::GrayImage {
     image::imageops::thumbnail(&grey, shrink(grey.width()), shrink(grey.height()))
 }
 
-/// (top, left, text) of each code that decodes; `None` when the detector itself failed.
-fn scan(grey: &image::GrayImage) -> Option<Vec<(u32, u32, Zeroizing<String>)>> {
-    let (w, h) = (grey.width() as usize, grey.height() as usize);
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-        grey.get_pixel(x as u32, y as u32)[0]
+/// What a scan gave: the codes read, or why the detector stopped.
+enum Scan {
+    Read(Vec<(u32, u32, Zeroizing<String>)>),
+    /// rqrr panicked (see [`contained`]).
+    Failed,
+    /// rqrr used up [`Budgeted`]'s work budget.
+    GaveUp,
+}
+
+/// (top, left, text) of each code that decodes.
+fn scan(grey: &image::GrayImage) -> Scan {
+    let budget = Budgeted::new(grey.clone());
+    let spent = budget.spent.clone();
+    let found = contained(|| {
+        let mut prepared = rqrr::PreparedImage::prepare(budget);
+        let mut out = Vec::new();
+        for grid in prepared.detect_grids() {
+            let top = grid.bounds.iter().map(|p| p.y).min().unwrap_or(0).max(0) as u32;
+            let left = grid.bounds.iter().map(|p| p.x).min().unwrap_or(0).max(0) as u32;
+            // A grid the decoder fails on counts as one that does not decode.
+            if let Some(Ok((_, text))) = contained(|| grid.decode()) {
+                // Rows of codes: tops within a tenth of the image height count as one row.
+                let row = top / (grey.height() / 10).max(1);
+                out.push((row, left, Zeroizing::new(text)));
+            }
+        }
+        out
     });
-    let grids = contained(|| prepared.detect_grids())?;
-    let mut out = Vec::new();
-    for grid in grids {
-        let top = grid.bounds.iter().map(|p| p.y).min().unwrap_or(0).max(0) as u32;
-        let left = grid.bounds.iter().map(|p| p.x).min().unwrap_or(0).max(0) as u32;
-        // A grid the decoder fails on counts as one that does not decode.
-        if let Some(Ok((_, text))) = contained(|| grid.decode()) {
-            // Rows of codes: tops within a tenth of the image height count as one row.
-            let row = top / (grey.height() / 10).max(1);
-            out.push((row, left, Zeroizing::new(text)));
+    if spent.get() >= spent_limit(grey) {
+        // Also when the budget ran out in a grid's decoding: no partial list of codes.
+        return Scan::GaveUp;
+    }
+    match found {
+        Some(out) => Scan::Read(out),
+        None => Scan::Failed,
+    }
+}
+
+/// How many pixel reads, writes and size queries rqrr may make on one picture: 400 per pixel,
+/// plus 50 million. Reading a real code takes far fewer (the QR images of the import tests, a
+/// Google export screenshot among them, 6 to 22 a pixel, 2 to 15 million in all), while degenerate geometry can make rqrr's search for an
+/// alignment pattern spiral for minutes: its number of steps grows with the square of a size
+/// estimate that a skewed group of finder patterns inflates without limit (fuzzing found a
+/// 677-byte JPEG of 920 x 255 pixels that took 34 s; docs/hardening.md). rqrr has no way to
+/// stop it, but it reads the picture through the `image` traits, so the picture counts each
+/// access and ends the scan with a panic that [`contained`] catches once the budget is spent.
+fn spent_limit(grey: &image::GrayImage) -> u64 {
+    const PER_PIXEL: u64 = 400;
+    const BASE: u64 = 50_000_000;
+    u64::from(grey.width()) * u64::from(grey.height()) * PER_PIXEL + BASE
+}
+
+/// The grey picture handed to rqrr, counting the accesses it makes (see [`spent_limit`]). rqrr
+/// clones it to try each group of finder patterns on a copy; the copies share the count.
+#[derive(Clone)]
+struct Budgeted {
+    image: image::GrayImage,
+    spent: std::rc::Rc<Cell<u64>>,
+    limit: u64,
+}
+
+impl Budgeted {
+    fn new(image: image::GrayImage) -> Self {
+        let limit = spent_limit(&image);
+        Budgeted {
+            image,
+            spent: std::rc::Rc::new(Cell::new(0)),
+            limit,
         }
     }
-    Some(out)
+
+    fn spend(&self) {
+        let spent = self.spent.get() + 1;
+        self.spent.set(spent);
+        if spent >= self.limit {
+            // Caught by `contained`; the scan then reports that the detector gave up.
+            panic!("the QR code detector's work budget is spent");
+        }
+    }
+}
+
+impl image::GenericImageView for Budgeted {
+    type Pixel = image::Luma<u8>;
+
+    fn dimensions(&self) -> (u32, u32) {
+        self.spend();
+        self.image.dimensions()
+    }
+
+    fn get_pixel(&self, x: u32, y: u32) -> Self::Pixel {
+        self.spend();
+        *self.image.get_pixel(x, y)
+    }
+}
+
+impl image::GenericImage for Budgeted {
+    #[allow(deprecated)]
+    fn get_pixel_mut(&mut self, x: u32, y: u32) -> &mut Self::Pixel {
+        self.spend();
+        self.image.get_pixel_mut(x, y)
+    }
+
+    fn put_pixel(&mut self, x: u32, y: u32, pixel: Self::Pixel) {
+        self.spend();
+        self.image.put_pixel(x, y, pixel);
+    }
+
+    #[allow(deprecated)]
+    fn blend_pixel(&mut self, x: u32, y: u32, pixel: Self::Pixel) {
+        self.put_pixel(x, y, pixel);
+    }
 }
 
 thread_local! {
@@ -169,6 +268,16 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "this QR code image file is damaged: image: the QR code detector failed on this image"
+        );
+        // Its sibling made rqrr spiral for half a minute: the work budget stops it.
+        let input = include_bytes!(
+            "../../../fuzz/regressions/import_read/timeout-jpeg-rqrr-alignment-spiral"
+        );
+        let err = decode_qr_image(&input[1..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this QR code image file is damaged: image: the QR code detector gave up on this \
+             image (too much work for its size)"
         );
         // Another panic on this thread after it still reaches the previous hook and unwinds.
         assert!(std::panic::catch_unwind(|| panic!("outside the decoder")).is_err());
