@@ -126,8 +126,8 @@ fn scan(grey: &image::GrayImage) -> Scan {
     }
 }
 
-/// How many pixel reads, writes and size queries rqrr may make on one picture: 400 per pixel,
-/// plus 50 million. Reading a real code takes far fewer (the QR images of the import tests, a
+/// How many pixel reads, writes and size queries rqrr may make on one picture: 100 per pixel,
+/// plus 20 million. Reading a real code takes far fewer (the QR images of the import tests, a
 /// Google export screenshot among them, 6 to 22 a pixel, 2 to 15 million in all), while degenerate geometry can make rqrr's search for an
 /// alignment pattern spiral for minutes: its number of steps grows with the square of a size
 /// estimate that a skewed group of finder patterns inflates without limit (fuzzing found a
@@ -135,8 +135,8 @@ fn scan(grey: &image::GrayImage) -> Scan {
 /// stop it, but it reads the picture through the `image` traits, so the picture counts each
 /// access and ends the scan with a panic that [`contained`] catches once the budget is spent.
 fn spent_limit(grey: &image::GrayImage) -> u64 {
-    const PER_PIXEL: u64 = 400;
-    const BASE: u64 = 50_000_000;
+    const PER_PIXEL: u64 = 100;
+    const BASE: u64 = 20_000_000;
     u64::from(grey.width()) * u64::from(grey.height()) * PER_PIXEL + BASE
 }
 
