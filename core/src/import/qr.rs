@@ -100,7 +100,7 @@ enum Scan {
 /// (top, left, text) of each code that decodes.
 fn scan(grey: &image::GrayImage) -> Scan {
     let budget = Budgeted::new(grey.clone());
-    let spent = budget.spent.clone();
+    let left = budget.left.clone();
     let found = contained(|| {
         let mut prepared = rqrr::PreparedImage::prepare(budget);
         let mut out = Vec::new();
@@ -116,7 +116,7 @@ fn scan(grey: &image::GrayImage) -> Scan {
         }
         out
     });
-    if spent.get() >= spent_limit(grey) {
+    if left.get() == 0 {
         // Also when the budget ran out in a grid's decoding: no partial list of codes.
         return Scan::GaveUp;
     }
@@ -128,41 +128,38 @@ fn scan(grey: &image::GrayImage) -> Scan {
 
 /// How many pixel reads, writes and size queries rqrr may make on one picture: 100 per pixel,
 /// plus 20 million. Reading a real code takes far fewer (the QR images of the import tests, a
-/// Google export screenshot among them, 6 to 22 a pixel, 2 to 15 million in all), while degenerate geometry can make rqrr's search for an
-/// alignment pattern spiral for minutes: its number of steps grows with the square of a size
-/// estimate that a skewed group of finder patterns inflates without limit (fuzzing found a
-/// 677-byte JPEG of 920 x 255 pixels that took 34 s; docs/hardening.md). rqrr has no way to
-/// stop it, but it reads the picture through the `image` traits, so the picture counts each
-/// access and ends the scan with a panic that [`contained`] catches once the budget is spent.
-fn spent_limit(grey: &image::GrayImage) -> u64 {
+/// Google export screenshot among them, 6 to 22 a pixel, 2 to 15 million in all), while
+/// degenerate geometry can make rqrr's search for an alignment pattern spiral for minutes: its
+/// number of steps grows with the square of a size estimate that a skewed group of finder
+/// patterns inflates without limit (fuzzing found a 677-byte JPEG of 920 x 255 pixels that took
+/// 34 s; docs/hardening.md). rqrr has no way to stop it, but it reads the picture through the
+/// `image` traits, so the picture counts each access and ends the scan with a panic that
+/// [`contained`] catches once the budget is spent.
+fn work_budget(grey: &image::GrayImage) -> u64 {
     const PER_PIXEL: u64 = 100;
     const BASE: u64 = 20_000_000;
     u64::from(grey.width()) * u64::from(grey.height()) * PER_PIXEL + BASE
 }
 
-/// The grey picture handed to rqrr, counting the accesses it makes (see [`spent_limit`]). rqrr
-/// clones it to try each group of finder patterns on a copy; the copies share the count.
+/// The grey picture handed to rqrr, counting down the accesses it may still make (see
+/// [`work_budget`]). rqrr clones it to try each group of finder patterns on a copy; the copies
+/// share the count.
 #[derive(Clone)]
 struct Budgeted {
     image: image::GrayImage,
-    spent: std::rc::Rc<Cell<u64>>,
-    limit: u64,
+    left: std::rc::Rc<Cell<u64>>,
 }
 
 impl Budgeted {
     fn new(image: image::GrayImage) -> Self {
-        let limit = spent_limit(&image);
-        Budgeted {
-            image,
-            spent: std::rc::Rc::new(Cell::new(0)),
-            limit,
-        }
+        let left = std::rc::Rc::new(Cell::new(work_budget(&image)));
+        Budgeted { image, left }
     }
 
     fn spend(&self) {
-        let spent = self.spent.get() + 1;
-        self.spent.set(spent);
-        if spent >= self.limit {
+        let left = self.left.get().saturating_sub(1);
+        self.left.set(left);
+        if left == 0 {
             // Caught by `contained`; the scan then reports that the detector gave up.
             panic!("the QR code detector's work budget is spent");
         }
