@@ -3,7 +3,7 @@
 //!
 //! A [`Generator`] keys its HMAC once (the hash states after the inner and outer pad blocks) and
 //! copies only those two states per code: a code costs the two compressions a one-block message
-//! needs, two blocks filled in place, and no allocation (`otp_mac.rs`).
+//! needs, two blocks filled in place, and no allocation (the `authcore-hotp` crate, hotp/).
 
 use std::fmt;
 
@@ -253,25 +253,17 @@ pub struct TotpCode {
     pub time_step: u64,
 }
 
-/// The HMAC keyed with `key`, in a frame of its own so that [`Generator::new`] can scrub the
-/// padded key it leaves on the stack.
-#[inline(never)]
 fn keyed_mac(algorithm: Algorithm, key: &[u8]) -> KeyedMac {
-    match algorithm {
-        Algorithm::Sha1 => KeyedMac::Sha1(Pads::new(key)),
-        Algorithm::Sha256 => KeyedMac::Sha256(Pads::new(key)),
-        Algorithm::Sha512 => KeyedMac::Sha512(Pads::new(key)),
-    }
+    let hash = match algorithm {
+        Algorithm::Sha1 => Hash::Sha1,
+        Algorithm::Sha256 => Hash::Sha256,
+        Algorithm::Sha512 => Hash::Sha512,
+    };
+    // Never inlined (authcore-hotp): the padded key stays in a frame below the caller's.
+    KeyedMac::new(hash, key)
 }
 
 const STEAM_ALPHABET: &[u8; 26] = b"23456789BCDFGHJKMNPQRTVWXY";
-
-#[derive(Clone)]
-enum KeyedMac {
-    Sha1(Pads<Sha1Fn>),
-    Sha256(Pads<Sha256Fn>),
-    Sha512(Pads<Sha512Fn>),
-}
 
 /// Makes codes for one credential. Cheap to keep per account; the keyed HMAC state it holds is
 /// derived from the secret, so it is zeroized on drop and never printed.
@@ -324,11 +316,7 @@ impl Generator {
 
     /// The 31-bit dynamically truncated value of HMAC(secret, counter) (RFC 4226 §5.3).
     fn truncated(&self, counter: u64) -> u32 {
-        match &self.mac {
-            KeyedMac::Sha1(m) => m.truncated(counter),
-            KeyedMac::Sha256(m) => m.truncated(counter),
-            KeyedMac::Sha512(m) => m.truncated(counter),
-        }
+        self.mac.truncated(counter)
     }
 
     /// The code for an explicit counter (HOTP, or a TOTP time step).
@@ -378,18 +366,6 @@ pub(crate) fn time_step(secs: u64, period: u32) -> (u64, u32) {
     };
     // `secs - step * period` is below `period`, a u32.
     (step, period - (secs - step * u64::from(period)) as u32)
-}
-
-fn truncate(digest: &[u8]) -> u32 {
-    // Digests are 20, 32 or 64 bytes, so the 4-byte window at offset <= 15 always exists.
-    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
-    let window = [
-        digest[offset],
-        digest[offset + 1],
-        digest[offset + 2],
-        digest[offset + 3],
-    ];
-    u32::from_be_bytes(window) & 0x7fff_ffff
 }
 
 fn decimal_code(value: u32, digits: u8) -> Code {
@@ -456,9 +432,7 @@ fn steam_code(value: u32) -> Code {
     }
 }
 
-#[path = "otp_mac.rs"]
-mod mac;
-use mac::{Pads, Sha1Fn, Sha256Fn, Sha512Fn};
+use authcore_hotp::{Hash, KeyedMac};
 
 #[cfg(test)]
 #[path = "otp_tests.rs"]

@@ -144,40 +144,6 @@ fn debug_hides_the_keyed_state() {
     assert!(shown.starts_with("Generator { params:"), "{shown}");
 }
 
-/// The one-block HMAC of otp_mac.rs against the `hmac` crate's, on every key length from empty
-/// to past SHA-512's 128-byte block (the block boundaries are where keys start being hashed),
-/// for counters whose bytes are all different.
-#[test]
-fn one_block_hmac_matches_the_hmac_crate() {
-    use hmac::{Hmac, KeyInit, Mac};
-
-    fn theirs<M: Mac + KeyInit>(key: &[u8], counter: u64) -> u32 {
-        let mut mac = <M as KeyInit>::new_from_slice(key).unwrap();
-        mac.update(&counter.to_be_bytes());
-        truncate(&mac.finalize().into_bytes())
-    }
-    for len in 0..=200usize {
-        let key: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
-        for counter in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
-            assert_eq!(
-                Pads::<Sha1Fn>::new(&key).truncated(counter),
-                theirs::<Hmac<sha1::Sha1>>(&key, counter),
-                "SHA-1, {len}-byte key, counter {counter:#x}"
-            );
-            assert_eq!(
-                Pads::<Sha256Fn>::new(&key).truncated(counter),
-                theirs::<Hmac<sha2::Sha256>>(&key, counter),
-                "SHA-256, {len}-byte key, counter {counter:#x}"
-            );
-            assert_eq!(
-                Pads::<Sha512Fn>::new(&key).truncated(counter),
-                theirs::<Hmac<sha2::Sha512>>(&key, counter),
-                "SHA-512, {len}-byte key, counter {counter:#x}"
-            );
-        }
-    }
-}
-
 #[test]
 fn every_length_is_the_last_digits_of_the_truncated_value() {
     // RFC 4226, appendix D: the truncated HMAC of counter 0 under its key is 1284755224.

@@ -1,22 +1,27 @@
 //! HMAC (RFC 2104) of one 8-byte counter, keyed once per credential, over the hash crates' own
 //! compression functions (sha1's `compress`, sha2's `compress256` and `compress512`, which use
-//! the CPU's SHA instructions where it has them). No hash is written here: only the two
-//! one-block messages an HOTP value needs are laid out.
+//! the CPU's SHA instructions where it has them), and RFC 4226's dynamic truncation of it: the
+//! value each of authcore's codes is made from. No hash is written here: only the two one-block
+//! messages an HOTP value needs are laid out.
 //!
 //! Why not `hmac::HmacCore`: copying its two hash cores per code, running the counter through a
 //! block buffer (zeroized on drop) and the generic finalization cost 1.46x the two compressions
 //! (docs/benchmarks.md). Here a counter and an inner digest each fit one block whose padding
 //! is known in advance, so a code is two blocks filled in place and two compressions started
-//! from copies of the keyed states (20 to 64 bytes each). The RFC vectors, the comparison with
-//! the `hmac` crate in otp_tests.rs and the differential test against totp-rs
-//! (tests/otp_differential.rs) guard it.
+//! from copies of the keyed states (20 to 64 bytes each). The RFC vectors in authcore's
+//! otp_tests.rs, the comparison with the `hmac` crate below and the differential test against
+//! totp-rs (core/tests/otp_differential.rs) guard it.
+//!
+//! A crate of its own so that this loop keeps full optimisation while `authcore` is built for
+//! size: [`KeyedMac`]'s methods are not generic and not inlined, so their code is generated
+//! here, at this crate's opt-level, whichever crate calls them.
 
 use sha1::Digest;
 use zeroize::Zeroize;
 
 /// What HMAC needs of a Merkle-Damgard hash: its initial state, its compression of one block,
 /// its digest of a state, and the hash of a key longer than a block.
-pub(super) trait BlockHash {
+trait BlockHash {
     type State: Copy + Zeroize;
     type Block: AsRef<[u8]> + AsMut<[u8]> + Zeroize;
     /// The initial hash value (FIPS 180-4, 5.3).
@@ -33,7 +38,7 @@ pub(super) trait BlockHash {
     fn truncate(state: &Self::State) -> u32 {
         let mut digest = [0u8; 64];
         Self::write_digest(state, &mut digest);
-        super::truncate(&digest[..Self::DIGEST_LEN])
+        truncate(&digest[..Self::DIGEST_LEN])
     }
 }
 
@@ -56,7 +61,7 @@ fn truncate_words(words: &[u32]) -> u32 {
 macro_rules! block_hash {
     ($name:ident, $word:ty, $words:literal, $block:literal, $digest:literal, $compress:path,
      $hash:ty, [$($iv:expr),+ $(,)?] $(, truncate = $truncate:ident)?) => {
-        pub(super) struct $name;
+        struct $name;
 
         impl BlockHash for $name {
             type State = [$word; $words];
@@ -149,7 +154,7 @@ block_hash!(
 
 /// The hash states after the key's inner and outer pad blocks: everything of the key a code
 /// needs. Derived from the secret, so cleared on drop and never printed.
-pub(super) struct Pads<H: BlockHash> {
+struct Pads<H: BlockHash> {
     inner: H::State,
     outer: H::State,
 }
@@ -183,7 +188,7 @@ fn pad(block: &mut [u8], len: usize) {
 impl<H: BlockHash> Pads<H> {
     /// Keys the MAC (RFC 2104, 2): the key, hashed first when longer than a block, zero-padded
     /// to a block and XORed with 0x36 and 0x5c, each compressed once from the initial state.
-    pub(super) fn new(key: &[u8]) -> Self {
+    fn new(key: &[u8]) -> Self {
         let mut block = H::zero_block();
         let padded = block.as_mut();
         if key.len() > padded.len() {
@@ -203,7 +208,7 @@ impl<H: BlockHash> Pads<H> {
 
     /// The 31-bit dynamically truncated HMAC of the big-endian counter (RFC 4226, 5.3).
     #[inline(always)]
-    pub(super) fn truncated(&self, counter: u64) -> u32 {
+    fn truncated(&self, counter: u64) -> u32 {
         let mut block = H::zero_block();
         let message = block.as_mut();
         message[..8].copy_from_slice(&counter.to_be_bytes());
@@ -218,5 +223,122 @@ impl<H: BlockHash> Pads<H> {
         let mut outer = self.outer;
         H::compress(&mut outer, &block);
         H::truncate(&outer)
+    }
+}
+
+/// RFC 4226's dynamic truncation (5.3) of an HMAC digest: the 31 bits at the offset its last
+/// byte's low nibble names.
+pub fn truncate(digest: &[u8]) -> u32 {
+    // Digests are 20, 32 or 64 bytes, so the 4-byte window at offset <= 15 always exists.
+    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+    let window = [
+        digest[offset],
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ];
+    u32::from_be_bytes(window) & 0x7fff_ffff
+}
+
+/// The hash an HMAC is built on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hash {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+/// An HMAC keyed with one credential's secret, ready to give the truncated value of any
+/// counter. Derived from the secret, so cleared on drop and never printed.
+#[derive(Clone)]
+pub struct KeyedMac(Keyed);
+
+#[derive(Clone)]
+enum Keyed {
+    Sha1(Pads<Sha1Fn>),
+    Sha256(Pads<Sha256Fn>),
+    Sha512(Pads<Sha512Fn>),
+}
+
+impl KeyedMac {
+    /// Keys the MAC with `key` (any length; a key longer than a block is hashed first). Never
+    /// inlined: the padded key it leaves on the stack is in a frame of its own, below the
+    /// caller's, where a stack scrub after it finds it.
+    #[inline(never)]
+    pub fn new(hash: Hash, key: &[u8]) -> Self {
+        KeyedMac(match hash {
+            Hash::Sha1 => Keyed::Sha1(Pads::new(key)),
+            Hash::Sha256 => Keyed::Sha256(Pads::new(key)),
+            Hash::Sha512 => Keyed::Sha512(Pads::new(key)),
+        })
+    }
+
+    /// The 31-bit dynamically truncated HMAC of the big-endian `counter` (RFC 4226, 5.3).
+    /// Never inlined, so that it runs at this crate's opt-level from a size-tuned caller.
+    #[inline(never)]
+    pub fn truncated(&self, counter: u64) -> u32 {
+        match &self.0 {
+            Keyed::Sha1(m) => m.truncated(counter),
+            Keyed::Sha256(m) => m.truncated(counter),
+            Keyed::Sha512(m) => m.truncated(counter),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeyedMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hash = match self.0 {
+            Keyed::Sha1(_) => Hash::Sha1,
+            Keyed::Sha256(_) => Hash::Sha256,
+            Keyed::Sha512(_) => Hash::Sha512,
+        };
+        f.debug_struct("KeyedMac")
+            .field("hash", &hash)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-block HMAC against the `hmac` crate's, on every key length from empty to past
+    /// SHA-512's 128-byte block (the block boundaries are where keys start being hashed), for
+    /// counters whose bytes are all different.
+    #[test]
+    fn one_block_hmac_matches_the_hmac_crate() {
+        use hmac::{Hmac, KeyInit, Mac};
+
+        fn theirs<M: Mac + KeyInit>(key: &[u8], counter: u64) -> u32 {
+            let mut mac = <M as KeyInit>::new_from_slice(key).unwrap();
+            mac.update(&counter.to_be_bytes());
+            truncate(&mac.finalize().into_bytes())
+        }
+        for len in 0..=200usize {
+            let key: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+            for counter in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
+                assert_eq!(
+                    KeyedMac::new(Hash::Sha1, &key).truncated(counter),
+                    theirs::<Hmac<sha1::Sha1>>(&key, counter),
+                    "SHA-1, {len}-byte key, counter {counter:#x}"
+                );
+                assert_eq!(
+                    KeyedMac::new(Hash::Sha256, &key).truncated(counter),
+                    theirs::<Hmac<sha2::Sha256>>(&key, counter),
+                    "SHA-256, {len}-byte key, counter {counter:#x}"
+                );
+                assert_eq!(
+                    KeyedMac::new(Hash::Sha512, &key).truncated(counter),
+                    theirs::<Hmac<sha2::Sha512>>(&key, counter),
+                    "SHA-512, {len}-byte key, counter {counter:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_only_the_hash() {
+        let shown = format!("{:?}", KeyedMac::new(Hash::Sha256, b"topsecretkey"));
+        assert_eq!(shown, "KeyedMac { hash: Sha256, .. }");
     }
 }
