@@ -129,6 +129,11 @@ fn main() {
         backup_seeds();
         return;
     }
+    // `... -- import_read` likewise (no new push keys, so the other targets' seeds stay).
+    if std::env::args().nth(1).as_deref() == Some("import_read") {
+        import_seeds();
+        return;
+    }
     let server = SoftwareDeviceKey::generate(2048).unwrap();
     let pkcs1 = rsa::RsaPublicKey::from_public_key_der(&server.public_key_spki_der().unwrap())
         .unwrap()
@@ -825,8 +830,8 @@ fn import_seeds() {
             put(&dir, name, detect(&bytes));
         }
     }
-    // Images without a QR code (there is no QR encoder among the dependencies): they exercise
-    // the PNG and JPEG decoders under the importer's limits, then the detector.
+    // Images without a QR code: they exercise the PNG and JPEG decoders under the importer's
+    // limits, then the detector.
     let picture =
         image::GrayImage::from_fn(48, 48, |x, y| image::Luma([((x * 5) ^ (y * 3)) as u8]));
     let mut png = std::io::Cursor::new(Vec::new());
@@ -837,6 +842,14 @@ fn import_seeds() {
         .write_to(&mut jpeg, image::ImageFormat::Jpeg)
         .unwrap();
     put(&dir, "image.jpg", detect(jpeg.get_ref()));
+    // And one with a code, drawn by the core's export renderer (41 modules of 8 pixels, about
+    // 1 KB): from it the fuzzer reaches rqrr's grid decoding and the URI reading behind it,
+    // which a picture without a code leaves to chance.
+    let code = authcore::qr_render::png(
+        "otpauth://totp/Fuzz%20Org:robin?secret=KRUGKIDROVUWG2ZAMJZG653O&issuer=Fuzz%20Org",
+    )
+    .unwrap();
+    put(&dir, "qr-code.png", detect(&code[..]));
     // Selector 1 forces the first format (URI list) on text that is not one.
     let mut forced = vec![1u8];
     forced.extend_from_slice(b"not a uri\n\xff\xfe\n");
