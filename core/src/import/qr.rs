@@ -50,7 +50,12 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let picture = reader.decode().map_err(|e| damaged(e.to_string()))?;
+    // Contained like rqrr: zune-jpeg 0.5.15 multiplies a DC coefficient by its quantizer
+    // without a check (`decode_mcu_block`), which panics where overflow checks are on (debug
+    // builds, tests, the fuzz build; release builds wrap), finding 5 in docs/hardening.md.
+    let picture = contained(|| reader.decode())
+        .ok_or_else(|| damaged("the image decoder failed on this image".into()))?
+        .map_err(|e| damaged(e.to_string()))?;
     let grey = fit(picture.to_luma8(), MAX_SCAN_SIDE);
     drop(picture);
     let mut found = scan(&grey);
@@ -210,10 +215,10 @@ thread_local! {
     static IN_QR_DECODER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs rqrr, giving `None` if it panics. rqrr 0.11 asserts on some degenerate images instead
-/// of returning an error (fuzzing found one, a 662-byte JPEG: `Perspective::map`'s "x <=
-/// i32::MAX" in `find_alignment_pattern`; upstream rqrr issue 54, open), and a picture must not
-/// bring the app down. Its state is dropped after a panic, so nothing half-updated is used
+/// Runs rqrr (or the picture's decoder), giving `None` if it panics. rqrr 0.11 asserts on some
+/// degenerate images instead of returning an error (fuzzing found one, a 662-byte JPEG:
+/// `Perspective::map`'s "x <= i32::MAX" in `find_alignment_pattern`; upstream rqrr issue 54,
+/// open), zune-jpeg overflows on another, and a picture must not bring the app down. Its state is dropped after a panic, so nothing half-updated is used
 /// again. The panic hook in place when the first image is scanned (std's, the app's, or
 /// libFuzzer's, which aborts) still sees every other panic: the hook added here only keeps a
 /// contained panic of rqrr from printing or aborting. This needs `panic = "unwind"`, which every
@@ -282,6 +287,16 @@ mod tests {
             err.to_string(),
             "this QR code image file is damaged: image: the QR code detector gave up on this \
              image (too much work for its size)"
+        );
+        // A JPEG whose DC coefficient times its quantizer overflows an i32 in zune-jpeg (a
+        // panic with overflow checks, as in this test build).
+        let input = include_bytes!(
+            "../../../fuzz/regressions/import_read/crash-jpeg-zune-dc-multiply-overflow"
+        );
+        let err = decode_qr_image(&input[1..]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "this QR code image file is damaged: image: the image decoder failed on this image"
         );
         // Another panic on this thread after it still reaches the previous hook and unwinds.
         assert!(std::panic::catch_unwind(|| panic!("outside the decoder")).is_err());
