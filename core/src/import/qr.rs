@@ -268,35 +268,36 @@ mod tests {
 
     #[test]
     fn a_panic_of_the_qr_detector_is_an_error_naming_the_image() {
-        // The fuzzing finding (docs/hardening.md): byte 0 is the fuzz target's format selector,
-        // the rest a JPEG on which rqrr's detector asserts.
+        // The fuzzing findings (docs/hardening.md): byte 0 is the fuzz target's format selector,
+        // the rest the picture.
+        let refused = |input: &[u8]| decode_qr_image(&input[1..]).unwrap_err().to_string();
+        let damaged = "this QR code image file is damaged: image: ";
+        // A JPEG on which rqrr's detector asserts.
         let input = include_bytes!(
             "../../../fuzz/regressions/import_read/crash-jpeg-rqrr-perspective-assert"
         );
-        let err = decode_qr_image(&input[1..]).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "this QR code image file is damaged: image: the QR code detector failed on this image"
+            refused(input),
+            format!("{damaged}the QR code detector failed on this image")
         );
         // Its sibling made rqrr spiral for half a minute: the work budget stops it.
         let input = include_bytes!(
             "../../../fuzz/regressions/import_read/timeout-jpeg-rqrr-alignment-spiral"
         );
-        let err = decode_qr_image(&input[1..]).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "this QR code image file is damaged: image: the QR code detector gave up on this \
-             image (too much work for its size)"
+            refused(input),
+            format!(
+                "{damaged}the QR code detector gave up on this image (too much work for its size)"
+            )
         );
         // A JPEG whose DC coefficient times its quantizer overflows an i32 in zune-jpeg (a
         // panic with overflow checks, as in this test build).
         let input = include_bytes!(
             "../../../fuzz/regressions/import_read/crash-jpeg-zune-dc-multiply-overflow"
         );
-        let err = decode_qr_image(&input[1..]).unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "this QR code image file is damaged: image: the image decoder failed on this image"
+            refused(input),
+            format!("{damaged}the image decoder failed on this image")
         );
         // Another panic on this thread after it still reaches the previous hook and unwinds.
         assert!(std::panic::catch_unwind(|| panic!("outside the decoder")).is_err());
