@@ -124,15 +124,12 @@ fn framed(status_selector: u8, date: Option<&str>, body: &str) -> Vec<u8> {
 }
 
 fn main() {
-    // `cargo run --example make_seeds -- backup_read` writes that target's seeds only.
-    if std::env::args().nth(1).as_deref() == Some("backup_read") {
-        backup_seeds();
-        return;
-    }
-    // `... -- import_read` likewise (no new push keys, so the other targets' seeds stay).
-    if std::env::args().nth(1).as_deref() == Some("import_read") {
-        import_seeds();
-        return;
+    // `cargo run --example make_seeds -- backup_read` (or `import_read`) writes that target's
+    // seeds only: no new push keys, so the other targets' seeds stay.
+    match std::env::args().nth(1).as_deref() {
+        Some("backup_read") => return backup_seeds(),
+        Some("import_read") => return import_seeds(),
+        _ => {}
     }
     let server = SoftwareDeviceKey::generate(2048).unwrap();
     let pkcs1 = rsa::RsaPublicKey::from_public_key_der(&server.public_key_spki_der().unwrap())
@@ -842,8 +839,8 @@ fn import_seeds() {
         .write_to(&mut jpeg, image::ImageFormat::Jpeg)
         .unwrap();
     put(&dir, "image.jpg", detect(jpeg.get_ref()));
-    // And one with a code, drawn by the core's export renderer (41 modules of 8 pixels, about
-    // 1 KB): from it the fuzzer reaches rqrr's grid decoding and the URI reading behind it,
+    // And one with a code, drawn by the core's export renderer (45 modules of 8 pixels, about
+    // 3 KB): from it the fuzzer reaches rqrr's grid decoding and the URI reading behind it,
     // which a picture without a code leaves to chance.
     let code = authcore::qr_render::png(
         "otpauth://totp/Fuzz%20Org:robin?secret=KRUGKIDROVUWG2ZAMJZG653O&issuer=Fuzz%20Org",

@@ -143,9 +143,9 @@ fn scan(grey: &image::GrayImage) -> Scan {
 ///
 /// Fuzz builds (`cargo fuzz` sets `--cfg fuzzing`) get a tenth of it. Pictures that spend the
 /// whole budget are the same few shapes every time (the finding's descendants, a few hundred
-/// milliseconds each there), and they took nineteen twentieths of `import_read`'s time: at a
-/// tenth the fuzzer runs about seven times as many inputs, reaching the same code and the same
-/// way out. A small real code (a few hundred pixels a side, 22 reads a pixel) still fits.
+/// milliseconds each there), and they took 96 % of `import_read`'s time: at a tenth the fuzzer
+/// runs about four times as many inputs, reaching the same code and the same way out. A small
+/// real code (a few hundred pixels a side, 22 reads a pixel) still fits.
 fn work_budget(grey: &image::GrayImage) -> u64 {
     const PER_PIXEL: u64 = 100;
     const BASE: u64 = 20_000_000;
@@ -211,18 +211,19 @@ impl image::GenericImage for Budgeted {
 }
 
 thread_local! {
-    /// Set while this thread runs rqrr inside [`contained`].
+    /// Set while this thread runs rqrr or the picture's decoder inside [`contained`].
     static IN_QR_DECODER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs rqrr (or the picture's decoder), giving `None` if it panics. rqrr 0.11 asserts on some
+/// Runs rqrr or the picture's decoder, giving `None` if it panics. rqrr 0.11 asserts on some
 /// degenerate images instead of returning an error (fuzzing found one, a 662-byte JPEG:
 /// `Perspective::map`'s "x <= i32::MAX" in `find_alignment_pattern`; upstream rqrr issue 54,
-/// open), zune-jpeg overflows on another, and a picture must not bring the app down. Its state is dropped after a panic, so nothing half-updated is used
-/// again. The panic hook in place when the first image is scanned (std's, the app's, or
-/// libFuzzer's, which aborts) still sees every other panic: the hook added here only keeps a
-/// contained panic of rqrr from printing or aborting. This needs `panic = "unwind"`, which every
-/// profile of the workspace keeps (Cargo.toml).
+/// open), zune-jpeg overflows on another, and a picture must not bring the app down. Their
+/// state is dropped after a panic, so nothing half-updated is used again. The panic hook in
+/// place when the first image is read (std's, the app's, or libFuzzer's, which aborts) still
+/// sees every other panic: the hook added here only keeps a contained panic from printing or
+/// aborting. This needs `panic = "unwind"`, which every profile of the workspace keeps
+/// (Cargo.toml).
 fn contained<T>(decode: impl FnOnce() -> T) -> Option<T> {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
