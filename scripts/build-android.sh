@@ -8,15 +8,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 module=android/authcore
 command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
+# The profile `mobile` without the QR-image decoder (Cargo.toml): a panic aborts, and the app's
+# own scanner reads pictures (addQrImage refuses). `--with-qr-image-decoding` builds the
+# release profile with the decoder instead, for an app with no scanner: about 0.5 MB more per
+# ABI, and panics unwind (docs/benchmarks.md, "The library").
+build=(--profile mobile --no-default-features); out_profile=mobile
+for arg in "$@"; do
+    case $arg in
+        --with-qr-image-decoding) build=(--release); out_profile=release ;;
+        *) echo "build-android: unknown argument $arg (--with-qr-image-decoding)" >&2; exit 2 ;;
+    esac
+done
 cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -P 24 -o "$module/src/main/jniLibs" \
-    build -p authcore-ffi --release
+    build -p authcore-ffi "${build[@]}"
 cargo build -q -p uniffi-bindgen
-# Generate from the host build of the same sources (the metadata is identical across targets),
-# wherever cargo puts it, with the Kotlin renames of android/uniffi-kotlin.toml.
-cargo build -q -p authcore-ffi --release
+# Generate from the host build of the same sources (the metadata is identical across targets
+# and features), wherever cargo puts it, with the Kotlin renames of android/uniffi-kotlin.toml.
+cargo build -q -p authcore-ffi "${build[@]}"
 source scripts/cargo-paths.sh
 rm -rf "$module/build/generated/uniffi"
-"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/release/libauthcore_ffi.$lib_ext" -l kotlin \
+"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/$out_profile/libauthcore_ffi.$lib_ext" -l kotlin \
     --config android/uniffi-kotlin.toml -o "$module/build/generated/uniffi" --no-format
 bash scripts/kotlin-rename-fixups.sh "$module/build/generated/uniffi"
 bash scripts/kotlin-internal.sh "$module/build/generated/uniffi"

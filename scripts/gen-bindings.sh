@@ -11,8 +11,15 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# debug, release, or mobile: the phone libraries' profile, which leaves out the QR-image decoder
+# (Cargo.toml; scripts/bench.sh measures the refresh through it).
 profile=${AUTHCORE_PROFILE:-debug}
-flag=(); [ "$profile" = release ] && flag=(--release)
+case $profile in
+    debug) flag=() ;;
+    release) flag=(--release) ;;
+    mobile) flag=(--profile mobile --no-default-features) ;;
+    *) echo "gen-bindings: AUTHCORE_PROFILE must be debug, release or mobile (was '$profile')" >&2; exit 2 ;;
+esac
 source "$root/scripts/cargo-paths.sh"
 cargo build -q -p authcore-ffi "${flag[@]}"
 cargo build -q -p uniffi-bindgen

@@ -31,7 +31,10 @@ extension AuthCoreClient {
 
     /// Adds what the QR codes in a PNG or JPEG image carry (a screenshot of a website's setup
     /// QR, a photo of Google Authenticator's export screen), all or nothing. An image without
-    /// an OTP QR code throws `.InvalidInput`.
+    /// an OTP QR code throws `.InvalidInput`. The xcframework of scripts/build-xcframework.sh has
+    /// no picture decoder (Vision's `VNDetectBarcodesRequest` reads pictures, AVFoundation the
+    /// camera): there this throws `.InvalidInput` saying so, and the app adds the text Vision
+    /// read with `add(uri:)` instead.
     public func add(qrImage image: Data) async throws -> [AddedAccount] {
         try await write { try $0.addQrImage(image: image) }
     }

@@ -373,7 +373,10 @@ class AuthCore internal constructor(
     /**
      * Adds what the QR codes in a PNG or JPEG image carry (a screenshot of a website's setup
      * QR, a photo of Google Authenticator's export screen), all or nothing. Decoding a large
-     * image takes a while: on [dispatcher].
+     * image takes a while: on [dispatcher]. The phone library of scripts/build-android.sh has no
+     * picture decoder (it leaves pictures to the app's QR scanner, ML Kit or ZXing, which reads
+     * gallery images too): there this throws [AuthCoreException.InvalidInput] saying so, and the
+     * app passes the scanned text to [addUri] or [addUriLines] instead.
      */
     suspend fun addQrImage(image: ByteArray): List<AddedAccount> = write { addQrImage(image) }.map { it.toModel() }
 
