@@ -8,7 +8,8 @@
 #  - pyotp (the Python library many servers use) with the same key and time, in its own venv;
 #  - the Kotlin (JVM) and Swift (Linux) per-second refresh of 100 accounts across the FFI, from
 #    their suites' benchmark tests (the lines `bench-row: NAME MICROSECONDS`);
-#  - the stripped shared library the apps embed, and what each crate contributes (cargo-bloat).
+#  - the stripped shared library the phones embed (profile `mobile`) and the one with the
+#    QR-image decoder, and what each crate contributes to the first (cargo-bloat).
 #
 #   bash scripts/bench.sh            # the full run, about 15 minutes here
 #   bash scripts/bench.sh --quick    # every step once, briefly, on the debug build: so the
@@ -56,7 +57,8 @@ if [[ $mode == quick ]]; then
 else
     cargo_profile=()
     criterion_args=()
-    lib_profile=release
+    # The Kotlin and Swift rows go through the library the phones ship (Cargo.toml, `mobile`).
+    lib_profile=mobile
 fi
 # The rows of the table; quick runs leave out making RSA-4096 keys (ten of them, a minute).
 criterion_filter='^(one_code|codes_|vault_1000/|vault_10000/|refresh_100/|push/|push_enroll/)'
@@ -125,20 +127,30 @@ AUTHCORE_PROFILE=$lib_profile AUTHCORE_SWIFT_CONFIGURATION=$swift_config AUTHCOR
 ffi_rows <"$out/swift.log" >>"$rows"
 
 # --- the library the apps embed -------------------------------------------------------------
-# Full runs measure the release library, size-tuned in Cargo.toml, which build-android.sh and
-# build-xcframework.sh ship; quick runs strip the debug library only to exercise the steps.
+# The phone library (profile `mobile`, without the QR-image decoder: build-android.sh and
+# build-xcframework.sh) is the row with the goal, built in both modes so that its profile and
+# features cannot rot; the release library with the decoder (the desktop's, and the phones'
+# `--with-qr-image-decoding`) is shown beside it. Quick runs take the debug library for that
+# second row and for cargo-bloat, only to exercise the steps.
+stage "library (mobile)"
+cargo build --locked -q --profile mobile --no-default-features -p authcore-ffi
+phone_lib=$target_dir/mobile/libauthcore_ffi.$lib_ext
 if [[ $mode == quick ]]; then
     lib=$target_dir/debug/libauthcore_ffi.$lib_ext
     bloat_profile=(--profile dev)
 else
-    stage "library (release)"
+    stage "library (release, with the QR-image decoder)"
     cargo build --locked -q --release -p authcore-ffi
     lib=$target_dir/release/libauthcore_ffi.$lib_ext
-    bloat_profile=(--release)
+    bloat_profile=(--profile mobile --no-default-features)
 fi
-[[ -f $lib ]] || { echo "bench: no library at $lib" >&2; exit 1; }
-strip -o "$out/libauthcore_ffi.stripped" "$lib"
+for f in "$phone_lib" "$lib"; do
+    [[ -f $f ]] || { echo "bench: no library at $f" >&2; exit 1; }
+done
+strip -o "$out/libauthcore_ffi.stripped" "$phone_lib"
 printf 'library/stripped_bytes\t%s\n' "$(stat -c %s "$out/libauthcore_ffi.stripped")" >>"$rows"
+strip -o "$out/libauthcore_ffi.with-qr-images.stripped" "$lib"
+printf 'library/stripped_bytes_with_qr_images\t%s\n' "$(stat -c %s "$out/libauthcore_ffi.with-qr-images.stripped")" >>"$rows"
 
 bloat_version=0.12.1
 bloat_root=$AUTHCORE_CACHE/cargo-bloat-$bloat_version

@@ -37,6 +37,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The phone libraries' feature set (no QR-image decoder; Cargo.toml, profile `mobile`): the core
+# and the facade as they are compiled there, the core's unit tests included.
+cargo clippy -p authcore -p authcore-ffi --no-default-features --lib --profile test --locked -- -D warnings
 
 # Licences, duplicate and wildcard dependencies, and sources (crates.io only) against deny.toml.
 # Advisories are left out: their database is fetched from a git repository this machine cannot
@@ -69,6 +72,9 @@ echo "eduMFA venv: $AUTHCORE_EDUMFA_VENV"
 
 step "Rust tests (core, CLI, cross-crate, privacyIDEA and eduMFA interop)"
 cargo test --workspace --locked
+# The core's unit tests as the phone libraries build it (without the QR-image decoder: a picture
+# is refused in one sentence, everything else is the same).
+cargo test -p authcore --no-default-features --lib --locked
 
 # A process that used every kind of secret is dumped while open and after closing: each secret
 # must be in the first dump and in neither form in the second (docs/hardening.md). Debug build,
