@@ -13,9 +13,10 @@
 //! `json_apps.rs` (Proton Authenticator, Steam maFiles, Duo, LastPass Authenticator), `prefs.rs` (Android
 //! shared-preferences XML: Authy, Battle.net, TOTP Authenticator), `totp_authenticator.rs`
 //! (its encrypted backup), `sqlite.rs` (Google and Microsoft Authenticator, Authenticator Pro
-//! databases), `qr.rs` (QR codes in PNG and JPEG images), `archive.rs` (zip archives within
-//! bounds) for `winauth.rs` (WinAuth's zip export) and `authenticator_plus.rs` (its zip export
-//! and its SQLCipher database, decrypted by `sqlcipher.rs`).
+//! databases), `qr.rs` (QR codes in PNG and JPEG images; the decoder in `qr/decode.rs`,
+//! feature `qr-image`), `archive.rs` (zip archives within bounds) for `winauth.rs` (WinAuth's
+//! zip export) and `authenticator_plus.rs` (its zip export and its SQLCipher database,
+//! decrypted by `sqlcipher.rs`).
 
 mod aegis;
 mod andotp;

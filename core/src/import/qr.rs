@@ -82,6 +82,22 @@ mod tests {
         // The import path refuses it the same way, naming the format it recognised.
         let whole = super::super::read_as(png, super::super::Format::QrImage, None).unwrap_err();
         assert_eq!(whole, refused);
+        // Through the facade: bad input (InvalidInput over the FFI), and nothing is added.
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::vault::FileKeyStore::open_or_create(&dir.path().join("key")).unwrap();
+        let clock = std::sync::Arc::new(crate::clock::FixedClock::new(1_764_600_000));
+        let auth = crate::authenticator::Authenticator::open_or_create(
+            &dir.path().join("vault.db"),
+            &store,
+            crate::authenticator::Config::offline(clock),
+        )
+        .unwrap();
+        auth.add_uri("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+            .unwrap();
+        let failure = auth.add_qr_image(png).unwrap_err();
+        assert_eq!(failure.kind(), crate::error::ErrorKind::BadInput);
+        assert_eq!(failure.to_string(), refused.to_string());
+        assert_eq!(auth.accounts().unwrap().len(), 1);
         // The size limit still comes first.
         let big = vec![0u8; MAX_INPUT_BYTES + 1];
         assert!(matches!(
