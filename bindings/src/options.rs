@@ -58,8 +58,14 @@ impl TryFrom<OpenOptions> for Config {
                 },
             },
             transport: Arc::new(ForeignTransport(o.transport)),
+            // The app's sink also hears of a panic (where it happened) before the phone
+            // library aborts or the desktop one turns it into an internal error.
             logger: match o.logger {
-                Some(sink) => Arc::new(ForeignLogger(sink)),
+                Some(sink) => {
+                    let logger: Arc<dyn authcore::log::Logger> = Arc::new(ForeignLogger(sink));
+                    authcore::log::report_panics_to(logger.clone());
+                    logger
+                }
                 None => Arc::new(authcore::log::NoLogger),
             },
             // An app stays open: one software key is made ahead after open, so an enrollment

@@ -9,7 +9,8 @@
 //! (`tests/tests/push_facade.rs`, `nothing_secret_reaches_the_logger`, runs a push user's day
 //! against privacyIDEA and searches what was logged for every encoding of each secret).
 
-use std::sync::Arc;
+use std::panic;
+use std::sync::{Arc, Mutex, Once, PoisonError};
 
 /// How much a message matters; an app may drop `Debug` in release builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,5 +78,91 @@ impl Log {
 impl std::fmt::Debug for Log {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Log")
+    }
+}
+
+/// Sends every panic's place to `logger` as well, at `Error` with the target `panic`, before the
+/// hook that was in place runs (std's prints to stderr, which an Android app never shows). The
+/// phone libraries abort on panic (Cargo.toml, profile `mobile`), so this line in the app's log
+/// is what tells its developers where the core failed, beside the crash report's backtrace.
+/// The message is the file, line and column, and the panic's text only when it is a literal
+/// (`panic!("...")` without arguments): a formatted text could carry a value from the input.
+/// The last logger given wins; the hook is installed once. The QR-image decoder's contained
+/// panics (import/qr/decode.rs) are not reported: they become errors.
+pub fn report_panics_to(logger: Arc<dyn Logger>) {
+    static HOOK: Once = Once::new();
+    *PANIC_LOGGER.lock().unwrap_or_else(PoisonError::into_inner) = Some(logger);
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !crate::import::in_contained_decoder() {
+                // try_lock: a panic while the slot is being replaced is not worth a deadlock.
+                let logger = PANIC_LOGGER.try_lock().ok().and_then(|slot| slot.clone());
+                if let Some(logger) = logger {
+                    logger.log(LogLevel::Error, "panic", &panic_line(info));
+                }
+            }
+            previous(info);
+        }));
+    });
+}
+
+static PANIC_LOGGER: Mutex<Option<Arc<dyn Logger>>> = Mutex::new(None);
+
+fn panic_line(info: &panic::PanicHookInfo<'_>) -> String {
+    let place = info
+        .location()
+        .map(|at| format!(" at {}:{}:{}", at.file(), at.line(), at.column()))
+        .unwrap_or_default();
+    match info.payload().downcast_ref::<&'static str>() {
+        Some(text) => format!("the core panicked{place}: {text}"),
+        None => format!("the core panicked{place}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<(LogLevel, &'static str, String)>>);
+
+    impl Logger for Lines {
+        fn log(&self, level: LogLevel, target: &'static str, message: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((level, target, message.to_owned()));
+        }
+    }
+
+    #[test]
+    fn a_panic_reaches_the_apps_logger_with_its_place_and_only_a_literal_text() {
+        let lines = Arc::new(Lines::default());
+        report_panics_to(lines.clone());
+        let literal = line!() + 1;
+        assert!(panic::catch_unwind(|| panic!("a literal text")).is_err());
+        let formatted = line!() + 2;
+        let secret = String::from("JBSWY3DPEHPK3PXP");
+        assert!(panic::catch_unwind(|| panic!("formatted {secret}")).is_err());
+        // Other tests of this binary may panic meanwhile: only this file's lines are read.
+        let here = format!("the core panicked at {}:", file!());
+        let got: Vec<_> = lines
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, m)| m.starts_with(&here))
+            .cloned()
+            .collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got.iter()
+                .all(|(l, t, _)| *l == LogLevel::Error && *t == "panic")
+        );
+        assert!(got[0].2.starts_with(&format!("{here}{literal}:")));
+        assert!(got[0].2.ends_with(": a literal text"), "{}", got[0].2);
+        assert!(got[1].2.starts_with(&format!("{here}{formatted}:")));
+        assert!(!got[1].2.contains("JBSWY3DPEHPK3PXP") && !got[1].2.contains("formatted"));
     }
 }

@@ -48,6 +48,7 @@ pub use self::crypto::{
 pub use self::detect::detect;
 pub use self::error::ImportError;
 pub use self::qr::decode_qr_image;
+pub(crate) use self::qr::in_contained_decoder;
 
 use crate::account::NewAccount;
 

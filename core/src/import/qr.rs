@@ -43,6 +43,19 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<Zeroizing<String>>, ImportErr
     }
 }
 
+/// Whether this thread is inside the decoder's contained calls, whose panics become errors (for
+/// [`crate::log::report_panics_to`]).
+pub(crate) fn in_contained_decoder() -> bool {
+    #[cfg(feature = "qr-image")]
+    {
+        decode::in_contained()
+    }
+    #[cfg(not(feature = "qr-image"))]
+    {
+        false
+    }
+}
+
 /// Why a library without the decoder refuses a picture, and what the app does instead.
 #[cfg(not(feature = "qr-image"))]
 const NOT_BUILT_IN: &str = "this build reads QR codes from their text only (the phone libraries \

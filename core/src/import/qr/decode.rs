@@ -212,6 +212,10 @@ thread_local! {
     static IN_QR_DECODER: Cell<bool> = const { Cell::new(false) };
 }
 
+pub(super) fn in_contained() -> bool {
+    IN_QR_DECODER.with(Cell::get)
+}
+
 /// Runs rqrr or the picture's decoder, giving `None` if it panics. rqrr 0.11 asserts on some
 /// degenerate images instead of returning an error (fuzzing found one, a 662-byte JPEG:
 /// `Perspective::map`'s "x <= i32::MAX" in `find_alignment_pattern`; upstream rqrr issue 54,
