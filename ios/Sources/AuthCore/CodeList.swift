@@ -3,9 +3,13 @@ import Foundation
 /// One row of the code list: the account (`id`, names, `otpType`, `period`, `digits`, the clock
 /// correction) and what moves each second (`code`, `nextCode`, `validFor`).
 public struct CodeRow: Equatable, Identifiable, Sendable {
-    public let id: String
-    public let issuer: String
-    public let label: String
+    /// The names, one object shared by every copy of the row: a refresh while the UI holds the
+    /// last rows copies them to set the countdowns, and a row copies with one reference counted
+    /// instead of three strings (docs/benchmarks.md, "The per-second refresh").
+    let account: CodeRowAccount
+    public var id: String { account.id }
+    public var issuer: String { account.issuer }
+    public var label: String { account.label }
     public let otpType: OtpType
     /// Seconds per code.
     public let period: UInt32
@@ -18,6 +22,46 @@ public struct CodeRow: Equatable, Identifiable, Sendable {
     /// Seconds added to the device clock for this row's codes (see `AccountCode.clockOffset`).
     public let clockOffset: Int64
     public let clockFromServer: Bool
+
+    init(
+        id: String, issuer: String, label: String, otpType: OtpType, period: UInt32, digits: UInt8,
+        code: String, nextCode: String, validFor: UInt32, clockOffset: Int64, clockFromServer: Bool
+    ) {
+        self.init(
+            account: CodeRowAccount(id: id, issuer: issuer, label: label), otpType: otpType,
+            period: period, digits: digits, code: code, nextCode: nextCode, validFor: validFor,
+            clockOffset: clockOffset, clockFromServer: clockFromServer)
+    }
+
+    init(
+        account: CodeRowAccount, otpType: OtpType, period: UInt32, digits: UInt8, code: String,
+        nextCode: String, validFor: UInt32, clockOffset: Int64, clockFromServer: Bool
+    ) {
+        self.account = account
+        self.otpType = otpType
+        self.period = period
+        self.digits = digits
+        self.code = code
+        self.nextCode = nextCode
+        self.validFor = validFor
+        self.clockOffset = clockOffset
+        self.clockFromServer = clockFromServer
+    }
+}
+
+/// A row's account names (see `CodeRow.account`); equal when the names are.
+final class CodeRowAccount: Equatable, Sendable {
+    let id: String
+    let issuer: String
+    let label: String
+
+    init(id: String, issuer: String, label: String) {
+        (self.id, self.issuer, self.label) = (id, issuer, label)
+    }
+
+    static func == (a: CodeRowAccount, b: CodeRowAccount) -> Bool {
+        a === b || (a.id == b.id && a.issuer == b.issuer && a.label == b.label)
+    }
 }
 
 /// The code list of a screen, kept current at the cost of a second's change only: the rows'
@@ -243,11 +287,14 @@ public final class CodeList: @unchecked Sendable {
             }
             changed = true
             let row = stable[i]
+            // `previous` was made from the same `stable` rows: its names object is this row's.
+            let account = i < previous.count
+                ? previous[i].account : CodeRowAccount(id: row.id, issuer: row.issuer, label: row.label)
             rows.append(
                 CodeRow(
-                    id: row.id, issuer: row.issuer, label: row.label, otpType: row.otpType,
-                    period: row.period, digits: row.digits, code: current, nextCode: next,
-                    validFor: validFor, clockOffset: row.clockOffset, clockFromServer: row.clockFromServer))
+                    account: account, otpType: row.otpType, period: row.period, digits: row.digits,
+                    code: current, nextCode: next, validFor: validFor, clockOffset: row.clockOffset,
+                    clockFromServer: row.clockFromServer))
         }
         guard at == codes.count else {
             throw AuthCoreError.Internal(text: "code ticks: \(codes.count - at) bytes past the last row")
