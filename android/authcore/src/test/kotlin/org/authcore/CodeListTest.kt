@@ -241,6 +241,9 @@ class CodeListTest {
  * the CPU for a moment weighs on all of them alike and on the median little.
  */
 fun benchMicros(vararg bodies: () -> Unit): List<Double> {
+    // What an earlier test of the same JVM left on the heap is collected first, so that its
+    // collection does not run beside these batches.
+    System.gc()
     for (body in bodies) repeat(3000) { body() }
     val batches = bodies.map { ArrayList<Double>() }
     repeat(21) {
