@@ -133,7 +133,8 @@ ffi_rows <"$out/swift.log" >>"$rows"
 # `--with-qr-image-decoding`) is shown beside it. Quick runs take the debug library for that
 # second row and for cargo-bloat, only to exercise the steps.
 stage "library (mobile)"
-cargo build --locked -q --profile mobile --no-default-features -p authcore-ffi
+lib_flags mobile
+cargo build --locked -q "${lib_build[@]}" -p authcore-ffi
 phone_lib=$target_dir/mobile/libauthcore_ffi.$lib_ext
 if [[ $mode == quick ]]; then
     lib=$target_dir/debug/libauthcore_ffi.$lib_ext
@@ -142,7 +143,7 @@ else
     stage "library (release, with the QR-image decoder)"
     cargo build --locked -q --release -p authcore-ffi
     lib=$target_dir/release/libauthcore_ffi.$lib_ext
-    bloat_profile=(--profile mobile --no-default-features)
+    bloat_profile=("${lib_build[@]}")
 fi
 for f in "$phone_lib" "$lib"; do
     [[ -f $f ]] || { echo "bench: no library at $f" >&2; exit 1; }

@@ -12,22 +12,16 @@ command -v cargo-ndk >/dev/null || cargo install cargo-ndk --locked
 # own scanner reads pictures (addQrImage refuses). `--with-qr-image-decoding` builds the
 # release profile with the decoder instead, for an app with no scanner: about 0.5 MB more per
 # ABI, and panics unwind (docs/benchmarks.md, "The library").
-build=(--profile mobile --no-default-features); out_profile=mobile
-for arg in "$@"; do
-    case $arg in
-        --with-qr-image-decoding) build=(--release); out_profile=release ;;
-        *) echo "build-android: unknown argument $arg (--with-qr-image-decoding)" >&2; exit 2 ;;
-    esac
-done
+source scripts/cargo-paths.sh
+phone_profile "$@"
 cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 -P 24 -o "$module/src/main/jniLibs" \
-    build -p authcore-ffi "${build[@]}"
+    build -p authcore-ffi "${lib_build[@]}"
 cargo build -q -p uniffi-bindgen
 # Generate from the host build of the same sources (the metadata is identical across targets
 # and features), wherever cargo puts it, with the Kotlin renames of android/uniffi-kotlin.toml.
-cargo build -q -p authcore-ffi "${build[@]}"
-source scripts/cargo-paths.sh
+cargo build -q -p authcore-ffi "${lib_build[@]}"
 rm -rf "$module/build/generated/uniffi"
-"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/$out_profile/libauthcore_ffi.$lib_ext" -l kotlin \
+"$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/$profile/libauthcore_ffi.$lib_ext" -l kotlin \
     --config android/uniffi-kotlin.toml -o "$module/build/generated/uniffi" --no-format
 bash scripts/kotlin-rename-fixups.sh "$module/build/generated/uniffi"
 bash scripts/kotlin-internal.sh "$module/build/generated/uniffi"

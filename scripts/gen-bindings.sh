@@ -14,14 +14,9 @@ cd "$root"
 # debug, release, or mobile: the phone libraries' profile, which leaves out the QR-image decoder
 # (Cargo.toml; scripts/bench.sh measures the refresh through it).
 profile=${AUTHCORE_PROFILE:-debug}
-case $profile in
-    debug) flag=() ;;
-    release) flag=(--release) ;;
-    mobile) flag=(--profile mobile --no-default-features) ;;
-    *) echo "gen-bindings: AUTHCORE_PROFILE must be debug, release or mobile (was '$profile')" >&2; exit 2 ;;
-esac
 source "$root/scripts/cargo-paths.sh"
-cargo build -q -p authcore-ffi "${flag[@]}"
+lib_flags "$profile"
+cargo build -q -p authcore-ffi "${lib_build[@]}"
 cargo build -q -p uniffi-bindgen
 lib="$target_dir/$profile/libauthcore_ffi.$lib_ext"
 [ -f "$lib" ] || { echo "gen-bindings: $lib is missing after cargo build" >&2; exit 1; }

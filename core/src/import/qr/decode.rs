@@ -223,8 +223,8 @@ pub(super) fn in_contained() -> bool {
 /// state is dropped after a panic, so nothing half-updated is used again. The panic hook in
 /// place when the first image is read (std's, the app's, or libFuzzer's, which aborts) still
 /// sees every other panic: the hook added here only keeps a contained panic from printing or
-/// aborting. This needs `panic = "unwind"`, which every profile of the workspace keeps
-/// (Cargo.toml).
+/// aborting. This needs `panic = "unwind"`: the profile `mobile` aborts, and this module does
+/// not compile there (the `compile_error!` above).
 fn contained<T>(decode: impl FnOnce() -> T) -> Option<T> {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
